@@ -1,0 +1,31 @@
+/** What logic modules log through. They never import @actions/core: the action entry passes one in. */
+export interface Logger {
+  debug(message: string): void;
+  info(message: string): void;
+  warning(message: string): void;
+  error(message: string): void;
+  startGroup(name: string): void;
+  endGroup(): void;
+}
+
+/** Plain console logger for scripts, the local CLI and benchmarks. */
+export const consoleLogger: Logger = {
+  debug: (m) => {
+    if (process.env.DEBUG) console.error(`debug: ${m}`);
+  },
+  info: (m) => console.error(m),
+  warning: (m) => console.error(`warning: ${m}`),
+  error: (m) => console.error(`error: ${m}`),
+  startGroup: (n) => console.error(`── ${n}`),
+  endGroup: () => undefined,
+};
+
+/** Drops everything: for code paths whose logging a caller does not want. */
+export const silentLogger: Logger = {
+  debug: () => undefined,
+  info: () => undefined,
+  warning: () => undefined,
+  error: () => undefined,
+  startGroup: () => undefined,
+  endGroup: () => undefined,
+};

@@ -1,0 +1,8 @@
+import type { Component } from '../types.js';
+import { kafka } from './kafka.js';
+import { kube } from './kube.js';
+import { helm } from './helm.js';
+import { postgres } from './postgres.js';
+
+/** Every component of the local stack, in start order. */
+export const components: Component[] = [postgres, kafka, kube, helm];

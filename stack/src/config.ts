@@ -1,0 +1,31 @@
+import { homedir } from 'node:os';
+import { join, resolve, dirname } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import type { Ports } from './types.js';
+
+/** Repository root: two levels above stack/src. */
+export const repoRoot = resolve(dirname(fileURLToPath(import.meta.url)), '..', '..');
+
+/** Where runtime state lives (one directory): OKE_STACK_STATE or <repo>/.stack. */
+export function stateDir(env: NodeJS.ProcessEnv = process.env): string {
+  return resolve(env.OKE_STACK_STATE ?? join(repoRoot, '.stack'));
+}
+
+/** Where binaries are cached by version, outside the clone: OKE_STACK_CACHE or ~/.cache/oke-dapr-stack. */
+export function cacheDir(env: NodeJS.ProcessEnv = process.env): string {
+  return resolve(env.OKE_STACK_CACHE ?? join(env.XDG_CACHE_HOME ?? join(homedir(), '.cache'), 'oke-dapr-stack'));
+}
+
+/** Fixed loopback ports, away from common defaults so a developer's own servers do not collide. */
+export const defaultPorts: Ports = {
+  kafkaPlaintext: 19092,
+  kafkaSasl: 19093,
+  kafkaController: 19094,
+  etcdClient: 12379,
+  etcdPeer: 12380,
+  kubeApiserver: 16443,
+  kubeControllerManager: 16444,
+  kubeScheduler: 16445,
+  kwok: 16446,
+  postgres: 15432,
+};

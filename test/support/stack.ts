@@ -1,0 +1,53 @@
+import { readFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { stateDir } from '../../stack/src/config.js';
+import type { StackStatus } from '../../stack/src/stack.js';
+import type { ComponentStatus } from '../../stack/src/types.js';
+
+/**
+ * The one place tests and benchmarks learn where the stack's servers are. It reads the status the
+ * integration global setup (or `npm run stack -- up`) wrote; no test hard-codes a port.
+ */
+let cached: StackStatus | undefined;
+
+export function stackStatus(): StackStatus {
+  if (cached) return cached;
+  const file = join(stateDir(), 'status.json');
+  try {
+    cached = JSON.parse(readFileSync(file, 'utf8')) as StackStatus;
+  } catch {
+    throw new Error(`No stack status at ${file}. Start the stack with: npm run stack -- up`);
+  }
+  return cached;
+}
+
+export function component(name: string): ComponentStatus {
+  const c = stackStatus().components[name];
+  if (!c?.healthy) throw new Error(`stack component "${name}" is not healthy (${c?.problem ?? 'not in status'}). Run: npm run stack -- up`);
+  return c;
+}
+
+function endpoint(name: string, key: string): string {
+  const v = component(name).endpoints[key];
+  if (!v) throw new Error(`stack component "${name}" reports no "${key}" endpoint`);
+  return v;
+}
+
+export const stack = {
+  kafka: () => {
+    const c = component('kafka');
+    return {
+      plaintext: endpoint('kafka', 'plaintext'),
+      sasl: endpoint('kafka', 'sasl'),
+      username: String(c.details?.username),
+      password: String(c.details?.password),
+      mechanism: String(c.details?.saslMechanism ?? 'SCRAM-SHA-256'),
+    };
+  },
+  kubeconfig: () => endpoint('kube', 'kubeconfig'),
+  helm: () => ({ helm3: endpoint('helm', 'helm3'), helm4: endpoint('helm', 'helm4'), kubectl: endpoint('helm', 'kubectl') }),
+  postgres: () => {
+    const c = component('postgres');
+    return { url: endpoint('postgres', 'url'), host: endpoint('postgres', 'host'), username: String(c.details?.username), password: String(c.details?.password) };
+  },
+};
