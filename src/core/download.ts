@@ -1,7 +1,7 @@
 import * as tc from '@actions/tool-cache';
 import { createHash } from 'node:crypto';
 import { createReadStream } from 'node:fs';
-import { chmod } from 'node:fs/promises';
+import { chmod, rm } from 'node:fs/promises';
 import { join } from 'node:path';
 import { errorMessage, OperationError } from './errors.js';
 import type { Logger } from './log.js';
@@ -103,6 +103,7 @@ export async function installVerifiedTool(release: ToolRelease, deps: InstallDep
   }
   const actual = await sha256File(file);
   if (actual !== expected) {
+    await rm(file, { force: true });
     throw new OperationError(`${release.tool} ${release.version}: SHA-256 mismatch for ${release.fileName}: expected ${expected}, got ${actual}; the file was not used`, {
       hint: 'the download was corrupted or tampered with; check the mirror or proxy between the runner and the base URL',
     });
