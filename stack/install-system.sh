@@ -1,0 +1,30 @@
+#!/usr/bin/env bash
+# System packages the local stack needs, from Debian's archive. Idempotent: installs only what is missing.
+# Go (for the Kubernetes and Dapr tools modules), Java 17 and Maven (Kafka) come with the machine image;
+# Java and Maven are installed from Debian when absent; Go cannot be, and is reported.
+set -euo pipefail
+
+need=()
+have() { command -v "$1" >/dev/null 2>&1; }
+pg_server() { ls /usr/lib/postgresql/*/bin/postgres >/dev/null 2>&1; }
+
+have openssl || need+=(openssl)
+have unzip || need+=(unzip)
+have tar || need+=(tar)
+pg_server || need+=(postgresql)
+have java || need+=(openjdk-17-jre-headless)
+have mvn || need+=(maven)
+
+if ((${#need[@]})); then
+  SUDO=""; [ "$(id -u)" -eq 0 ] || SUDO="sudo"
+  echo "install-system: installing ${need[*]}"
+  export DEBIAN_FRONTEND=noninteractive
+  $SUDO apt-get update -qq
+  $SUDO apt-get install -y -qq --no-install-recommends "${need[@]}" >/dev/null
+fi
+
+if ! have go; then
+  echo "install-system: Go is required to build the Kubernetes control plane for the local stack (go 1.26+); install it and re-run" >&2
+  exit 1
+fi
+echo "install-system: ok (go $(go env GOVERSION), $(java -version 2>&1 | head -1), $(ls -d /usr/lib/postgresql/*/bin | head -1))"
