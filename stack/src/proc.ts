@@ -4,7 +4,14 @@ import { join } from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
 import type { ProcessManager, SpawnOptions } from './types.js';
 
+/** Alive and not a zombie (an exited child waiting to be reaped counts as gone). */
 export function isAlive(pid: number): boolean {
+  try {
+    const stat = readFileSync(`/proc/${pid}/stat`, 'utf8');
+    if (stat.slice(stat.lastIndexOf(')') + 2).startsWith('Z')) return false;
+  } catch {
+    // no /proc (not Linux) or already gone: fall through to kill(0)
+  }
   try {
     process.kill(pid, 0);
     return true;
@@ -35,11 +42,17 @@ export class PidFileProcessManager implements ProcessManager {
     return join(this.pidDir, `${name}.pid`);
   }
 
-  pid(name: string): number | undefined {
+  /** The pid file holds the pid and, on its second line, the signal that stops the process cleanly. */
+  private record(name: string): { pid: number; signal: NodeJS.Signals } | undefined {
     const file = this.pidFile(name);
     if (!existsSync(file)) return undefined;
-    const pid = Number.parseInt(readFileSync(file, 'utf8').trim(), 10);
-    return Number.isInteger(pid) && pid > 0 ? pid : undefined;
+    const [pidLine = '', signal = 'SIGTERM'] = readFileSync(file, 'utf8').trim().split('\n');
+    const pid = Number.parseInt(pidLine, 10);
+    return Number.isInteger(pid) && pid > 0 ? { pid, signal: signal as NodeJS.Signals } : undefined;
+  }
+
+  pid(name: string): number | undefined {
+    return this.record(name)?.pid;
   }
 
   async spawn(name: string, command: string, args: string[], options: SpawnOptions = {}): Promise<number> {
@@ -59,7 +72,7 @@ export class PidFileProcessManager implements ProcessManager {
         child.once('spawn', () => resolve(child.pid as number));
       });
       child.unref();
-      writeFileSync(this.pidFile(name), `${pid}\n`);
+      writeFileSync(this.pidFile(name), `${pid}\n${options.stopSignal ?? 'SIGTERM'}\n`);
       return pid;
     } finally {
       closeSync(out);
@@ -72,9 +85,10 @@ export class PidFileProcessManager implements ProcessManager {
   }
 
   async stop(name: string, graceMs = 10_000): Promise<void> {
-    const pid = this.pid(name);
-    if (pid !== undefined && isAlive(pid)) {
-      signalGroup(pid, 'SIGTERM');
+    const rec = this.record(name);
+    const pid = rec?.pid;
+    if (rec && pid !== undefined && isAlive(pid)) {
+      signalGroup(pid, rec.signal);
       const deadline = Date.now() + graceMs;
       while (isAlive(pid) && Date.now() < deadline) await sleep(100);
       if (isAlive(pid)) {

@@ -11,6 +11,8 @@ export interface Logger {
 export interface SpawnOptions {
   env?: NodeJS.ProcessEnv;
   cwd?: string;
+  /** Signal that asks for a prompt, clean shutdown (default SIGTERM; PostgreSQL wants SIGINT). */
+  stopSignal?: NodeJS.Signals;
 }
 
 /** Starts detached processes, records their pids under <stateDir>/pids and logs under <stateDir>/logs. */

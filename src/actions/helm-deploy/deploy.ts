@@ -1,0 +1,130 @@
+import { CoreV1Api, type KubeConfig } from '@kubernetes/client-node';
+import { ConfigurationError, errorMessage, OperationError } from '../../core/errors.js';
+import { withGroup, type Timings } from '../../core/groups.js';
+import type { Logger } from '../../core/log.js';
+import type { Helm } from '../../helm/helm.js';
+import { isPending, latest, liveRevision, type Revision } from '../../helm/release.js';
+import { collectDiagnostics, type Diagnostics } from '../../kube/diagnostics.js';
+import { PodRecorder } from '../../kube/recorder.js';
+import { diagnosticsText } from '../../kube/render-diagnostics.js';
+import type { UpgradeOptions } from '../../helm/args.js';
+
+export interface DeployRequest {
+  upgrade: UpgradeOptions;
+  recoverPending: boolean;
+}
+
+export interface DeployResult {
+  ok: boolean;
+  /** The revision that is live now (undefined: nothing is live, e.g. a failed first install). */
+  live?: Revision;
+  /** The newest revision in the history, whatever its status. */
+  latest?: Revision;
+  rolledBack: boolean;
+  /** What the pending-release recovery did, when it ran. */
+  recovered?: string;
+  /** Why helm failed (its last error lines), and the diagnostics collected then. */
+  failure?: string;
+  diagnostics?: Diagnostics;
+  /** One sentence on which revision runs now, for the log and summary. */
+  outcome: string;
+}
+
+export interface DeployDeps {
+  helm: Helm;
+  kc: KubeConfig;
+  log: Logger;
+  timings: Timings;
+  now?: () => Date;
+}
+
+async function namespaceExists(kc: KubeConfig, name: string): Promise<boolean> {
+  try {
+    await kc.makeApiClient(CoreV1Api).readNamespace({ name });
+    return true;
+  } catch (err) {
+    if ((err as { code?: number }).code === 404) return false;
+    throw new OperationError(`reading namespace ${name}: ${errorMessage(err)}`, { hint: 'check the kubeconfig (run oke-login first) and that the API server is reachable from this runner' });
+  }
+}
+
+/** Checks that need the cluster, before any change: the namespace, and a release stuck in pending-*. */
+async function preflight(req: DeployRequest, deps: DeployDeps): Promise<{ history: Revision[]; recovered?: string }> {
+  const { release, namespace, createNamespace } = req.upgrade;
+  if (!createNamespace && !(await namespaceExists(deps.kc, namespace))) {
+    throw new ConfigurationError({ input: 'namespace', problem: `namespace "${namespace}" does not exist in the cluster`, fix: 'create it first, or set create-namespace: true' });
+  }
+  const history = await deps.helm.history(release, namespace);
+  const last = latest(history);
+  if (!last || !isPending(last.status)) return { history };
+  const live = liveRevision(history);
+  const target = live ? `roll back to revision ${live.revision}` : 'uninstall the never-deployed release';
+  if (!req.recoverPending) {
+    throw new OperationError(`release ${release} in ${namespace} is ${last.status} at revision ${last.revision} (since ${last.updated}): another Helm operation is running, or an earlier run was cancelled`, {
+      hint: `if no other deploy is running, set recover-pending: true to ${target} first (helm/helm#7476)`,
+    });
+  }
+  if (req.upgrade.dryRun) return { history, recovered: `would ${target} (dry run: nothing changed)` };
+  deps.log.warning(`recover-pending: release ${release} is ${last.status} at revision ${last.revision}; ${target} before deploying`);
+  if (live) await deps.helm.rollback(release, namespace, live.revision, req.upgrade.timeoutMs);
+  else await deps.helm.uninstall(release, namespace, req.upgrade.timeoutMs);
+  const recovered = live ? `release was ${last.status} at revision ${last.revision}; rolled back to revision ${live.revision}` : `release was ${last.status} with no deployed revision; uninstalled it`;
+  deps.log.info(`recover-pending: ${recovered}`);
+  return { history: await deps.helm.history(release, namespace), recovered };
+}
+
+/** Which revision runs now, after helm returned. Pure. */
+export function describeOutcome(ok: boolean, before: Revision | undefined, after: Revision[], rollbackOnFailure: boolean): { outcome: string; rolledBack: boolean } {
+  const live = liveRevision(after);
+  const last = latest(after);
+  if (ok) return { outcome: `revision ${live?.revision ?? last?.revision ?? '?'} is live`, rolledBack: false };
+  const failed = [...after].reverse().find((r) => r.status === 'failed');
+  const failedText = failed ? `; revision ${failed.revision} failed` : '';
+  if (!live) {
+    if (!before) return { outcome: rollbackOnFailure && !last ? 'nothing is live: the failed first install was removed' : `nothing is live: the first install is ${last?.status ?? 'gone'}`, rolledBack: false };
+    return { outcome: `nothing is live: revision ${before.revision} is no longer deployed${failedText}`, rolledBack: false };
+  }
+  if (before && live.revision === before.revision) return { outcome: `revision ${live.revision} is still live${failedText}`, rolledBack: false };
+  const rolledBack = /rollback/i.test(live.description);
+  return { outcome: rolledBack ? `rolled back: revision ${live.revision} (${live.description}) is live${failedText}` : `revision ${live.revision} is live${failedText}`, rolledBack };
+}
+
+/** helm upgrade --install, and when it fails: diagnostics from the cluster, then what is live now. */
+export async function deploy(req: DeployRequest, deps: DeployDeps): Promise<DeployResult> {
+  const { log, timings } = deps;
+  const now = deps.now ?? (() => new Date());
+  const { release, namespace } = req.upgrade;
+  const pre = await withGroup(log, 'Preflight', () => preflight(req, deps), timings);
+  const before = liveRevision(pre.history);
+
+  const recorder = new PodRecorder(deps.kc, namespace, log);
+  const started = now();
+  if (!req.upgrade.dryRun) await recorder.start();
+  const result = await withGroup(log, `helm upgrade --install ${release} (Helm ${deps.helm.major})`, () => deps.helm.upgrade(req.upgrade), timings).finally(() => recorder.stop());
+
+  if (req.upgrade.dryRun) {
+    if (result.exitCode !== 0) throw new OperationError(`helm dry run of ${release} failed:\n${result.stderr.trim()}`, { hint: 'the chart or values do not render, or the API server refused the objects; see the lines above' });
+    return { ok: true, live: before, latest: latest(pre.history), rolledBack: false, recovered: pre.recovered, outcome: `dry run: nothing changed${before ? `; revision ${before.revision} stays live` : ''}` };
+  }
+  if (result.exitCode === 0) {
+    const history = await deps.helm.history(release, namespace);
+    return { ok: true, live: liveRevision(history), latest: latest(history), recovered: pre.recovered, ...describeOutcome(true, before, history, req.upgrade.rollbackOnFailure) };
+  }
+
+  const failure = result.stderr.trim().split('\n').slice(-10).join('\n') || `helm exited with code ${result.exitCode}`;
+  const diagnostics = await withGroup(
+    log,
+    'Diagnostics',
+    async () => {
+      const d = await collectDiagnostics(deps.kc, namespace, { since: started, recorded: recorder.snapshot() });
+      log.info(diagnosticsText(d));
+      return d;
+    },
+    timings,
+  );
+  const history = await deps.helm.history(release, namespace).catch(() => [] as Revision[]);
+  const { outcome, rolledBack } = describeOutcome(false, before, history, req.upgrade.rollbackOnFailure);
+  log.info(`Outcome: ${outcome}`);
+  return { ok: false, live: liveRevision(history), latest: latest(history), rolledBack, recovered: pre.recovered, failure, diagnostics, outcome };
+}
+

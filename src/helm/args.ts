@@ -1,0 +1,50 @@
+/** Pure: the helm command lines the actions run, for Helm 3 and Helm 4. Table-tested. */
+export interface UpgradeOptions {
+  release: string;
+  chart: string;
+  namespace: string;
+  chartVersion?: string;
+  repo?: string;
+  createNamespace: boolean;
+  valuesFiles: string[];
+  set: Array<{ key: string; value: string }>;
+  setString: Array<{ key: string; value: string }>;
+  setFile: Array<{ key: string; value: string }>;
+  timeoutMs: number;
+  wait: boolean;
+  rollbackOnFailure: boolean;
+  dryRun: boolean;
+  historyMax?: number;
+}
+
+const seconds = (ms: number): string => `${Math.max(1, Math.ceil(ms / 1000))}s`;
+
+export function upgradeArgs(o: UpgradeOptions, major: 3 | 4): string[] {
+  const args = ['upgrade', o.release, o.chart, '--install', '--namespace', o.namespace, '--timeout', seconds(o.timeoutMs)];
+  if (o.chartVersion) args.push('--version', o.chartVersion);
+  if (o.repo) args.push('--repo', o.repo);
+  if (o.createNamespace) args.push('--create-namespace');
+  for (const f of o.valuesFiles) args.push('--values', f);
+  for (const { key, value } of o.set) args.push('--set', `${key}=${value}`);
+  for (const { key, value } of o.setString) args.push('--set-string', `${key}=${value}`);
+  for (const { key, value } of o.setFile) args.push('--set-file', `${key}=${value}`);
+  if (o.historyMax !== undefined) args.push('--history-max', String(o.historyMax));
+  if (o.dryRun) {
+    // Server-side dry run; --hide-secret keeps rendered Secrets (base64 values) out of the output.
+    args.push('--dry-run=server', '--hide-secret');
+    return args;
+  }
+  const wait = o.wait || o.rollbackOnFailure;
+  if (major === 3) {
+    if (o.rollbackOnFailure) args.push('--atomic');
+    else if (wait) args.push('--wait');
+  } else {
+    if (o.rollbackOnFailure) args.push('--rollback-on-failure');
+    if (wait) args.push('--wait=watcher');
+  }
+  return args;
+}
+
+export function rollbackArgs(release: string, namespace: string, revision: number, timeoutMs: number, major: 3 | 4): string[] {
+  return ['rollback', release, String(revision), '--namespace', namespace, '--timeout', seconds(timeoutMs), major === 3 ? '--wait' : '--wait=watcher'];
+}

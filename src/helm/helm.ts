@@ -1,0 +1,55 @@
+import { OperationError } from '../core/errors.js';
+import type { CommandResult, CommandRunner } from '../core/exec.js';
+import type { Logger } from '../core/log.js';
+import { rollbackArgs, upgradeArgs, type UpgradeOptions } from './args.js';
+import { parseHistory, type Revision } from './release.js';
+import type { HelmBinary } from './tool.js';
+
+/**
+ * The one Helm runner of the project (helm-deploy and dapr-install both use it). Every call goes through
+ * the project's CommandRunner, so command lines and output are redacted; values never reach --debug.
+ */
+export class Helm {
+  constructor(
+    readonly binary: HelmBinary,
+    private readonly runner: CommandRunner,
+    private readonly log: Logger,
+    private readonly env: NodeJS.ProcessEnv = process.env,
+  ) {}
+
+  get major(): 3 | 4 {
+    return this.binary.major;
+  }
+
+  private run(args: string[], options: { stream?: boolean; allowFailure?: boolean } = {}): Promise<CommandResult> {
+    return this.runner.run(this.binary.path, args, { env: { ...this.env, HELM_DEBUG: 'false' }, ...options });
+  }
+
+  /** Revisions, oldest first; [] when the release does not exist. */
+  async history(release: string, namespace: string): Promise<Revision[]> {
+    const r = await this.run(['history', release, '--namespace', namespace, '--max', '20', '--output', 'json'], { allowFailure: true });
+    if (r.exitCode === 0) return parseHistory(r.stdout);
+    if (/release: not found/i.test(r.stderr)) return [];
+    throw new OperationError(`helm history ${release} in ${namespace} failed: ${r.stderr.trim()}`, { hint: 'check the kubeconfig and that the identity may read Secrets in the namespace (Helm stores releases there)' });
+  }
+
+  /** helm upgrade --install; returns the result without throwing, so the caller can diagnose a failure. */
+  async upgrade(options: UpgradeOptions): Promise<CommandResult> {
+    return this.run(upgradeArgs(options, this.major), { stream: true, allowFailure: true });
+  }
+
+  async rollback(release: string, namespace: string, revision: number, timeoutMs: number): Promise<void> {
+    await this.run(rollbackArgs(release, namespace, revision, timeoutMs, this.major), { stream: true });
+  }
+
+  async uninstall(release: string, namespace: string, timeoutMs: number): Promise<void> {
+    await this.run(['uninstall', release, '--namespace', namespace, '--timeout', `${Math.ceil(timeoutMs / 1000)}s`, ...(this.major === 3 ? ['--wait'] : ['--wait=watcher'])], { stream: true });
+  }
+
+  /** `helm status` as text (no values; notes are redacted by the runner). */
+  async statusText(release: string, namespace: string): Promise<string> {
+    const r = await this.run(['status', release, '--namespace', namespace], { allowFailure: true });
+    // Up to NOTES: the chart's notes are the user's text, often with values in it.
+    return (r.exitCode === 0 ? r.stdout.split(/^NOTES:/m)[0]! : r.stderr).trim();
+  }
+}

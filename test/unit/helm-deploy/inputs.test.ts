@@ -1,0 +1,74 @@
+import { mkdirSync, mkdtempSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { parseHelmDeployInputs } from '../../../src/actions/helm-deploy/inputs.js';
+import { ConfigurationError } from '../../../src/core/errors.js';
+import { Inputs, objectInputs } from '../../../src/core/inputs.js';
+import { Secrets } from '../../../src/core/secrets.js';
+
+const ws = mkdtempSync(join(tmpdir(), 'helm-inputs-'));
+mkdirSync(join(ws, 'chart'));
+writeFileSync(join(ws, 'chart', 'Chart.yaml'), 'apiVersion: v2\nname: c\nversion: 0.1.0\n');
+writeFileSync(join(ws, 'values.yaml'), 'a: 1\n');
+mkdirSync(join(ws, 'notachart'));
+
+function parse(values: Record<string, string>, secrets = new Secrets()) {
+  return parseHelmDeployInputs(new Inputs(objectInputs({ release: 'todo', chart: 'chart', ...values })), secrets, { GITHUB_WORKSPACE: ws });
+}
+
+function problems(values: Record<string, string>): string {
+  try {
+    parse(values);
+  } catch (err) {
+    if (err instanceof ConfigurationError) return err.message;
+    throw err;
+  }
+  throw new Error('expected a ConfigurationError');
+}
+
+describe('helm-deploy inputs', () => {
+  it('parses a complete set of inputs into typed values', () => {
+    const i = parse({ namespace: 'apps', 'values-files': 'values.yaml', set: 'image.tag=1.2.3', timeout: '90s', wait: 'true', 'rollback-on-failure': 'false', 'helm-version': 'v3.17.3', 'history-max': '3', 'create-namespace': 'true' });
+    expect(i).toMatchObject({ release: 'todo', chart: { kind: 'local', path: join(ws, 'chart') }, namespace: 'apps', valuesFiles: [join(ws, 'values.yaml')], set: [{ key: 'image.tag', value: '1.2.3' }], timeoutMs: 90_000, wait: true, rollbackOnFailure: false, helmVersion: '3.17.3', historyMax: 3, createNamespace: true, recoverPending: false, dryRun: false });
+  });
+
+  it.each([
+    [{ chart: 'oci://ghcr.io/acme/charts/todo', 'chart-version': '1.0.0' }, { kind: 'oci', ref: 'oci://ghcr.io/acme/charts/todo' }],
+    [{ chart: 'dapr', repo: 'https://dapr.github.io/helm-charts/' }, { kind: 'repo', name: 'dapr', repo: 'https://dapr.github.io/helm-charts/' }],
+  ])('chart source %#', (values, chart) => expect(parse(values).chart).toEqual(chart));
+
+  it.each([
+    [{ release: 'Todo_App' }, 'release: "Todo_App" is not a valid release name'],
+    [{ chart: 'missing' }, `chart: missing does not exist (looked at ${join(ws, 'missing')})`],
+    [{ chart: 'notachart' }, 'chart: notachart is not a chart (no Chart.yaml'],
+    [{ chart: 'oci://ghcr.io' }, 'chart: "oci://ghcr.io" is not a valid OCI reference'],
+    [{ chart: 'a/b', repo: 'https://x' }, 'chart: "a/b" is not a chart name'],
+    [{ repo: 'ftp://x', chart: 'dapr' }, 'repo: "ftp://x" is not an http(s) URL'],
+    [{ 'chart-version': '1.0.0' }, 'chart-version: is set for a local chart'],
+    [{ namespace: 'Apps' }, 'namespace: "Apps" is not a valid namespace name'],
+    [{ 'values-files': 'nope.yaml' }, 'values-files: file nope.yaml does not exist'],
+    [{ set: 'image.tag' }, 'set: line "image.tag" is not key=value'],
+    [{ timeout: '5' }, 'timeout: "5" is not a duration'],
+    [{ wait: 'yes' }, 'wait: "yes" is not a boolean'],
+    [{ wait: 'false' }, 'wait: is false while rollback-on-failure is true'],
+    [{ 'helm-version': '^3' }, 'helm-version: "^3" is not an exact Helm version'],
+    [{ 'history-max': '-1' }, 'history-max: -1 is out of range'],
+    [{ 'helm-base-url': 'get.helm.sh' }, 'helm-base-url: "get.helm.sh" is not an http(s) URL'],
+  ])('refuses %j', (values, message) => expect(problems(values)).toContain(message));
+
+  it('reports every problem at once', () => {
+    expect(problems({ release: '', chart: '', timeout: 'x' })).toMatch(/^3 problems:\n- release: is required.*\n- chart: is required.*\n- timeout: "x" is not a duration/);
+  });
+
+  it('masks secret values (whole, per line and per string leaf) and never echoes them in a YAML error', () => {
+    const masked: string[] = [];
+    const secrets = new Secrets((v) => masked.push(v));
+    parse({ 'secret-values': 'db:\n  password: "pa55word-xyz"\n  port: 5432\nkey: |\n  line-one-secret\n  line-two-secret\n' }, secrets);
+    expect(masked).toEqual(expect.arrayContaining(['pa55word-xyz', 'line-one-secret', 'line-two-secret', 'password: "pa55word-xyz"']));
+    expect(masked).not.toContain('5432');
+    const message = problems({ 'secret-values': 'db:\n  password: "unterminated-s3cret\n' });
+    expect(message).toMatch(/^secret-values: is not valid YAML \(line \d+ of the input\)/);
+    expect(message).not.toContain('unterminated-s3cret');
+    expect(problems({ 'secret-values': '- a\n- b\n' })).toContain('secret-values: is not a YAML mapping');
+  });
+});
