@@ -1,0 +1,166 @@
+import { AppsV1Api, CoreV1Api } from '@kubernetes/client-node';
+import { execFileSync, spawn } from 'node:child_process';
+import { randomUUID } from 'node:crypto';
+import { existsSync, mkdtempSync, readdirSync, readFileSync, statSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join, resolve } from 'node:path';
+import { loadKubeConfig } from '../../../src/kube/client.js';
+import { waitForWorkloads } from '../../../src/kube/wait.js';
+import { runActionBundle, type ActionRun } from '../../support/action-harness.js';
+import { helmMirror, type HelmMirror } from '../../support/helm-mirror.js';
+import { stack } from '../../support/stack.js';
+
+const chart = resolve(import.meta.dirname, '..', '..', 'fixtures', 'charts', 'hello');
+const kubeconfig = stack.kubeconfig();
+const kc = loadKubeConfig(kubeconfig);
+const core = kc.makeApiClient(CoreV1Api);
+const apps = kc.makeApiClient(AppsV1Api);
+const toolCache = mkdtempSync(join(tmpdir(), 'helm-deploy-toolcache-'));
+let mirror: HelmMirror;
+
+beforeAll(async () => {
+  mirror = await helmMirror();
+});
+afterAll(async () => {
+  await mirror.close();
+});
+
+const newNamespace = async (): Promise<string> => {
+  const name = `hd-${randomUUID().slice(0, 8)}`;
+  await core.createNamespace({ body: { metadata: { name } } });
+  return name;
+};
+
+function deployAction(inputs: Record<string, string>, helmVersion: string, extraEnv: Record<string, string> = {}): Promise<ActionRun> {
+  return runActionBundle('helm-deploy', 'main', { chart, 'helm-version': helmVersion, 'helm-base-url': mirror.url, timeout: '60s', ...inputs }, { env: { KUBECONFIG: kubeconfig, GITHUB_WORKSPACE: process.cwd(), RUNNER_TOOL_CACHE: toolCache, ...extraEnv } });
+}
+
+/** The release's history read with helm itself (an independent view); [] when there is no release. */
+function helmHistory(helmPath: string, release: string, namespace: string): Array<{ revision: number; status: string }> {
+  try {
+    return JSON.parse(execFileSync(helmPath, ['history', release, '-n', namespace, '-o', 'json'], { env: { ...process.env, KUBECONFIG: kubeconfig }, stdio: ['ignore', 'pipe', 'pipe'] }).toString()) as Array<{ revision: number; status: string }>;
+  } catch (err) {
+    if (String((err as { stderr?: Buffer }).stderr).includes('release: not found')) return [];
+    throw err;
+  }
+}
+
+describe.each([
+  ['Helm 3', 'helm3'],
+  ['Helm 4', 'helm4'],
+] as const)('helm-deploy with %s', (_label, major) => {
+  let namespace: string;
+  const version = (): string => mirror.versions[major];
+
+  beforeAll(async () => {
+    namespace = await newNamespace();
+  });
+
+  it('installs (revision 1), downloading helm through the verified mirror', async () => {
+    const run = await deployAction({ release: 'hello', namespace }, version());
+    expect(run.stderr + run.stdout).not.toMatch(/::error::/);
+    expect(run.code).toBe(0);
+    expect(run.outputs).toMatchObject({ revision: '1', status: 'deployed', 'chart-version': '0.1.0', 'app-version': '1.0.0', 'rolled-back': 'false', 'helm-version': `v${version()}` });
+    expect(run.stdout).toContain(`helm ${version()}: SHA-256 verified`);
+    expect(run.summary).toContain('## helm-deploy: hello deployed');
+    expect(run.summary).toContain('**Outcome:** revision 1 is live');
+  });
+
+  it('upgrades (revision 2) and its pods are Ready', async () => {
+    const run = await deployAction({ release: 'hello', namespace, set: 'message=second' }, version());
+    expect(run.code).toBe(0);
+    expect(run.outputs).toMatchObject({ revision: '2', status: 'deployed' });
+    const [r] = await waitForWorkloads(kc, [{ kind: 'Deployment', namespace, name: 'hello' }], 5_000);
+    expect(r?.readiness.ready).toBe(true);
+  });
+
+  it('rolls back an upgrade whose pods never become Ready, fails with diagnostics, and the previous revision stays live', async () => {
+    const run = await deployAction({ release: 'hello', namespace, set: 'message=third\nnodeSelector.pool=does-not-exist', timeout: '12s' }, version());
+    expect(run.code).toBe(1);
+    expect(run.outputs['rolled-back']).toBe('true');
+    expect(run.outputs.revision).toBe('4');
+    expect(run.stdout).toMatch(/::group::Diagnostics/);
+    expect(run.stdout).toMatch(/Unschedulable|FailedScheduling/);
+    expect(run.stdout).toMatch(/didn't match Pod's node affinity\/selector/);
+    expect(run.stdout).toMatch(/::error::helm upgrade --install hello failed: .*/);
+    expect(run.stdout).toContain('Next: read the Diagnostics group above');
+    expect(run.summary).toContain('### Diagnostics');
+    expect(run.summary).toMatch(/rolled back: revision 4 \(Rollback to 2\) is live; revision 3 failed/);
+    const deployment = await apps.readNamespacedDeployment({ name: 'hello', namespace });
+    expect(deployment.spec?.template.spec?.nodeSelector).toBeUndefined();
+    expect(deployment.spec?.template.spec?.containers[0]?.env?.[0]?.value).toBe('second');
+    const [r] = await waitForWorkloads(kc, [{ kind: 'Deployment', namespace, name: 'hello' }], 30_000);
+    expect(r?.readiness.ready).toBe(true);
+  });
+
+  it('refuses a release stuck in pending-upgrade unless recover-pending is on, then recovers it', async () => {
+    const helmPath = major === 'helm3' ? stack.helm().helm3 : stack.helm().helm4;
+    // A cancelled run: helm killed mid-upgrade leaves the release pending-upgrade.
+    const child = spawn(helmPath, ['upgrade', 'hello', chart, '-n', namespace, '--set', 'nodeSelector.pool=nowhere', '--timeout', '120s', major === 'helm3' ? '--wait' : '--wait=watcher'], { env: { ...process.env, KUBECONFIG: kubeconfig }, stdio: 'ignore' });
+    for (let i = 0; i < 100 && helmHistory(helmPath, 'hello', namespace).at(-1)?.status !== 'pending-upgrade'; i++) await new Promise((r) => setTimeout(r, 100));
+    child.kill('SIGKILL');
+    const stuck = helmHistory(helmPath, 'hello', namespace);
+    expect(stuck.at(-1)?.status).toBe('pending-upgrade');
+
+    const refused = await deployAction({ release: 'hello', namespace }, version());
+    expect(refused.code).toBe(1);
+    expect(refused.stdout).toMatch(/release hello in hd-\w+ is pending-upgrade at revision 5/);
+    expect(refused.stdout).toMatch(/set recover-pending: true to roll back to revision 4 first/);
+    expect(helmHistory(helmPath, 'hello', namespace)).toEqual(stuck);
+
+    const recovered = await deployAction({ release: 'hello', namespace, 'recover-pending': 'true' }, version());
+    expect(recovered.code).toBe(0);
+    expect(recovered.stdout).toMatch(/recover-pending: release was pending-upgrade at revision 5; rolled back to revision 4/);
+    expect(recovered.outputs).toMatchObject({ revision: '7', status: 'deployed' });
+  });
+});
+
+describe('helm-deploy: safety', () => {
+  it('keeps secret values out of every output, summary and leftover file', async () => {
+    const namespace = await newNamespace();
+    const secret = `s3cret-${randomUUID()}`;
+    const pem = `-----BEGIN KEY-----\nline-${randomUUID()}\n-----END KEY-----`;
+    const run = await deployAction({ release: 'secrets', namespace, 'secret-values': `secret:\n  password: "${secret}"\n  key: |\n${pem.split('\n').map((l) => `    ${l}`).join('\n')}\n` }, mirror.versions.helm4);
+    expect(run.code).toBe(0);
+    const main = run.everything();
+    expect(main).not.toContain(secret);
+    for (const line of pem.split('\n').slice(1, 2)) expect(main).not.toContain(line);
+    const dirs = JSON.parse(run.state['cleanup-paths'] ?? '[]') as string[];
+    expect(dirs).toHaveLength(1);
+    const file = join(dirs[0]!, 'secret-values.yaml');
+    expect(statSync(file).mode & 0o777).toBe(0o600);
+    expect(statSync(dirs[0]!).mode & 0o777).toBe(0o700);
+    const post = await runActionBundle('helm-deploy', 'post', {}, { state: run.state, runnerTemp: run.runnerTemp });
+    expect(post.code).toBe(0);
+    expect(existsSync(dirs[0]!)).toBe(false);
+    const leftovers = readdirSync(run.runnerTemp, { recursive: true, withFileTypes: true }).filter((d) => d.isFile()).map((d) => join(d.parentPath, d.name));
+    for (const f of leftovers.filter((f) => !f.includes('_toolcache'))) expect(readFileSync(f, 'utf8')).not.toContain(secret);
+    const k8sSecret = await core.readNamespacedSecret({ name: 'secrets-secret', namespace });
+    expect(Buffer.from(k8sSecret.data?.password ?? '', 'base64').toString()).toBe(secret);
+  });
+
+  it('refuses to run helm when the checksum does not match', async () => {
+    const tampered = await helmMirror({ tamper: true });
+    try {
+      const namespace = await newNamespace();
+      const run = await runActionBundle('helm-deploy', 'main', { release: 'hello', chart, namespace, 'helm-version': tampered.versions.helm3, 'helm-base-url': tampered.url }, { env: { KUBECONFIG: kubeconfig } });
+      expect(run.code).toBe(1);
+      expect(run.stdout).toMatch(/SHA-256 mismatch for helm-v[\d.]+-linux-amd64.tar.gz: expected [0-9a-f]{64}, got [0-9a-f]{64}; the file was not used/);
+      expect(helmHistory(stack.helm().helm3, 'hello', namespace)).toEqual([]);
+    } finally {
+      await tampered.close();
+    }
+  });
+
+  it.each([
+    [{ chart: 'test/fixtures/charts/missing' }, /chart: test\/fixtures\/charts\/missing does not exist/],
+    [{ set: 'replicas' }, /set: line "replicas" is not key=value/],
+    [{ namespace: 'never-created-ns' }, /namespace: namespace "never-created-ns" does not exist in the cluster. Fix: create it first, or set create-namespace: true/],
+  ])('fails before any change on bad input %#', async (inputs, message) => {
+    const run = await deployAction({ release: 'bad', namespace: 'default', ...inputs }, mirror.versions.helm4);
+    expect(run.code).toBe(1);
+    expect(run.stdout).toMatch(message);
+    await expect(core.readNamespace({ name: 'never-created-ns' })).rejects.toMatchObject({ code: 404 });
+    expect(helmHistory(stack.helm().helm4, 'bad', 'default')).toEqual([]);
+  });
+});
