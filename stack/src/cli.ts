@@ -3,8 +3,10 @@
  * npm run stack -- up [component...]     install (cached) and start; idempotent
  * npm run stack -- down [component...]   stop exactly the processes the stack started
  * npm run stack -- status [--json]       health and endpoints of each component
+ * npm run stack -- dapr <app-id> ...     start (or --stop) a daprd sidecar for a local app (dapr-sidecar.ts)
  */
-import { createContext, down, select, statusOf, up } from './stack.js';
+import { createContext, down, select, statusOf, up, writeStatus } from './stack.js';
+import { sidecarCommand } from './dapr-sidecar.js';
 import type { Logger } from './types.js';
 
 const log: Logger = {
@@ -35,6 +37,7 @@ async function main(argv: string[]): Promise<number> {
     }
     case 'status': {
       const status = await statusOf(ctx, select(names));
+      if (names.length === 0) writeStatus(ctx, status);
       if (json) {
         console.log(JSON.stringify(status, null, 2));
       } else {
@@ -45,8 +48,10 @@ async function main(argv: string[]): Promise<number> {
       }
       return status.healthy ? 0 : 1;
     }
+    case 'dapr':
+      return sidecarCommand(ctx, rest);
     default:
-      console.error('usage: npm run stack -- up|down|status [--json] [component...]');
+      console.error('usage: npm run stack -- up|down|status [--json] [component...] | dapr <app-id> ...');
       return 2;
   }
 }

@@ -53,6 +53,11 @@ export async function statusOf(ctx: StackContext, list: Component[] = components
   return { healthy: entries.every(([, s]) => s.healthy), components: result };
 }
 
+/** Where tests and benchmarks read endpoints from (test/support/stack.ts). */
+export function writeStatus(ctx: StackContext, status: StackStatus): void {
+  writeFileSync(join(ctx.stateDir, 'status.json'), `${JSON.stringify(status, null, 2)}\n`, { mode: 0o600 });
+}
+
 export interface UpReport {
   seconds: Record<string, number>;
   status: StackStatus;
@@ -71,7 +76,7 @@ export async function up(ctx: StackContext, names: string[] = []): Promise<UpRep
     ctx.log.info(`[${c.name}] ready in ${seconds[c.name]} s`);
   }
   const status = await statusOf(ctx, select(names));
-  writeFileSync(join(ctx.stateDir, 'status.json'), `${JSON.stringify(status, null, 2)}\n`, { mode: 0o600 });
+  if (names.length === 0) writeStatus(ctx, status);
   return { seconds, status };
 }
 

@@ -18,8 +18,13 @@ export interface ActionRun {
   summary: string;
   /** The run's RUNNER_TEMP. */
   runnerTemp: string;
-  /** Everything the run printed or wrote, for "the secret appears nowhere" checks. */
+  /**
+   * Everything the run printed or wrote, for "the secret appears nowhere" checks. `::add-mask::` commands are
+   * left out: the runner consumes them and shows them to no one (that is how a value gets masked).
+   */
   everything(): string;
+  /** The values registered with ::add-mask::. */
+  masks(): string[];
 }
 
 /** Parses the runner's file-command format: `name=value` lines and `name<<DELIM ... DELIM` blocks. */
@@ -40,6 +45,8 @@ export function parseFileCommands(text: string): Record<string, string> {
   }
   return out;
 }
+
+const stripMasks = (text: string): string => text.replace(/^::add-mask::.*$/gm, '');
 
 export interface RunOptions {
   /** Extra environment (e.g. KUBECONFIG). The parent's PATH and HOME are kept; nothing else leaks in. */
@@ -91,14 +98,19 @@ export async function runActionBundle(action: string, entry: 'main' | 'post', in
     });
   });
   const read = (n: string): string => readFileSync(f(n), 'utf8');
+  // Read now: the files directory is removed below, so nothing may read lazily.
+  const [output, state, exportedText, summary] = [read('output'), read('state'), read('env'), read('summary')];
+  const everything = [stripMasks(result.stdout), stripMasks(result.stderr), output, state, exportedText, summary].join('\n');
+  const masks = [...result.stdout.matchAll(/^::add-mask::(.*)$/gm)].map((m) => m[1]!.replace(/%0A/g, '\n').replace(/%0D/g, '\r').replace(/%25/g, '%'));
   const run: ActionRun = {
     ...result,
-    outputs: parseFileCommands(read('output')),
-    state: parseFileCommands(read('state')),
-    exported: parseFileCommands(read('env')),
-    summary: read('summary'),
+    outputs: parseFileCommands(output),
+    state: parseFileCommands(state),
+    exported: parseFileCommands(exportedText),
+    summary,
     runnerTemp,
-    everything: () => [result.stdout, result.stderr, read('output'), read('state'), read('env'), read('summary')].join('\n'),
+    everything: () => everything,
+    masks: () => masks,
   };
   rmSync(files, { recursive: true, force: true });
   return run;

@@ -50,4 +50,9 @@ export const stack = {
     const c = component('postgres');
     return { url: endpoint('postgres', 'url'), host: endpoint('postgres', 'host'), username: String(c.details?.username), password: String(c.details?.password) };
   },
+  /** The Dapr scheduler (host:port for daprd's --scheduler-host-address) and the slim daprd binary. */
+  dapr: () => {
+    const c = component('dapr');
+    return { scheduler: endpoint('dapr', 'scheduler'), daprd: String(c.details?.daprd), version: String(c.details?.version) };
+  },
 };

@@ -41,13 +41,16 @@ function maskLeaves(value: unknown, secrets: Secrets): void {
   else if (value && typeof value === 'object') Object.values(value).forEach((v) => maskLeaves(v, secrets));
 }
 
-/** Parses secret-values without ever echoing it: js-yaml's messages quote the source, so only the line is kept. */
+/**
+ * Parses secret-values without ever echoing it: js-yaml's messages quote the source, so only the line is kept.
+ * Masks the string values (and their lines), not the YAML's keys: masking "password:" would blank the log.
+ */
 export function parseSecretValues(text: string, secrets: Secrets): void {
-  secrets.add(text);
   let doc: unknown;
   try {
     doc = load(text);
   } catch (err) {
+    secrets.add(text); // unparseable: mask every line, since the values cannot be told from the keys
     const line = err instanceof YAMLException ? err.mark?.line : undefined;
     throw new ConfigurationError({ input: 'secret-values', problem: `is not valid YAML${line !== undefined ? ` (line ${line + 1} of the input)` : ''}: ${err instanceof YAMLException ? err.reason : 'parse error'}`, fix: 'pass a YAML mapping of Helm values, e.g. from a secret: `secret-values: ${{ secrets.HELM_SECRET_VALUES }}`' });
   }

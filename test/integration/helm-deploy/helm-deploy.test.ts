@@ -123,6 +123,7 @@ describe('helm-deploy: safety', () => {
     const run = await deployAction({ release: 'secrets', namespace, 'secret-values': `secret:\n  password: "${secret}"\n  key: |\n${pem.split('\n').map((l) => `    ${l}`).join('\n')}\n` }, mirror.versions.helm4);
     expect(run.code).toBe(0);
     const main = run.everything();
+    expect(run.masks()).toEqual(expect.arrayContaining([secret, pem.split('\n')[1]]));
     expect(main).not.toContain(secret);
     for (const line of pem.split('\n').slice(1, 2)) expect(main).not.toContain(line);
     const dirs = JSON.parse(run.state['cleanup-paths'] ?? '[]') as string[];

@@ -1,0 +1,133 @@
+import { ConfigurationError } from '../../../src/core/errors.js';
+import { Inputs, objectInputs } from '../../../src/core/inputs.js';
+import { Secrets } from '../../../src/core/secrets.js';
+import { parseOkeLoginInputs, type OkeLoginInputs } from '../../../src/actions/oke-login/inputs.js';
+import { CLUSTER, fixture, KEY_FINGERPRINT, PASSPHRASE, TENANCY, USER } from './fixtures.js';
+
+const KEY = fixture('api-key-pkcs1.pem');
+const base = { 'cluster-id': CLUSTER, region: 'us-ashburn-1', tenancy: TENANCY, user: USER, 'private-key': KEY };
+
+function parse(values: Record<string, string>, env: NodeJS.ProcessEnv = {}, readFile?: (p: string) => string) {
+  const masked: string[] = [];
+  const secrets = new Secrets((v) => masked.push(v));
+  const run = () => parseOkeLoginInputs(new Inputs(objectInputs(values)), env, secrets, readFile ? { readFile } : {});
+  return { run, masked, secrets };
+}
+function problemsOf(values: Record<string, string>, env: NodeJS.ProcessEnv = {}): string[] {
+  try {
+    parse(values, env).run();
+  } catch (err) {
+    if (err instanceof ConfigurationError) return err.problems.map((p) => `${p.input}: ${p.problem}`);
+    throw err;
+  }
+  throw new Error('expected a ConfigurationError');
+}
+
+describe('oke-login inputs: API key', () => {
+  it('parses a complete set into a typed object, computing the keyId', () => {
+    const { run, secrets } = parse({ ...base, fingerprint: KEY_FINGERPRINT.toUpperCase(), endpoint: 'Private', namespace: 'apps', verify: 'false' });
+    const i = run();
+    expect(i).toMatchObject<Partial<OkeLoginInputs>>({ clusterId: CLUSTER, region: 'us-ashburn-1', endpoint: 'private', namespace: 'apps', verify: false, kubectl: { install: false }, apiEndpoint: undefined });
+    expect(i.auth).toMatchObject({ method: 'api-key', tenancy: TENANCY, user: USER, fingerprint: KEY_FINGERPRINT, keyId: `${TENANCY}/${USER}/${KEY_FINGERPRINT}` });
+    expect(secrets.redact(KEY)).not.toMatch(/[A-Za-z0-9+/]{40}/);
+  });
+
+  it('masks every line of the key, its unencrypted copy and the passphrase the moment they are read', () => {
+    const { run, masked } = parse({ ...base, 'private-key': fixture('api-key-pkcs8-encrypted.pem'), passphrase: PASSPHRASE });
+    const i = run();
+    const lines = (text: string) => text.split('\n').filter((l) => l.length >= 4);
+    for (const l of [...lines(fixture('api-key-pkcs8-encrypted.pem')), ...lines(i.auth.method === 'api-key' ? i.auth.key.pkcs8Pem : '')]) expect(masked).toContain(l);
+    expect(masked).toContain(PASSPHRASE);
+  });
+
+  it('falls back to the OCI CLI environment variables, and says so', () => {
+    const env = { OCI_CLI_REGION: 'eu-frankfurt-1', OCI_CLI_TENANCY: TENANCY, OCI_CLI_USER: USER, OCI_CLI_FINGERPRINT: KEY_FINGERPRINT, OCI_CLI_KEY_CONTENT: fixture('api-key-pkcs1-encrypted.pem'), OCI_CLI_PASSPHRASE: PASSPHRASE };
+    const { run, masked } = parse({ 'cluster-id': 'ocid1.cluster.oc1.fra.aaaa' }, env);
+    const i = run();
+    expect(i.region).toBe('eu-frankfurt-1');
+    expect(i.auth).toMatchObject({ method: 'api-key', tenancy: TENANCY, user: USER, fingerprint: KEY_FINGERPRINT });
+    expect(i.notes).toEqual(expect.arrayContaining(['region: taken from OCI_CLI_REGION', 'private-key: taken from OCI_CLI_KEY_CONTENT', 'passphrase: taken from OCI_CLI_PASSPHRASE']));
+    expect(masked).toContain(PASSPHRASE);
+  });
+
+  it('inputs win over OCI_CLI_* variables', () => {
+    const i = parse(base, { OCI_CLI_REGION: 'eu-frankfurt-1', OCI_CLI_USER: 'ocid1.user.oc1..other' }).run();
+    expect([i.region, i.auth.method === 'api-key' && i.auth.user]).toEqual(['us-ashburn-1', USER]);
+  });
+
+  it('reads the key from OCI_CLI_KEY_FILE', () => {
+    const read: string[] = [];
+    const { run } = parse({ 'cluster-id': CLUSTER, region: 'us-ashburn-1', tenancy: TENANCY, user: USER }, { OCI_CLI_KEY_FILE: '/keys/oci.pem' }, (p) => (read.push(p), KEY));
+    expect(run().auth).toMatchObject({ fingerprint: KEY_FINGERPRINT });
+    expect(read).toEqual(['/keys/oci.pem']);
+  });
+
+  it('computes the fingerprint when none is given', () => {
+    const i = parse(base).run();
+    expect(i.notes).toContain(`fingerprint: computed from the private key (${KEY_FINGERPRINT})`);
+  });
+
+  it.each<[string, Record<string, string>, NodeJS.ProcessEnv, string[]]>([
+    ['nothing at all', {}, {}, [
+      'cluster-id: is required but was empty or not set',
+      'region: is required but was empty or not set (and OCI_CLI_REGION is not set)',
+      'tenancy: is required for API-key auth (and OCI_CLI_TENANCY is not set)',
+      'user: is required for API-key auth (and OCI_CLI_USER is not set)',
+      'private-key: is required for API-key auth (and neither OCI_CLI_KEY_CONTENT nor OCI_CLI_KEY_FILE is set)',
+    ]],
+    ['bad OCIDs and region', { ...base, 'cluster-id': 'my-cluster', region: 'IAD', tenancy: USER, user: TENANCY }, {}, [
+      'cluster-id: "my-cluster" looks like a name, not an OCID',
+      'region: "IAD" is a region key, not a region identifier',
+      'tenancy: is a user OCID, not a tenancy OCID',
+      'user: is a tenancy OCID, not a user OCID',
+    ]],
+    ['fingerprint of another key', { ...base, fingerprint: '00:11:22:33:44:55:66:77:88:99:aa:bb:cc:dd:ee:ff' }, {}, [
+      `fingerprint: is 00:11:22:33:44:55:66:77:88:99:aa:bb:cc:dd:ee:ff, but the private key's fingerprint is ${KEY_FINGERPRINT}: they are not the same key`,
+    ]],
+    ['a malformed fingerprint', { ...base, fingerprint: 'abc' }, {}, ['fingerprint: "abc" is not an API-key fingerprint']],
+    ['an encrypted key without passphrase', { ...base, 'private-key': fixture('api-key-pkcs1-encrypted.pem') }, {}, [
+      'passphrase: the private key is a PKCS#1 RSA private key (encrypted) and no passphrase was given',
+    ]],
+    ['a wrong passphrase', { ...base, 'private-key': fixture('api-key-pkcs8-encrypted.pem'), passphrase: 'nope' }, {}, [
+      'passphrase: the private key is a PKCS#8 private key (encrypted) and the passphrase does not decrypt it',
+    ]],
+    ['garbage as key', { ...base, 'private-key': 'not a key at all' }, {}, ['private-key: the private key is a text without a PEM header, which cannot sign OCI requests']],
+    ['an unreadable OCI_CLI_KEY_FILE', { 'cluster-id': CLUSTER, region: 'us-ashburn-1', tenancy: TENANCY, user: USER }, { OCI_CLI_KEY_FILE: '/nonexistent/key.pem' }, [
+      "private-key: is not set and OCI_CLI_KEY_FILE (/nonexistent/key.pem) cannot be read: ENOENT: no such file or directory, open '/nonexistent/key.pem'",
+    ]],
+    ['bad enums, booleans and URLs', { ...base, endpoint: 'internal', verify: 'yes', 'api-endpoint': 'http://x', namespace: 'Bad_NS' }, {}, [
+      'endpoint: "internal" is not one of the allowed values',
+      'api-endpoint: "http://x" does not use https',
+      'namespace: "Bad_NS" is not a valid namespace name',
+      'verify: "yes" is not a boolean',
+    ]],
+    ['a bad kubectl version', { ...base, 'install-kubectl': 'true', 'kubectl-version': 'latest' }, {}, ['kubectl-version: "latest" is not an exact version']],
+  ])('reports every problem at once: %s', (_, values, env, expected) => {
+    expect(problemsOf(values, env)).toEqual(expected);
+  });
+});
+
+describe('oke-login inputs: keyless (GitHub OIDC)', () => {
+  const oidcEnv = { ACTIONS_ID_TOKEN_REQUEST_URL: 'https://x/token', ACTIONS_ID_TOKEN_REQUEST_TOKEN: 't' };
+  const oidc = { 'cluster-id': CLUSTER, region: 'us-ashburn-1', 'identity-domain-url': 'https://idcs-abc.identity.oraclecloud.com/', 'client-id': 'app', 'client-secret': 'shh-secret' };
+
+  it('auto picks oidc when an identity domain is set and no key is', () => {
+    const { run, masked } = parse(oidc, oidcEnv);
+    expect(run().auth).toEqual({ method: 'oidc', domainUrl: 'https://idcs-abc.identity.oraclecloud.com', clientId: 'app', clientSecret: 'shh-secret', audience: 'https://cloud.oracle.com' });
+    expect(masked).toContain('shh-secret');
+  });
+
+  it('auto picks api-key when a key is there, even with an identity domain', () => {
+    expect(parse({ ...base, 'identity-domain-url': 'https://idcs-abc.identity.oraclecloud.com' }).run().auth.method).toBe('api-key');
+  });
+
+  it.each<[string, Record<string, string>, NodeJS.ProcessEnv, string[]]>([
+    ['no id-token permission', { ...oidc, auth: 'oidc' }, {}, ['auth: is oidc but this job cannot request a GitHub OIDC token']],
+    ['missing client credentials', { 'cluster-id': CLUSTER, region: 'us-ashburn-1', auth: 'oidc', 'identity-domain-url': 'https://idcs-abc.identity.oraclecloud.com/oauth2/v1/token' }, oidcEnv, [
+      'identity-domain-url: includes the /oauth2 path',
+      'client-id: is required for auth: oidc',
+      'client-secret: is required for auth: oidc',
+    ]],
+    ['no identity domain', { 'cluster-id': CLUSTER, region: 'us-ashburn-1', auth: 'oidc', 'client-id': 'a', 'client-secret': 'b' }, oidcEnv, ['identity-domain-url: is required for auth: oidc']],
+  ])('%s', (_, values, env, expected) => expect(problemsOf(values, env)).toEqual(expected));
+});
