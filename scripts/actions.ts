@@ -9,8 +9,12 @@ export interface ActionEntry {
   name: string;
   /** actions/<name> */
   dir: string;
-  /** Entry kind -> TypeScript source, e.g. main -> src/actions/<name>/main.ts. */
-  entries: Array<{ kind: 'main' | 'post'; source: string; bundle: string }>;
+  /**
+   * Entry kind -> TypeScript source, e.g. main -> src/actions/<name>/main.ts. Kind `bin` is a helper
+   * program the action ships (src/actions/<name>/bin/<tool>.ts -> dist/<tool>/index.js), e.g. a
+   * credential helper that a kubeconfig runs; `tool` names it.
+   */
+  entries: Array<{ kind: 'main' | 'post' | 'bin'; tool?: string; source: string; bundle: string }>;
 }
 
 interface ActionYaml {
@@ -35,6 +39,12 @@ export function discoverActions(): ActionEntry[] {
         const source = join(root, 'src', 'actions', d.name, `${kind}.ts`);
         if (!existsSync(source)) throw new Error(`actions/${d.name}: runs.${kind} needs ${source}`);
         entries.push({ kind, source, bundle: join(dir, target) });
+      }
+      const bin = join(root, 'src', 'actions', d.name, 'bin');
+      for (const file of existsSync(bin) ? readdirSync(bin).filter((f) => f.endsWith('.ts')).sort() : []) {
+        const tool = file.slice(0, -3);
+        if (tool === 'main' || tool === 'post') throw new Error(`src/actions/${d.name}/bin/${file}: a helper may not be named main or post`);
+        entries.push({ kind: 'bin', tool, source: join(bin, file), bundle: join(dir, 'dist', tool, 'index.js') });
       }
       return { name: d.name, dir, entries };
     });

@@ -1,6 +1,7 @@
 /**
  * npm run build [-- <action>...]: bundles each action's entries with @vercel/ncc into
- * actions/<name>/dist/<main|post>/index.js (ESM). Bundles are build output, never committed on main.
+ * actions/<name>/dist/<main|post>/index.js (ESM), and each helper program src/actions/<name>/bin/<tool>.ts
+ * into actions/<name>/dist/<tool>/index.js. Bundles are build output, never committed on main.
  */
 import { spawn } from 'node:child_process';
 import { rmSync, statSync, readdirSync } from 'node:fs';
@@ -29,7 +30,7 @@ async function main(names: string[]): Promise<void> {
       const out = dirname(entry.bundle);
       const t0 = performance.now();
       await run(process.execPath, [ncc, 'build', entry.source, '-o', out, '--license', 'licenses.txt', '--target', 'es2023', '--quiet']);
-      console.log(`built actions/${action.name}/dist/${entry.kind} (${(dirBytes(out) / 1024).toFixed(0)} kB) in ${((performance.now() - t0) / 1000).toFixed(1)} s`);
+      console.log(`built actions/${action.name}/dist/${entry.tool ?? entry.kind} (${(dirBytes(out) / 1024).toFixed(0)} kB) in ${((performance.now() - t0) / 1000).toFixed(1)} s`);
     }
   }
   if (!actions.length) console.log('no actions to build');

@@ -2,7 +2,7 @@ import { OperationError } from '../core/errors.js';
 import type { CommandResult, CommandRunner } from '../core/exec.js';
 import type { Logger } from '../core/log.js';
 import { rollbackArgs, upgradeArgs, type UpgradeOptions } from './args.js';
-import { parseHistory, type Revision } from './release.js';
+import { parseHistory, parseUpgradeJson, type Revision } from './release.js';
 import type { HelmBinary } from './tool.js';
 
 /**
@@ -33,9 +33,18 @@ export class Helm {
     throw new OperationError(`helm history ${release} in ${namespace} failed: ${r.stderr.trim()}`, { hint: 'check the kubeconfig and that the identity may read Secrets in the namespace (Helm stores releases there)' });
   }
 
-  /** helm upgrade --install; returns the result without throwing, so the caller can diagnose a failure. */
-  async upgrade(options: UpgradeOptions): Promise<CommandResult> {
-    return this.run(upgradeArgs(options, this.major), { stream: true, allowFailure: true });
+  /**
+   * helm upgrade --install; never throws, so the caller can diagnose a failure. A real run asks for JSON
+   * (the release it made, read in memory and never logged: it holds values); a dry run streams the
+   * rendered manifests (Secrets hidden) for the reader.
+   */
+  async upgrade(options: UpgradeOptions): Promise<{ result: CommandResult; release?: Revision }> {
+    if (options.dryRun) return { result: await this.run(upgradeArgs(options, this.major), { stream: true, allowFailure: true }) };
+    const result = await this.run([...upgradeArgs(options, this.major), '--output', 'json'], { allowFailure: true });
+    if (result.stderr.trim()) this.log.info(result.stderr.trim());
+    const release = result.exitCode === 0 ? parseUpgradeJson(result.stdout) : undefined;
+    if (release) this.log.info(`Release ${options.release}: revision ${release.revision} ${release.status} (chart ${release.chart}, app ${release.appVersion || '-'})`);
+    return { result, release };
   }
 
   async rollback(release: string, namespace: string, revision: number, timeoutMs: number): Promise<void> {

@@ -42,3 +42,15 @@ export function chartVersionOf(chart: string): string {
   const m = /-(v?\d+\.\d+\.\d+.*)$/.exec(chart);
   return m ? m[1]! : '';
 }
+
+/** What `helm upgrade --output json` says of the release it made (values and manifest are ignored). */
+export function parseUpgradeJson(json: string): Revision | undefined {
+  try {
+    const r = JSON.parse(json) as { version?: number; info?: { status?: string; last_deployed?: string; description?: string }; chart?: { metadata?: { name?: string; version?: string; appVersion?: string } } };
+    if (typeof r.version !== 'number') return undefined;
+    const meta = r.chart?.metadata ?? {};
+    return { revision: r.version, status: (r.info?.status ?? 'unknown') as ReleaseStatus, chart: `${meta.name ?? ''}-${meta.version ?? ''}`, appVersion: meta.appVersion ?? '', updated: r.info?.last_deployed ?? '', description: r.info?.description ?? '' };
+  } catch {
+    return undefined;
+  }
+}

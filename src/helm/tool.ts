@@ -38,15 +38,21 @@ export interface HelmBinary {
   major: 3 | 4;
 }
 
-/** Installs the pinned Helm (verified) or finds the preinstalled one, and detects its major version. */
+/**
+ * Installs the pinned Helm (SHA-256 verified, so its version is known) or finds the preinstalled one and
+ * asks it for its version. The major decides the flags (Helm 4 renamed --atomic).
+ */
 export async function resolveHelm(version: string | 'preinstalled', baseUrl: string | undefined, runner: CommandRunner, deps: InstallDeps): Promise<HelmBinary> {
-  const path = version === 'preinstalled' ? 'helm' : await installVerifiedTool(helmRelease(version, baseUrl), deps);
+  if (version !== 'preinstalled') {
+    const path = await installVerifiedTool(helmRelease(version, baseUrl), deps);
+    const major = Number(version.split('.')[0]);
+    if (major !== 3 && major !== 4) throw new ConfigurationError({ input: 'helm-version', problem: `Helm ${version} is not supported`, fix: 'use Helm 3 or Helm 4' });
+    return { path, version: `v${version}`, major };
+  }
+  const path = 'helm';
   const { stdout } = await runner.run(path, ['version', '--template', '{{.Version}}']);
   const detected = stdout.trim();
   const major = Number(/^v(\d+)\./.exec(detected)?.[1]);
   if (major !== 3 && major !== 4) throw new ConfigurationError({ input: 'helm-version', problem: `helm reports version "${detected}", which this action does not support`, fix: 'use Helm 3 or Helm 4' });
-  if (version !== 'preinstalled' && detected.replace(/^v/, '').split('+')[0] !== version) {
-    throw new Error(`helm at ${path} reports ${detected}, expected v${version}; refusing to use a different version`);
-  }
   return { path, version: detected, major };
 }

@@ -27,5 +27,10 @@ export const defaultPorts: Ports = {
   kubeControllerManager: 16444,
   kubeScheduler: 16445,
   kwok: 16446,
+  okeTokenWebhook: 16447,
   postgres: 15432,
+  daprScheduler: 16450,
+  daprSchedulerHealthz: 16451,
+  daprSchedulerEtcdClient: 16452,
+  daprSchedulerEtcdPeer: 16453,
 };

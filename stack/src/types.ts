@@ -50,7 +50,14 @@ export interface Ports {
   kubeControllerManager: number;
   kubeScheduler: number;
   kwok: number;
+  /** Where kube-apiserver sends bearer tokens it does not know (TokenReview webhook): oke-login's tests serve it. */
+  okeTokenWebhook: number;
   postgres: number;
+  /** Dapr scheduler: gRPC (daprd's --scheduler-host-address), healthz, embedded etcd client and peer. */
+  daprScheduler: number;
+  daprSchedulerHealthz: number;
+  daprSchedulerEtcdClient: number;
+  daprSchedulerEtcdPeer: number;
 }
 
 export interface ComponentStatus {

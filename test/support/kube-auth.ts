@@ -53,6 +53,19 @@ function readyz(server: string, pki: string): Promise<boolean> {
   });
 }
 
+/** GET /api with a bearer token and only the cluster CA; resolves with the HTTP status (0 on a socket error). */
+function bearerStatus(server: string, pki: string, token: string): Promise<number> {
+  return new Promise((resolve) => {
+    const req = request(`${server}/api`, { ca: readFileSync(join(pki, 'ca.crt')), headers: { authorization: `Bearer ${token}` }, timeout: 15_000 }, (res) => {
+      res.resume();
+      resolve(res.statusCode ?? 0);
+    });
+    req.on('error', () => resolve(0));
+    req.on('timeout', () => req.destroy());
+    req.end();
+  });
+}
+
 export async function startKubeAuth(check: (token: string) => TokenVerdict): Promise<KubeAuthTarget> {
   const kube = component('kube');
   const pki = join(stateDir(), 'kube', 'pki');
@@ -61,6 +74,13 @@ export async function startKubeAuth(check: (token: string) => TokenVerdict): Pro
   if (wired) {
     const webhook = await startTokenWebhook(check, Number(new URL(wired).port));
     const server = kube.endpoints.apiserver!;
+    // Self-check: a bearer token no other authenticator knows must reach the webhook.
+    const seen = webhook.reviews.length;
+    const status = await bearerStatus(server, pki, 'oke-login-webhook-probe');
+    if (webhook.reviews.length === seen) {
+      await webhook.close();
+      throw new Error(`the stack's kube-apiserver reports tokenWebhook ${wired} but did not call it (HTTP ${status}): restart it so it reads --authentication-token-webhook-config-file (npm run stack -- down && npm run stack -- up)`);
+    }
     return { server, address: new URL(server).host, caData, kind: 'stack', webhook, close: () => webhook.close() };
   }
 

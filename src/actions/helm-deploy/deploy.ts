@@ -51,10 +51,10 @@ async function namespaceExists(kc: KubeConfig, name: string): Promise<boolean> {
 /** Checks that need the cluster, before any change: the namespace, and a release stuck in pending-*. */
 async function preflight(req: DeployRequest, deps: DeployDeps): Promise<{ history: Revision[]; recovered?: string }> {
   const { release, namespace, createNamespace } = req.upgrade;
-  if (!createNamespace && !(await namespaceExists(deps.kc, namespace))) {
+  const [exists, history] = await Promise.all([createNamespace || namespaceExists(deps.kc, namespace), deps.helm.history(release, namespace)]);
+  if (!exists) {
     throw new ConfigurationError({ input: 'namespace', problem: `namespace "${namespace}" does not exist in the cluster`, fix: 'create it first, or set create-namespace: true' });
   }
-  const history = await deps.helm.history(release, namespace);
   const last = latest(history);
   if (!last || !isPending(last.status)) return { history };
   const live = liveRevision(history);
@@ -100,13 +100,14 @@ export async function deploy(req: DeployRequest, deps: DeployDeps): Promise<Depl
   const recorder = new PodRecorder(deps.kc, namespace, log);
   const started = now();
   if (!req.upgrade.dryRun) await recorder.start();
-  const result = await withGroup(log, `helm upgrade --install ${release} (Helm ${deps.helm.major})`, () => deps.helm.upgrade(req.upgrade), timings).finally(() => recorder.stop());
+  const { result, release: made } = await withGroup(log, `helm upgrade --install ${release} (Helm ${deps.helm.major})`, () => deps.helm.upgrade(req.upgrade), timings).finally(() => recorder.stop());
 
   if (req.upgrade.dryRun) {
     if (result.exitCode !== 0) throw new OperationError(`helm dry run of ${release} failed:\n${result.stderr.trim()}`, { hint: 'the chart or values do not render, or the API server refused the objects; see the lines above' });
     return { ok: true, live: before, latest: latest(pre.history), rolledBack: false, recovered: pre.recovered, outcome: `dry run: nothing changed${before ? `; revision ${before.revision} stays live` : ''}` };
   }
   if (result.exitCode === 0) {
+    if (made) return { ok: true, live: made.status === 'deployed' ? made : undefined, latest: made, rolledBack: false, recovered: pre.recovered, outcome: `revision ${made.revision} is live` };
     const history = await deps.helm.history(release, namespace);
     return { ok: true, live: liveRevision(history), latest: latest(history), recovered: pre.recovered, ...describeOutcome(true, before, history, req.upgrade.rollbackOnFailure) };
   }

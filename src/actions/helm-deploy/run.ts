@@ -7,10 +7,11 @@ import { parseHelmDeployInputs } from './inputs.js';
 export async function helmDeploy(env: ActionEnv): Promise<void> {
   const inputs = parseHelmDeployInputs(env.inputs, env.secrets, env.env);
 
-  // Heavy modules load only after the inputs are known to be good.
-  const [{ SafeRunner }, { resolveHelm }, { Helm }, { loadKubeConfig }, { deploy }, { renderSummary }, { chartVersionOf }] = await Promise.all([
-    import('../../core/exec.js'),
-    import('../../helm/tool.js'),
+  // Heavy modules load only after the inputs are known to be good, and while Helm is being resolved.
+  const [{ SafeRunner }, { resolveHelm }] = await Promise.all([import('../../core/exec.js'), import('../../helm/tool.js')]);
+  const runner = new SafeRunner(env.log, env.secrets);
+  const binaryP = withGroup(env.log, 'Helm', () => resolveHelm(inputs.helmVersion, inputs.helmBaseUrl, runner, { log: env.log }), env.timings);
+  const [{ Helm }, { loadKubeConfig }, { deploy }, { renderSummary }, { chartVersionOf }] = await Promise.all([
     import('../../helm/helm.js'),
     import('../../kube/client.js'),
     import('./deploy.js'),
@@ -27,8 +28,7 @@ export async function helmDeploy(env: ActionEnv): Promise<void> {
     valuesFiles.push(dir.write('secret-values.yaml', inputs.secretValues));
   }
 
-  const runner = new SafeRunner(env.log, env.secrets);
-  const binary = await withGroup(env.log, 'Helm', () => resolveHelm(inputs.helmVersion, inputs.helmBaseUrl, runner, { log: env.log }), env.timings);
+  const binary = await binaryP;
   const helm = new Helm(binary, runner, env.log, { ...env.env, ...(kubeconfig ? { KUBECONFIG: kubeconfig } : {}) });
   const chart = inputs.chart.kind === 'local' ? inputs.chart.path : inputs.chart.kind === 'oci' ? inputs.chart.ref : inputs.chart.name;
 

@@ -3,6 +3,7 @@ import { kafka } from './kafka.js';
 import { kube } from './kube.js';
 import { helm } from './helm.js';
 import { postgres } from './postgres.js';
+import { dapr } from './dapr.js';
 
 /** Every component of the local stack, in start order. */
-export const components: Component[] = [postgres, kafka, kube, helm];
+export const components: Component[] = [postgres, kafka, dapr, kube, helm];

@@ -12,7 +12,7 @@
  */
 import { spawn } from 'node:child_process';
 import { existsSync, readFileSync, writeFileSync } from 'node:fs';
-import { mkdir, open } from 'node:fs/promises';
+import { mkdir, open, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import type { Component, ComponentStatus, StackContext } from '../types.js';
 import { ensurePki, pkiPaths, writeKubeconfig, type ClientName, type Pki } from './kube-pki.js';
@@ -53,6 +53,8 @@ interface Layout {
   kubeconfig: (user: ClientName) => string;
   server: string;
   adminTls: TlsFiles;
+  /** Kubeconfig-format file telling kube-apiserver where the OKE token webhook is. */
+  webhookConfig: string;
 }
 
 function layout(ctx: StackContext): Layout {
@@ -66,6 +68,7 @@ function layout(ctx: StackContext): Layout {
     kubeconfig: (user) => join(dir, `${user}.kubeconfig`),
     server: `https://127.0.0.1:${ctx.ports.kubeApiserver}`,
     adminTls: { ca: pki.caCert, cert: admin.cert, key: admin.key },
+    webhookConfig: join(dir, 'oke-token-webhook.kubeconfig'),
   };
 }
 
@@ -155,6 +158,11 @@ function steps(ctx: StackContext, l: Layout, bin: string): Step[] {
         `--service-account-key-file=${l.pki.saPub}`, `--service-account-signing-key-file=${l.pki.saKey}`,
         `--service-cluster-ip-range=${SERVICE_CIDR}`,
         '--authorization-mode=Node,RBAC',
+        // Bearer tokens no built-in authenticator knows go to a TokenReview webhook on loopback: oke-login's
+        // tests serve it there to accept or refuse the OKE tokens its credential helper mints. Nothing else
+        // is affected (certificates and service-account tokens never reach it); no caching, so refusals are honest.
+        `--authentication-token-webhook-config-file=${l.webhookConfig}`, '--authentication-token-webhook-version=v1',
+        '--authentication-token-webhook-cache-ttl=0s',
         // Front-proxy (request-header) auth: controller-manager and scheduler read this CA from
         // kube-system/extension-apiserver-authentication, and aggregated APIs (metrics-server) need it.
         `--requestheader-client-ca-file=${l.pki.caCert}`, '--requestheader-allowed-names=front-proxy-client',
@@ -262,6 +270,27 @@ async function listNodes(api: KubeApi): Promise<NodeObject[]> {
   return (await api.get<{ items: NodeObject[] }>('/api/v1/nodes'))?.items ?? [];
 }
 
+function webhookKubeconfig(port: number): string {
+  return [
+    'apiVersion: v1',
+    'kind: Config',
+    'clusters:',
+    '- name: oke-token-webhook',
+    '  cluster:',
+    `    server: http://127.0.0.1:${port}/`,
+    'users:',
+    '- name: kube-apiserver',
+    '  user: {}',
+    'contexts:',
+    '- name: webhook',
+    '  context:',
+    '    cluster: oke-token-webhook',
+    '    user: kube-apiserver',
+    'current-context: webhook',
+    '',
+  ].join('\n');
+}
+
 async function start(ctx: StackContext): Promise<void> {
   if ((await status(ctx)).healthy) {
     ctx.log.info('kube: already healthy');
@@ -276,6 +305,7 @@ async function start(ctx: StackContext): Promise<void> {
   for (const user of ['admin', 'kube-controller-manager', 'kube-scheduler', 'kwok'] as const) {
     await writeKubeconfig(l.kubeconfig(user), l.server, l.pki, user);
   }
+  await writeFile(l.webhookConfig, webhookKubeconfig(ctx.ports.okeTokenWebhook), { mode: 0o600 });
 
   for (const s of steps(ctx, l, kubeBinDir(ctx))) {
     const healthy = () => probe(s.health, s.tls);
@@ -303,7 +333,7 @@ async function start(ctx: StackContext): Promise<void> {
 
 async function status(ctx: StackContext): Promise<ComponentStatus> {
   const l = layout(ctx);
-  const endpoints = { apiserver: l.server, kubeconfig: l.kubeconfig('admin') };
+  const endpoints = { apiserver: l.server, kubeconfig: l.kubeconfig('admin'), tokenWebhook: `http://127.0.0.1:${ctx.ports.okeTokenWebhook}/` };
   const details: Record<string, unknown> = { binDir: kubeBinDir(ctx), versions: kubeVersions(ctx), etcd: `http://127.0.0.1:${ctx.ports.etcdClient}` };
   if (!existsSync(l.adminTls.cert ?? '')) return { healthy: false, endpoints, details, problem: 'not started (no admin certificate yet)' };
 

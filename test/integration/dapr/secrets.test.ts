@@ -8,7 +8,6 @@ import { daprClient, envSecrets, localFileSecrets, startTestSidecar, writeResour
 
 /** Secret stores through the real daprd: a local JSON file (nested keys) and daprd's environment. */
 describe('dapr: secret stores (secretstores.local.file, secretstores.local.env)', () => {
-  const run = randomUUID().slice(0, 8);
   const password = randomUUID();
   const token = randomUUID();
   const secretsDir = mkdtempSync(join(tmpdir(), 'dapr-secrets-'));

@@ -30,7 +30,7 @@ describe('topics file: YAML and schema errors carry file, line and column', () =
     ['a bad config key', yaml(...head, 'topics:', '  - name: a', '    configs:', '      Retention.MS: 1'), 'topics.yaml:5:7: topics[0].configs["Retention.MS"]: the text "Retention.MS" does not match'],
     ['a config value mapping', yaml(...head, 'topics:', '  - name: a', '    configs:', '      retention.ms: {a: 1}'), 'topics.yaml:5:21: topics[0].configs["retention.ms"]: must be text or a number or true or false or a list or null, but is a mapping'],
     ['a duplicated prefix', yaml(...head, 'policy:', '  managedPrefixes: [a, a]', 'topics: []'), 'topics.yaml:3:24: policy.managedPrefixes[1]: the text "a" is listed more than once'],
-    ['defaults with an unknown key', yaml(...head, 'defaults:', '  replicas: 3', 'topics: []'), 'topics.yaml:3:3: defaults.replicas: unknown key "replicas". Fix: allowed keys here: partitions, replicationFactor, configs'],
+    ['defaults with an unknown key', yaml(...head, 'defaults:', '  replicas: 3', 'topics: []'), 'topics.yaml:3:3: defaults.replicas: unknown key "replicas". Fix: did you mean "replicationFactor"? allowed keys here: partitions, replicationFactor, configs'],
   ])('%s', (_, text, message) => {
     expect(configError(() => parseTopicsFile(text, 'topics.yaml')).message).toContain(message);
   });

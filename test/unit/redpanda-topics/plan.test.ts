@@ -4,10 +4,10 @@ import { isInternalTopic, planTopics } from '../../../src/actions/redpanda-topic
 import { yaml } from './helpers.js';
 
 /** Observed topics in a line each: name, partitions, replication factor, configs (effective values), overrides. */
-function cluster(...topics: Array<[string, number, number, Record<string, string>?, string[]?]>): ClusterState {
+function cluster(...topics: Array<[string, number, number, Record<string, string>?, string[]?, string[]?]>): ClusterState {
   const map = new Map<string, ObservedTopic>();
-  for (const [name, partitions, replicationFactor, configs = {}, overrides = []] of topics) {
-    map.set(name, { name, partitions, replicationFactor, configs: new Map(Object.entries({ 'cleanup.policy': 'delete', 'retention.ms': '604800000', ...configs })), overrides: new Set(overrides) });
+  for (const [name, partitions, replicationFactor, configs = {}, overrides = [], redundant = []] of topics) {
+    map.set(name, { name, partitions, replicationFactor, configs: new Map(Object.entries({ 'cleanup.policy': 'delete', 'retention.ms': '604800000', ...configs })), overrides: new Set(overrides), redundantOverrides: new Set(redundant) });
   }
   return { brokers: 3, topicNames: new Set(map.keys()), topics: map };
 }
@@ -34,6 +34,7 @@ describe('planning: declared + observed -> plan (pure)', () => {
     ['removes an override declared as null', ['topics:', '  - name: a', '    configs: {segment.ms: null}'], cluster(['a', 1, 1, { 'segment.ms': '1000' }, ['segment.ms']]), { changes: ['remove-config a segment.ms'], errors: [], drift: [], inSync: [] }],
     ['null on a key without an override is already in sync', ['topics:', '  - name: a', '    configs: {segment.ms: null}'], cluster(['a', 1, 1, { 'segment.ms': '604800000' }]), { changes: [], errors: [], drift: [], inSync: ['a'] }],
     ['reports an undeclared override as drift and leaves it alone', ['topics:', '  - name: a', '    configs: {retention.ms: 1000}'], cluster(['a', 1, 1, { 'retention.ms': '1000', 'max.message.bytes': '2000000' }, ['retention.ms', 'max.message.bytes']]), { changes: [], errors: [], drift: ['undeclared-override a max.message.bytes'], inSync: ['a'] }],
+    ['an override equal to the inherited value (Redpanda reports such) is not drift', ['topics:', '  - name: a'], cluster(['a', 1, 1, {}, ['cleanup.policy'], ['cleanup.policy']]), { changes: [], errors: [], drift: [], inSync: ['a'] }],
     ['reports undeclared topics as drift, never internal ones', ['topics: []'], cluster(['other', 1, 1], ['__consumer_offsets', 50, 1], ['_schemas', 1, 1]), { changes: [], errors: [], drift: ['undeclared-topic other'], inSync: [] }],
     ['only reports undeclared topics under the managed prefixes', ['policy: {managedPrefixes: [task-]}', 'topics: []'], cluster(['task-old', 1, 1], ['billing', 1, 1]), { changes: [], errors: [], drift: ['undeclared-topic task-old'], inSync: [] }],
     ['deletes a tombstoned topic only with allow-delete', ['topics:', '  - name: a', '    state: absent'], cluster(['a', 3, 1]), { changes: ['delete a'], errors: [], drift: [], inSync: [] }, true],

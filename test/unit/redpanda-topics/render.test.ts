@@ -67,14 +67,33 @@ describe('rendering the plan', () => {
   });
 });
 
+describe('large plans', () => {
+  it('gives a plan too large for a GitHub output as counts, pointing at the plan file', () => {
+    const many: Change[] = Array.from({ length: 6000 }, (_, i) => ({ kind: 'create', topic: `topic-with-a-long-name-${i}`, partitions: 3, replicationFactor: 3, configs: { 'retention.ms': '604800000', 'cleanup.policy': 'delete', 'min.insync.replicas': '2' } }));
+    const out = outputsOf(report({ plan: plan({ changes: many }), planFile: '/tmp/x/plan.json' }));
+    expect(out.plan).toEqual({ apiVersion: 'redpanda-topics/v1', mode: 'plan', file: 'deploy/topics.yaml', changed: false, counts: expect.objectContaining({ create: 6000 }), inSync: 1, truncated: 'the plan is too large for an output; it is in full in /tmp/x/plan.json' });
+    expect(out.creates).toBe(6000);
+    const md = renderSummary(report({ plan: plan({ changes: many }) }), []).toMarkdown();
+    expect(md).toContain('... and 5700 more');
+    expect(md.length).toBeLessThan(100_000);
+  });
+});
+
 describe('observed state and broker rejections', () => {
   it('drops internal topics and keeps overrides apart from inherited values', () => {
     const state = toClusterState(
       { clusterId: 'c', brokers: 3, topics: [{ name: 'a', internal: false, partitions: 3, replicationFactor: 3, ready: true }, { name: '__consumer_offsets', internal: true, partitions: 50, replicationFactor: 3, ready: true }, { name: '_schemas', internal: false, partitions: 1, replicationFactor: 3, ready: true }] },
-      new Map([['a', [{ name: 'retention.ms', value: '5', override: true, sensitive: false }, { name: 'cleanup.policy', value: 'delete', override: false, sensitive: false }]]]),
+      new Map([['a', [{ name: 'retention.ms', value: '5', override: true, inherited: '604800000', sensitive: false }, { name: 'cleanup.policy', value: 'delete', override: true, inherited: 'delete', sensitive: false }, { name: 'segment.ms', value: '9', override: false, sensitive: false }]]]),
     );
     expect([...state.topicNames]).toEqual(['a']);
-    expect(state.topics.get('a')).toEqual({ name: 'a', partitions: 3, replicationFactor: 3, configs: new Map([['retention.ms', '5'], ['cleanup.policy', 'delete']]), overrides: new Set(['retention.ms']) });
+    expect(state.topics.get('a')).toEqual({
+      name: 'a',
+      partitions: 3,
+      replicationFactor: 3,
+      configs: new Map([['retention.ms', '5'], ['cleanup.policy', 'delete'], ['segment.ms', '9']]),
+      overrides: new Set(['retention.ms', 'cleanup.policy']),
+      redundantOverrides: new Set(['cleanup.policy']),
+    });
   });
 
   it('fails plainly when a declared topic cannot be described', () => {

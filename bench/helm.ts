@@ -1,0 +1,80 @@
+/**
+ * helm: on the same chart and cluster, the wall time of helm-deploy's upgrade (the built bundle, as a runner
+ * runs it) against plain `helm upgrade --install --wait` (median of pairs), the time to collect diagnostics
+ * on a failing release, and whether the failing upgrade left the previous revision live.
+ * Goals: overhead_ratio <= 1.15, diagnostics_s < 3, rollback_ok.
+ */
+import { CoreV1Api } from '@kubernetes/client-node';
+import { execFileSync } from 'node:child_process';
+import { randomUUID } from 'node:crypto';
+import { mkdtempSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join, resolve } from 'node:path';
+import { loadKubeConfig } from '../src/kube/client.js';
+import { createContext, statusOf } from '../stack/src/stack.js';
+import { runActionBundle } from '../test/support/action-harness.js';
+import { helmMirror } from '../test/support/helm-mirror.js';
+import type { BenchOutcome } from './run.js';
+
+const PAIRS = 5;
+const chart = resolve(import.meta.dirname, '..', 'test', 'fixtures', 'charts', 'hello');
+
+export async function run(): Promise<BenchOutcome> {
+  const status = await statusOf(createContext({ info: () => undefined, warn: () => undefined }));
+  const kube = status.components.kube;
+  const helm = status.components.helm;
+  if (!kube?.healthy || !helm?.healthy) throw new Error('the stack is not up: run npm run stack -- up');
+  const kubeconfig = kube.endpoints.kubeconfig!;
+  const helmPath = helm.endpoints.helm4!;
+  const env = { ...process.env, KUBECONFIG: kubeconfig };
+  const namespace = `bench-helm-${randomUUID().slice(0, 6)}`;
+  const core = loadKubeConfig(kubeconfig).makeApiClient(CoreV1Api);
+  await core.createNamespace({ body: { metadata: { name: namespace } } });
+  const toolCache = mkdtempSync(join(tmpdir(), 'bench-helm-tc-'));
+  // The action downloads the same helm 4 binary through a verified loopback mirror (once; then the tool cache).
+  const mirror = await helmMirror();
+  const actionEnv = { KUBECONFIG: kubeconfig, RUNNER_TOOL_CACHE: toolCache };
+  const action = (release: string, set: string, extra: Record<string, string> = {}) =>
+    runActionBundle('helm-deploy', 'main', { release, chart, namespace, set, 'helm-version': mirror.versions.helm4, 'helm-base-url': mirror.url, timeout: '60s', ...extra }, { env: actionEnv });
+  const plain = (release: string, set: string): void => {
+    execFileSync(helmPath, ['upgrade', release, chart, '--install', '-n', namespace, '--set', set, '--wait=watcher', '--rollback-on-failure', '--timeout', '60s'], { env, stdio: 'ignore' });
+  };
+  const time = async (fn: () => unknown): Promise<number> => {
+    const t0 = performance.now();
+    await fn();
+    return (performance.now() - t0) / 1000;
+  };
+
+  try {
+    // First installs, so every measured pair is an upgrade that rolls out new pods.
+    const first = await action('ours', 'message=0');
+    if (first.code !== 0) throw new Error(`helm-deploy failed: ${first.stdout.slice(-2000)}`);
+    plain('theirs', 'message=0');
+    const ratios: number[] = [];
+    const pairs: Array<{ action_s: number; plain_s: number }> = [];
+    for (let i = 1; i <= PAIRS; i++) {
+      let code = 0;
+      const a = await time(async () => (code = (await action('ours', `message=${i}`)).code ?? 1));
+      if (code !== 0) throw new Error('helm-deploy upgrade failed during the benchmark');
+      const p = await time(() => plain('theirs', `message=${i}`));
+      pairs.push({ action_s: +a.toFixed(3), plain_s: +p.toFixed(3) });
+      ratios.push(a / p);
+    }
+    ratios.sort((x, y) => x - y);
+    const overhead = ratios[Math.floor(ratios.length / 2)]!;
+
+    const failing = await action('ours', 'message=bad\nnodeSelector.pool=none', { timeout: '10s' });
+    const collected = /\(collected in (\d+) ms\)/.exec(failing.stdout);
+    const diagnostics_s = collected ? Number(collected[1]) / 1000 : Number.NaN;
+    const history = JSON.parse(execFileSync(helmPath, ['history', 'ours', '-n', namespace, '-o', 'json'], { env }).toString()) as Array<{ revision: number; status: string; description: string }>;
+    const live = [...history].reverse().find((r) => r.status === 'deployed');
+    const rollback_ok = failing.code === 1 && failing.outputs['rolled-back'] === 'true' && live !== undefined && /Rollback to 6/.test(live.description);
+
+    const result = { overhead_ratio: +overhead.toFixed(3), diagnostics_s, rollback_ok, pairs, helm: 'v4 (stack)', chart: 'test/fixtures/charts/hello' };
+    const ok = overhead <= 1.15 && diagnostics_s < 3 && rollback_ok;
+    return { result, ok, summary: `overhead_ratio ${result.overhead_ratio} (goal <= 1.15), diagnostics ${diagnostics_s} s (goal < 3), rollback_ok ${rollback_ok}` };
+  } finally {
+    await mirror.close();
+    await core.deleteNamespace({ name: namespace }).catch(() => undefined);
+  }
+}

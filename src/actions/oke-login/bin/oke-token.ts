@@ -1,0 +1,27 @@
+/**
+ * The kubeconfig exec user that oke-login writes: `node <action>/dist/oke-token/index.js --config <file>`.
+ * Prints an ExecCredential with an OKE token (cached until shortly before it expires). Imports only
+ * node built-ins and src/oci's signing code, so it starts in tens of milliseconds, with no OCI CLI.
+ */
+import { credentialFor, HelperError, readHelperConfig, requestedApiVersion } from '../../../oci/credential-helper.js';
+import { execCredential } from '../../../oci/oke-token.js';
+
+function main(argv: string[]): number {
+  const at = argv.indexOf('--config');
+  const file = at >= 0 ? argv[at + 1] : undefined;
+  if (!file) {
+    process.stderr.write('usage: oke-token --config <credentials.json>  (written by the oke-login action; kubectl runs this)\n');
+    return 2;
+  }
+  try {
+    const { token } = credentialFor(readHelperConfig(file));
+    process.stdout.write(`${execCredential(token, requestedApiVersion(process.env.KUBERNETES_EXEC_INFO))}\n`);
+    return 0;
+  } catch (err) {
+    const message = err instanceof HelperError ? err.message : `unexpected error: ${(err as Error).message}`;
+    process.stderr.write(`oke-login credential helper: ${message}\n`);
+    return 1;
+  }
+}
+
+process.exitCode = main(process.argv.slice(2));

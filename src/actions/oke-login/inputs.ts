@@ -1,0 +1,198 @@
+/**
+ * oke-login's inputs, parsed once into a typed object. Every mistake is collected and reported together,
+ * before any network call or file write; secrets are registered for masking the moment they are read.
+ * API-key values fall back to the OCI CLI's environment variables (OCI_CLI_*), as the anchor action used.
+ */
+import { readFileSync } from 'node:fs';
+import { ProblemList, type ConfigurationProblem } from '../../core/errors.js';
+import type { Inputs } from '../../core/inputs.js';
+import type { Secrets } from '../../core/secrets.js';
+import { KeyError, parseApiKey, type ApiKey } from '../../oci/keys.js';
+import { fingerprintProblem, normalizeFingerprint, ocidProblem, regionProblem } from '../../oci/ocid.js';
+
+export const ENDPOINTS = ['public', 'private', 'vcn-hostname'] as const;
+export type EndpointKind = (typeof ENDPOINTS)[number];
+
+export interface ApiKeyAuth {
+  method: 'api-key';
+  tenancy: string;
+  user: string;
+  /** Computed from the key (and equal to the `fingerprint` input when one was given). */
+  fingerprint: string;
+  key: ApiKey;
+  keyId: string;
+}
+
+export interface OidcAuth {
+  method: 'oidc';
+  domainUrl: string;
+  clientId: string;
+  clientSecret: string;
+  audience: string;
+}
+
+export interface OkeLoginInputs {
+  clusterId: string;
+  region: string;
+  endpoint: EndpointKind;
+  auth: ApiKeyAuth | OidcAuth;
+  apiEndpoint: string | undefined;
+  namespace: string | undefined;
+  verify: boolean;
+  kubectl: { install: false } | { install: true; version: string | 'cluster'; baseUrl: string };
+  /** `github-hosted` or `self-hosted` (RUNNER_ENVIRONMENT), for the private-endpoint hint. */
+  runnerEnvironment: string | undefined;
+  /** Things worth a log line (values taken from OCI_CLI_*, key repairs, ignored inputs). */
+  notes: string[];
+}
+
+export const DEFAULT_OIDC_AUDIENCE = 'https://cloud.oracle.com';
+export const DEFAULT_KUBECTL_BASE_URL = 'https://dl.k8s.io/release';
+
+export interface ParseDeps {
+  readFile?: (path: string) => string;
+}
+
+function httpsUrl(problems: ProblemList, input: string, value: string | undefined, allowHttp = false): string | undefined {
+  if (value === undefined) return undefined;
+  let url: URL;
+  try {
+    url = new URL(value);
+  } catch {
+    problems.add({ input, problem: `"${value}" is not a URL`, fix: 'write an absolute https:// URL' });
+    return undefined;
+  }
+  if (url.protocol !== 'https:' && !(allowHttp && url.protocol === 'http:')) {
+    problems.add({ input, problem: `"${value}" does not use https`, fix: 'write an https:// URL' });
+    return undefined;
+  }
+  return value.replace(/\/+$/, '');
+}
+
+export function parseOkeLoginInputs(inputs: Inputs, env: NodeJS.ProcessEnv, secrets: Secrets, deps: ParseDeps = {}): OkeLoginInputs {
+  const readFile = deps.readFile ?? ((p: string) => readFileSync(p, 'utf8'));
+  const problems = new ProblemList();
+  const notes: string[] = [];
+  const fromEnv = (input: string, variable: string): string | undefined => {
+    const v = inputs.raw(input);
+    if (v !== undefined) return v;
+    const e = env[variable]?.trim();
+    if (e) notes.push(`${input}: taken from ${variable}`);
+    return e || undefined;
+  };
+
+  const clusterId = problems.collect(() => inputs.required('cluster-id', 'set `cluster-id` to the OKE cluster\'s OCID'));
+  const clusterProblem = clusterId ? ocidProblem('cluster-id', clusterId, 'cluster') : undefined;
+  if (clusterProblem) problems.add(clusterProblem);
+  const region = fromEnv('region', 'OCI_CLI_REGION');
+  if (!region) problems.add({ input: 'region', problem: 'is required but was empty or not set (and OCI_CLI_REGION is not set)', fix: 'set `region`, e.g. us-ashburn-1' });
+  else {
+    const p = regionProblem('region', region);
+    if (p) problems.add(p);
+  }
+  const endpoint = problems.collect(() => inputs.oneOf('endpoint', ENDPOINTS, 'public')) ?? 'public';
+  const apiEndpoint = httpsUrl(problems, 'api-endpoint', inputs.raw('api-endpoint'));
+  const namespace = inputs.raw('namespace');
+  if (namespace && !/^[a-z0-9]([-a-z0-9]{0,61}[a-z0-9])?$/.test(namespace)) {
+    problems.add({ input: 'namespace', problem: `"${namespace}" is not a valid namespace name`, fix: 'use lower-case letters, digits and -, at most 63 characters' });
+  }
+  const verify = problems.collect(() => inputs.boolean('verify', true)) ?? true;
+
+  const auth = parseAuth(inputs, env, secrets, problems, notes, fromEnv, readFile);
+
+  const install = problems.collect(() => inputs.boolean('install-kubectl', false)) ?? false;
+  let kubectl: OkeLoginInputs['kubectl'] = { install: false };
+  if (install) {
+    const raw = inputs.raw('kubectl-version') ?? 'cluster';
+    const version = raw === 'cluster' ? 'cluster' : raw.replace(/^v/, '');
+    if (version !== 'cluster' && !/^\d+\.\d+\.\d+$/.test(version)) {
+      problems.add({ input: 'kubectl-version', problem: `"${raw}" is not an exact version`, fix: 'write cluster (match the cluster) or an exact version such as 1.34.1' });
+    }
+    const baseUrl = httpsUrl(problems, 'kubectl-base-url', inputs.raw('kubectl-base-url') ?? DEFAULT_KUBECTL_BASE_URL, true) ?? DEFAULT_KUBECTL_BASE_URL;
+    kubectl = { install: true, version, baseUrl };
+  } else if (inputs.raw('kubectl-version') && inputs.raw('kubectl-version') !== 'cluster') {
+    notes.push('kubectl-version is ignored because install-kubectl is false');
+  }
+
+  problems.throwIfAny();
+  return { clusterId: clusterId!, region: region!, endpoint, auth: auth!, apiEndpoint, namespace, verify, kubectl, runnerEnvironment: env.RUNNER_ENVIRONMENT, notes };
+}
+
+function parseAuth(
+  inputs: Inputs,
+  env: NodeJS.ProcessEnv,
+  secrets: Secrets,
+  problems: ProblemList,
+  notes: string[],
+  fromEnv: (input: string, variable: string) => string | undefined,
+  readFile: (path: string) => string,
+): ApiKeyAuth | OidcAuth | undefined {
+  const keyText = secrets.add(fromEnv('private-key', 'OCI_CLI_KEY_CONTENT'));
+  const keyFile = !keyText ? env.OCI_CLI_KEY_FILE?.trim() : undefined;
+  const domainUrlRaw = inputs.raw('identity-domain-url');
+  const requested = problems.collect(() => inputs.oneOf('auth', ['auto', 'api-key', 'oidc'] as const, 'auto')) ?? 'auto';
+  const method = requested !== 'auto' ? requested : keyText || keyFile || !domainUrlRaw ? 'api-key' : 'oidc';
+
+  if (method === 'oidc') {
+    const domainUrl = httpsUrl(problems, 'identity-domain-url', domainUrlRaw);
+    if (!domainUrlRaw) problems.add({ input: 'identity-domain-url', problem: 'is required for auth: oidc', fix: 'set it to the identity domain\'s URL (Identity & Security > Domains > the domain > Domain URL)' });
+    if (domainUrl && /\/oauth2(\/|$)/.test(domainUrl)) problems.add({ input: 'identity-domain-url', problem: 'includes the /oauth2 path', fix: 'give the domain\'s base URL only, e.g. https://idcs-0123abc.identity.oraclecloud.com' });
+    const clientId = inputs.raw('client-id');
+    const clientSecret = secrets.add(inputs.raw('client-secret'));
+    if (!clientId) problems.add({ input: 'client-id', problem: 'is required for auth: oidc', fix: 'set it to the client ID of the identity domain\'s confidential application' });
+    if (!clientSecret) problems.add({ input: 'client-secret', problem: 'is required for auth: oidc', fix: 'set it from a secret: the confidential application\'s client secret' });
+    if (!env.ACTIONS_ID_TOKEN_REQUEST_URL || !env.ACTIONS_ID_TOKEN_REQUEST_TOKEN) {
+      problems.add({ input: 'auth', problem: 'is oidc but this job cannot request a GitHub OIDC token', fix: 'add `permissions: id-token: write` to the job (pull requests from forks never get one)' });
+    }
+    if (keyText || inputs.raw('tenancy') || inputs.raw('user')) notes.push('API-key inputs are ignored because auth is oidc');
+    return { method: 'oidc', domainUrl: domainUrl ?? '', clientId: clientId ?? '', clientSecret: clientSecret ?? '', audience: inputs.raw('oidc-audience') ?? DEFAULT_OIDC_AUDIENCE };
+  }
+
+  const tenancy = fromEnv('tenancy', 'OCI_CLI_TENANCY');
+  const user = fromEnv('user', 'OCI_CLI_USER');
+  const fingerprintIn = fromEnv('fingerprint', 'OCI_CLI_FINGERPRINT');
+  const passphrase = secrets.add(fromEnv('passphrase', 'OCI_CLI_PASSPHRASE'));
+  const add = (p: ConfigurationProblem | undefined): boolean => (p ? (problems.add(p), true) : false);
+  if (!tenancy) problems.add({ input: 'tenancy', problem: 'is required for API-key auth (and OCI_CLI_TENANCY is not set)', fix: 'set `tenancy` to your tenancy OCID, or use auth: oidc' });
+  else add(ocidProblem('tenancy', tenancy, 'tenancy'));
+  if (!user) problems.add({ input: 'user', problem: 'is required for API-key auth (and OCI_CLI_USER is not set)', fix: 'set `user` to the OCID of the user who owns the API key' });
+  else add(ocidProblem('user', user, 'user'));
+  const badFingerprint = fingerprintIn !== undefined && add(fingerprintProblem('fingerprint', fingerprintIn));
+
+  let text = keyText;
+  if (!text && keyFile) {
+    try {
+      text = secrets.add(readFile(keyFile));
+      notes.push('private-key: read from the file in OCI_CLI_KEY_FILE');
+    } catch (err) {
+      problems.add({ input: 'private-key', problem: `is not set and OCI_CLI_KEY_FILE (${keyFile}) cannot be read: ${(err as Error).message}`, fix: 'set `private-key` from a secret, or point OCI_CLI_KEY_FILE at a readable PEM file' });
+      return undefined;
+    }
+  }
+  if (!text) {
+    problems.add({ input: 'private-key', problem: 'is required for API-key auth (and neither OCI_CLI_KEY_CONTENT nor OCI_CLI_KEY_FILE is set)', fix: 'set `private-key: ${{ secrets.OCI_PRIVATE_KEY }}` (the PEM file\'s content), or use auth: oidc' });
+    return undefined;
+  }
+  let key: ApiKey;
+  try {
+    key = parseApiKey(text, passphrase);
+  } catch (err) {
+    if (!(err instanceof KeyError)) throw err;
+    const input = err.problem.startsWith('passphrase') ? 'passphrase' : 'private-key';
+    problems.add({ input, problem: `the private key ${err.message}`, fix: err.fix });
+    return undefined;
+  }
+  secrets.add(key.pkcs8Pem);
+  notes.push(...key.repairs.map((r) => `private-key: ${r}`));
+  if (passphrase && !key.encrypted) notes.push('passphrase is ignored: the private key is not encrypted');
+  if (fingerprintIn && !badFingerprint && normalizeFingerprint(fingerprintIn) !== key.fingerprint) {
+    problems.add({
+      input: 'fingerprint',
+      problem: `is ${normalizeFingerprint(fingerprintIn)}, but the private key's fingerprint is ${key.fingerprint}: they are not the same key`,
+      fix: 'pass the private key that belongs to that fingerprint, or the fingerprint of this key (Console: My profile > API keys lists each key\'s fingerprint)',
+    });
+  }
+  if (!fingerprintIn) notes.push(`fingerprint: computed from the private key (${key.fingerprint})`);
+  if (!tenancy || !user) return undefined;
+  return { method: 'api-key', tenancy, user, fingerprint: key.fingerprint, key, keyId: `${tenancy}/${user}/${key.fingerprint}` };
+}

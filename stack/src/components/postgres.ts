@@ -1,0 +1,287 @@
+/**
+ * PostgreSQL on 127.0.0.1:<ports.postgres>, from the distribution's server binaries
+ * (Debian: /usr/lib/postgresql/<major>/bin, installed with `apt-get install -y postgresql` when missing).
+ *
+ * - One cluster in <stateDir>/postgres/data, created once with initdb. Host connections need a
+ *   password (scram-sha-256); the unix socket (a private directory) trusts the `postgres` superuser
+ *   and is only used to create the test role and database.
+ * - Test role `stack` (CREATEDB) owning database `stack`; its generated password lives in
+ *   <stateDir>/postgres/credentials.json (0600) and is reused on every start.
+ * - The server runs as `postgres` in the foreground under the ProcessManager. Postgres refuses to run
+ *   as root, so as root it is started through `setpriv`, which changes uid/gid and then execs
+ *   (no fork: the recorded pid is the postmaster's). `runuser`/`su` fork and wait for a PAM session,
+ *   so the recorded pid would be theirs and signals would reach postgres only through them.
+ * - Stopping: SIGTERM is postgres's *smart* shutdown, which waits for open client sessions to end
+ *   (its children call setsid, so a group signal reaches only the postmaster). With no clients it
+ *   stops in ~0.1 s; with an idle client the ProcessManager's grace runs out and it SIGKILLs, and the
+ *   next start does crash recovery (safe: WAL is fsynced; ~2 s). SIGINT (fast shutdown) avoids that.
+ */
+import { execFile } from 'node:child_process';
+import { createHash, randomBytes } from 'node:crypto';
+import { chownSync, existsSync, mkdirSync, readdirSync, readFileSync, renameSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { setTimeout as sleep } from 'node:timers/promises';
+import { promisify } from 'node:util';
+import type { Component, ComponentStatus, StackContext } from '../types.js';
+
+const exec = promisify(execFile);
+const PROCESS = 'postgres';
+const USERNAME = 'stack';
+const DATABASE = 'stack';
+const SUPERUSER = 'postgres';
+const OS_USER = 'postgres';
+const DEBIAN_LIB = '/usr/lib/postgresql';
+
+interface Credentials {
+  username: string;
+  password: string;
+  database: string;
+}
+
+interface Paths {
+  base: string;
+  data: string;
+  socketDir: string;
+  credentials: string;
+}
+
+function paths(ctx: StackContext): Paths {
+  const base = join(ctx.stateDir, 'postgres');
+  let socketDir = join(base, 'run');
+  // A unix socket path must fit in sun_path (108 bytes): fall back to a short directory in /tmp.
+  if (`${socketDir}/.s.PGSQL.${ctx.ports.postgres}.lock`.length > 100) {
+    socketDir = join(tmpdir(), `oke-stack-pg-${createHash('sha256').update(base).digest('hex').slice(0, 10)}`);
+  }
+  return { base, data: join(base, 'data'), socketDir, credentials: join(base, 'credentials.json') };
+}
+
+const isRoot = (): boolean => process.getuid?.() === 0;
+
+/** The server's bin directory: the newest /usr/lib/postgresql/<major>/bin, else `pg_config --bindir`. */
+async function findBinDir(): Promise<string | undefined> {
+  const complete = (dir: string): boolean => ['postgres', 'initdb', 'pg_isready', 'psql'].every((b) => existsSync(join(dir, b)));
+  if (existsSync(DEBIAN_LIB)) {
+    const majors = readdirSync(DEBIAN_LIB)
+      .filter((v) => /^\d+$/.test(v) && complete(join(DEBIAN_LIB, v, 'bin')))
+      .sort((a, b) => Number(b) - Number(a));
+    if (majors[0]) return join(DEBIAN_LIB, majors[0], 'bin');
+  }
+  try {
+    const dir = (await exec('pg_config', ['--bindir'])).stdout.trim();
+    return complete(dir) ? dir : undefined;
+  } catch {
+    return undefined;
+  }
+}
+
+async function requireBinDir(): Promise<string> {
+  const dir = await findBinDir();
+  if (!dir) throw new Error('postgres: server binaries not found; run the stack install (apt-get install -y postgresql)');
+  return dir;
+}
+
+async function aptInstall(ctx: StackContext): Promise<void> {
+  if (!isRoot()) {
+    throw new Error('postgres: server binaries (postgres, initdb) not found. Install them: sudo apt-get install -y postgresql');
+  }
+  const env = { ...process.env, DEBIAN_FRONTEND: 'noninteractive' };
+  const install = () => exec('apt-get', ['install', '-y', '--no-install-recommends', 'postgresql'], { env, maxBuffer: 64 << 20 });
+  ctx.log.info('postgres: installing the server with apt-get (postgresql)');
+  try {
+    await install();
+  } catch {
+    await exec('apt-get', ['update'], { env, maxBuffer: 64 << 20 });
+    await install();
+  }
+}
+
+/** Command and arguments that run `command` as the `postgres` OS user when we are root. */
+function asServerUser(command: string, args: string[]): [string, string[]] {
+  if (!isRoot()) return [command, args];
+  return ['setpriv', [`--reuid=${OS_USER}`, `--regid=${OS_USER}`, '--init-groups', '--', command, ...args]];
+}
+
+async function ensureOsUser(): Promise<{ uid: number; gid: number }> {
+  const ids = async () => ({
+    uid: Number((await exec('id', ['-u', OS_USER])).stdout.trim()),
+    gid: Number((await exec('id', ['-g', OS_USER])).stdout.trim()),
+  });
+  try {
+    return await ids();
+  } catch {
+    await exec('useradd', ['--system', '--user-group', '--home-dir', '/var/lib/postgresql', '--shell', '/usr/sbin/nologin', OS_USER]);
+    return ids();
+  }
+}
+
+/** Makes `dir` (created if missing) belong to the server's OS user, mode 0700. */
+async function ownedDir(dir: string): Promise<void> {
+  mkdirSync(dir, { recursive: true, mode: 0o700 });
+  if (isRoot()) {
+    const { uid, gid } = await ensureOsUser();
+    chownSync(dir, uid, gid);
+  }
+}
+
+function credentials(p: Paths): Credentials {
+  if (existsSync(p.credentials)) {
+    const c = JSON.parse(readFileSync(p.credentials, 'utf8')) as Credentials;
+    if (!/^[0-9a-f]{32,}$/.test(c.password)) throw new Error(`postgres: ${p.credentials} holds a malformed password; delete it to mint a new one`);
+    return c;
+  }
+  const c = { username: USERNAME, password: randomBytes(18).toString('hex'), database: DATABASE };
+  mkdirSync(p.base, { recursive: true });
+  writeFileSync(p.credentials, `${JSON.stringify(c, null, 2)}\n`, { mode: 0o600 });
+  return c;
+}
+
+/** As root, the server runs as `postgres`, which must be able to reach <stateDir>/postgres. */
+async function checkReachable(p: Paths): Promise<void> {
+  if (!isRoot()) return;
+  await ensureOsUser();
+  const [cmd, args] = asServerUser('test', ['-x', p.base]);
+  try {
+    await exec(cmd, args);
+  } catch (err) {
+    throw new Error(
+      `postgres: the ${OS_USER} OS user cannot reach ${p.base} (postgres refuses to run as root, so it runs as ${OS_USER}). ` +
+        'Make its parent directories world-searchable (chmod o+x) or set OKE_STACK_STATE to a directory outside /root.',
+      { cause: err },
+    );
+  }
+}
+
+async function initdb(ctx: StackContext, bin: string, p: Paths): Promise<void> {
+  const staging = `${p.data}.initdb`;
+  rmSync(staging, { recursive: true, force: true });
+  mkdirSync(p.base, { recursive: true, mode: 0o755 });
+  await checkReachable(p);
+  await ownedDir(staging);
+  const [cmd, args] = asServerUser(join(bin, 'initdb'), [
+    '-D', staging, '-U', SUPERUSER, '--auth-local=trust', '--auth-host=scram-sha-256',
+    '--encoding=UTF8', '--no-locale', '--no-sync', '--no-instructions',
+  ]);
+  try {
+    await exec(cmd, args, { cwd: p.base, maxBuffer: 16 << 20 });
+  } catch (err) {
+    const e = err as Error & { stderr?: string };
+    throw new Error(`postgres: initdb failed: ${e.stderr?.trim() || e.message}`, { cause: err });
+  }
+  renameSync(staging, p.data);
+  ctx.log.info(`postgres: initialised ${p.data}`);
+}
+
+function serverArgs(ctx: StackContext, p: Paths): string[] {
+  return [
+    '-D', p.data,
+    '-p', String(ctx.ports.postgres),
+    '-c', 'listen_addresses=127.0.0.1',
+    '-c', `unix_socket_directories=${p.socketDir}`,
+    '-c', 'logging_collector=off',
+  ];
+}
+
+/** Creates (or updates) the test role and database over the private socket, as the superuser. */
+async function bootstrap(bin: string, p: Paths, ctx: StackContext, c: Credentials): Promise<void> {
+  const sql = [
+    `DO $$ BEGIN IF NOT EXISTS (SELECT FROM pg_roles WHERE rolname = '${c.username}') THEN CREATE ROLE ${c.username}; END IF; END $$;`,
+    `ALTER ROLE ${c.username} WITH LOGIN CREATEDB PASSWORD '${c.password}';`,
+    `SELECT 'CREATE DATABASE ${c.database} OWNER ${c.username}' WHERE NOT EXISTS (SELECT FROM pg_database WHERE datname = '${c.database}')\\gexec`,
+    '',
+  ].join('\n');
+  const args = ['-X', '-q', '-v', 'ON_ERROR_STOP=1', '-h', p.socketDir, '-p', String(ctx.ports.postgres), '-U', SUPERUSER, '-d', 'postgres', '-f', '-'];
+  await new Promise<void>((resolve, reject) => {
+    const child = execFile(join(bin, 'psql'), args, { env: cleanEnv() }, (err, _out, stderr) =>
+      err ? reject(new Error(`postgres: creating role/database failed: ${stderr.trim() || err.message}`)) : resolve(),
+    );
+    child.stdin?.end(sql);
+  });
+}
+
+/** The environment for client tools, without the caller's PG* settings. */
+function cleanEnv(extra: NodeJS.ProcessEnv = {}): NodeJS.ProcessEnv {
+  const env = Object.fromEntries(Object.entries(process.env).filter(([k]) => !k.startsWith('PG')));
+  return { ...env, PGSSLMODE: 'disable', PGCONNECT_TIMEOUT: '3', PGPASSFILE: '/dev/null', ...extra };
+}
+
+/** `SHOW server_version` over TCP with the test role's password. */
+async function query(bin: string, ctx: StackContext, c: Credentials, sql: string): Promise<string> {
+  const args = ['-X', '-At', '-h', '127.0.0.1', '-p', String(ctx.ports.postgres), '-U', c.username, '-d', c.database, '-c', sql];
+  const { stdout } = await exec(join(bin, 'psql'), args, { env: cleanEnv({ PGPASSWORD: c.password }), timeout: 10_000 });
+  return stdout.trim();
+}
+
+function logTail(ctx: StackContext, lines = 15): string {
+  const file = ctx.procs.logFile(PROCESS);
+  if (!existsSync(file)) return '';
+  return `\n--- last lines of ${file} ---\n${readFileSync(file, 'utf8').trimEnd().split('\n').slice(-lines).join('\n')}`;
+}
+
+async function waitReady(bin: string, ctx: StackContext, timeoutMs = 60_000): Promise<void> {
+  const deadline = Date.now() + timeoutMs;
+  for (;;) {
+    if (!ctx.procs.isRunning(PROCESS)) throw new Error(`postgres: the server exited during start-up${logTail(ctx)}`);
+    try {
+      await exec(join(bin, 'pg_isready'), ['-q', '-h', '127.0.0.1', '-p', String(ctx.ports.postgres), '-t', '1'], { env: cleanEnv() });
+      return;
+    } catch {
+      if (Date.now() > deadline) throw new Error(`postgres: not accepting connections after ${timeoutMs / 1000} s${logTail(ctx)}`);
+      await sleep(100);
+    }
+  }
+}
+
+export const postgres: Component = {
+  name: 'postgres',
+
+  async install(ctx) {
+    if (!(await findBinDir())) await aptInstall(ctx);
+    const bin = await requireBinDir();
+    ctx.log.info(`postgres: ${(await exec(join(bin, 'postgres'), ['--version'])).stdout.trim()} in ${bin}`);
+  },
+
+  async start(ctx) {
+    const bin = await requireBinDir();
+    const p = paths(ctx);
+    const c = credentials(p);
+    if (!ctx.procs.isRunning(PROCESS)) {
+      if (!existsSync(join(p.data, 'PG_VERSION'))) await initdb(ctx, bin, p);
+      const major = (await exec(join(bin, 'postgres'), ['--version'])).stdout.match(/\) (\d+)/)?.[1];
+      const dataMajor = readFileSync(join(p.data, 'PG_VERSION'), 'utf8').trim();
+      if (major !== dataMajor) {
+        throw new Error(`postgres: ${p.data} was made by PostgreSQL ${dataMajor} but the server is ${major}; delete the directory to start afresh`);
+      }
+      await ownedDir(p.socketDir);
+      const [cmd, args] = asServerUser(join(bin, 'postgres'), serverArgs(ctx, p));
+      await ctx.procs.spawn(PROCESS, cmd, args, { cwd: p.base, env: { ...process.env, LC_ALL: 'C' }, stopSignal: 'SIGINT' });
+    }
+    await waitReady(bin, ctx);
+    await bootstrap(bin, p, ctx, c);
+    const s = await this.status(ctx);
+    if (!s.healthy) throw new Error(`postgres: started but unhealthy: ${s.problem}`);
+  },
+
+  async status(ctx): Promise<ComponentStatus> {
+    const p = paths(ctx);
+    const host = `127.0.0.1:${ctx.ports.postgres}`;
+    if (!existsSync(p.credentials)) return { healthy: false, endpoints: { host }, problem: 'never started (no credentials yet)' };
+    const c = credentials(p);
+    const endpoints = { url: `postgres://${c.username}:${c.password}@${host}/${c.database}`, host, socketDir: p.socketDir };
+    const details = { username: c.username, password: c.password, database: c.database, dataDir: p.data };
+    if (!ctx.procs.isRunning(PROCESS)) return { healthy: false, endpoints, details, problem: 'the postgres process is not running' };
+    try {
+      const bin = await requireBinDir();
+      const version = await query(bin, ctx, c, 'SHOW server_version');
+      return { healthy: true, endpoints, details: { version, ...details, binDir: bin } };
+    } catch (err) {
+      const e = err as Error & { stderr?: string };
+      return { healthy: false, endpoints, details, problem: `password login as ${c.username} failed: ${e.stderr?.trim() || e.message}` };
+    }
+  },
+
+  processes() {
+    return [PROCESS];
+  },
+};
+
