@@ -28,6 +28,8 @@ export interface ActionEnv {
   saveState(key: StateKey, value: string): void;
   getState(key: StateKey): string;
   exportVariable(name: string, value: string): void;
+  /** Prepends a directory to PATH for this and later steps. */
+  addPath(dir: string): void;
 }
 
 export function actionsEnv(env: NodeJS.ProcessEnv = process.env): ActionEnv {
@@ -56,6 +58,7 @@ export function actionsEnv(env: NodeJS.ProcessEnv = process.env): ActionEnv {
     saveState: (key, value) => core.saveState(key, value),
     getState: (key) => core.getState(key),
     exportVariable: (name, value) => core.exportVariable(name, value),
+    addPath: (dir) => core.addPath(dir),
   };
 }
 

@@ -15,6 +15,8 @@ export interface UpgradeOptions {
   rollbackOnFailure: boolean;
   dryRun: boolean;
   historyMax?: number;
+  /** Release labels (kept on Helm's storage Secret), e.g. a digest of the inputs for idempotent re-runs. */
+  labels?: Record<string, string>;
 }
 
 const seconds = (ms: number): string => `${Math.max(1, Math.ceil(ms / 1000))}s`;
@@ -29,6 +31,7 @@ export function upgradeArgs(o: UpgradeOptions, major: 3 | 4): string[] {
   for (const { key, value } of o.setString) args.push('--set-string', `${key}=${value}`);
   for (const { key, value } of o.setFile) args.push('--set-file', `${key}=${value}`);
   if (o.historyMax !== undefined) args.push('--history-max', String(o.historyMax));
+  if (o.labels && Object.keys(o.labels).length) args.push('--labels', Object.entries(o.labels).map(([k, v]) => `${k}=${v}`).join(','));
   if (o.dryRun) {
     // Server-side dry run; --hide-secret keeps rendered Secrets (base64 values) out of the output.
     args.push('--dry-run=server', '--hide-secret');

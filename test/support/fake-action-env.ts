@@ -30,6 +30,8 @@ export class FakeActionEnv implements ActionEnv {
   saveState = (key: StateKey, value: string): void => void (this.state[key] = value);
   getState = (key: StateKey): string => this.state[key] ?? '';
   exportVariable = (name: string, value: string): void => void (this.exported[name] = value);
+  readonly paths: string[] = [];
+  addPath = (dir: string): void => void this.paths.push(dir);
 
   /** Everything the entry made visible, for secret-leak assertions. */
   everything(): string {

@@ -1,0 +1,98 @@
+import { existsSync } from 'node:fs';
+import { isAbsolute, resolve } from 'node:path';
+import { ConfigurationError, ProblemList } from '../../core/errors.js';
+import type { Inputs } from '../../core/inputs.js';
+import { DAPR_HELM_REPO } from '../../dapr/control-plane.js';
+import { parseHelmVersion } from '../../helm/tool.js';
+import { DAPR_CLI_VERSION, DAPR_VERSION } from '../../versions.js';
+import { componentFiles } from './components.js';
+
+export interface DaprInstallInputs {
+  daprVersion: string;
+  /** Where the chart comes from: the repo (default Dapr's), or an override (path, .tgz or oci://). */
+  chart: { kind: 'repo'; repo: string } | { kind: 'local'; path: string } | { kind: 'oci'; ref: string };
+  namespace: string;
+  ha: boolean;
+  valuesFiles: string[];
+  set: Array<{ key: string; value: string }>;
+  schedulerStorage: 'persistent' | 'in-memory';
+  timeoutMs: number;
+  allowDowngrade: boolean;
+  componentFiles: string[];
+  componentsNamespace: string;
+  allowPlaintextSecrets: boolean;
+  helmVersion: string | 'preinstalled';
+  helmBaseUrl?: string;
+  kubeconfig?: string;
+  /** Install the Dapr CLI (verified download) and put it on PATH. */
+  cli?: { version: string; baseUrl?: string };
+}
+
+const DNS_LABEL = /^[a-z0-9]([-a-z0-9]*[a-z0-9])?$/;
+
+export function parseDaprInstallInputs(inputs: Inputs, env: NodeJS.ProcessEnv): DaprInstallInputs {
+  const workspace = env.GITHUB_WORKSPACE ?? process.cwd();
+  const problems = new ProblemList();
+  const c = <T>(fn: () => T): T | undefined => problems.collect(fn);
+
+  const daprVersion = (inputs.string('dapr-version', DAPR_VERSION) ?? DAPR_VERSION).replace(/^v/, '');
+  if (!/^\d+\.\d+\.\d+(-[\w.]+)?$/.test(daprVersion)) problems.add({ input: 'dapr-version', problem: `"${daprVersion}" is not an exact version`, fix: `use an exact Dapr release such as ${DAPR_VERSION}` });
+
+  const override = inputs.string('chart');
+  const repo = inputs.string('chart-repo', DAPR_HELM_REPO)!;
+  let chart: DaprInstallInputs['chart'] = { kind: 'repo', repo };
+  if (override?.startsWith('oci://')) chart = { kind: 'oci', ref: override };
+  else if (override) {
+    const path = isAbsolute(override) ? override : resolve(workspace, override);
+    if (!existsSync(path)) problems.add({ input: 'chart', problem: `${override} does not exist (looked at ${path})`, fix: 'point chart at a Dapr chart directory or .tgz (relative to the workspace), or an oci:// reference; or leave it empty to use chart-repo' });
+    chart = { kind: 'local', path };
+  } else if (!/^https?:\/\/\S+$/.test(repo)) {
+    problems.add({ input: 'chart-repo', problem: `"${repo}" is not an http(s) URL`, fix: `use a Helm repository URL such as ${DAPR_HELM_REPO}` });
+  }
+
+  for (const [input, value] of [['namespace', inputs.string('namespace', 'dapr-system')!], ['components-namespace', inputs.string('components-namespace', 'default')!]] as const) {
+    if (!DNS_LABEL.test(value) || value.length > 63) problems.add({ input, problem: `"${value}" is not a valid namespace name`, fix: 'use lowercase letters, digits and "-"' });
+  }
+  const valuesFiles = inputs.list('values-files').map((f) => {
+    const path = isAbsolute(f) ? f : resolve(workspace, f);
+    if (!existsSync(path)) problems.add({ input: 'values-files', problem: `file ${f} does not exist (looked at ${path})`, fix: 'check the path (relative to the workspace)' });
+    return path;
+  });
+  const files = c(() => componentFiles(inputs.list('components'), workspace)) ?? [];
+  const parsed = {
+    ha: c(() => inputs.boolean('ha', false)),
+    set: c(() => inputs.keyValues('set')),
+    schedulerStorage: c(() => inputs.oneOf('scheduler-storage', ['persistent', 'in-memory'] as const, 'persistent')),
+    timeoutMs: c(() => inputs.duration('timeout', '10m', { minMs: 10_000, maxMs: 3_600_000 })),
+    allowDowngrade: c(() => inputs.boolean('allow-downgrade', false)),
+    allowPlaintextSecrets: c(() => inputs.boolean('allow-plaintext-secrets', false)),
+    helmVersion: c(() => parseHelmVersion(inputs.string('helm-version'))),
+    installCli: c(() => inputs.boolean('install-cli', false)),
+  };
+  const cliVersion = (inputs.string('cli-version', DAPR_CLI_VERSION) ?? DAPR_CLI_VERSION).replace(/^v/, '');
+  if (!/^\d+\.\d+\.\d+(-[\w.]+)?$/.test(cliVersion)) problems.add({ input: 'cli-version', problem: `"${cliVersion}" is not an exact version`, fix: `use an exact Dapr CLI release such as ${DAPR_CLI_VERSION}` });
+  const cliBaseUrl = inputs.string('cli-base-url');
+  if (cliBaseUrl && !/^https?:\/\/\S+$/.test(cliBaseUrl)) problems.add({ input: 'cli-base-url', problem: `"${cliBaseUrl}" is not an http(s) URL`, fix: 'use a mirror of the Dapr CLI releases that also serves the .sha256 files' });
+  const helmBaseUrl = inputs.string('helm-base-url');
+  if (helmBaseUrl && !/^https?:\/\/\S+$/.test(helmBaseUrl)) problems.add({ input: 'helm-base-url', problem: `"${helmBaseUrl}" is not an http(s) URL`, fix: 'use a mirror of https://get.helm.sh that serves the .sha256sum files' });
+  problems.throwIfAny();
+  if (chart.kind !== 'repo' && inputs.raw('chart-repo')) throw new ConfigurationError({ input: 'chart-repo', problem: 'is set together with a chart override', fix: 'use one: chart-repo for a repository, or chart for a path or oci:// reference' });
+  return {
+    daprVersion,
+    chart,
+    namespace: inputs.string('namespace', 'dapr-system')!,
+    ha: parsed.ha!,
+    valuesFiles,
+    set: parsed.set!,
+    schedulerStorage: parsed.schedulerStorage!,
+    timeoutMs: parsed.timeoutMs!,
+    allowDowngrade: parsed.allowDowngrade!,
+    componentFiles: files,
+    componentsNamespace: inputs.string('components-namespace', 'default')!,
+    allowPlaintextSecrets: parsed.allowPlaintextSecrets!,
+    helmVersion: parsed.helmVersion!,
+    helmBaseUrl,
+    kubeconfig: inputs.string('kubeconfig'),
+    cli: parsed.installCli ? { version: cliVersion, baseUrl: cliBaseUrl } : undefined,
+  };
+}

@@ -1,0 +1,137 @@
+import { AppsV1Api, CoreV1Api, type KubeConfig } from '@kubernetes/client-node';
+import { createHash } from 'node:crypto';
+import { readFileSync } from 'node:fs';
+import { ConfigurationError, OperationError } from '../../core/errors.js';
+import { withGroup, type Timings } from '../../core/groups.js';
+import type { Logger } from '../../core/log.js';
+import { compareVersions, controlPlaneValues, controlPlaneWorkloads, DAPR_CRDS } from '../../dapr/control-plane.js';
+import type { Helm } from '../../helm/helm.js';
+import { chartVersionOf, isPending, latest, liveRevision } from '../../helm/release.js';
+import { deployedReleaseLabels } from '../../helm/storage.js';
+import { waitForCrds } from '../../kube/crds.js';
+import { collectDiagnostics } from '../../kube/diagnostics.js';
+import { refName, waitForWorkload, type WorkloadRef } from '../../kube/wait.js';
+import type { DaprInstallInputs } from './inputs.js';
+
+export const RELEASE = 'dapr';
+const DIGEST_LABEL = 'dapr-install-inputs';
+
+export interface ControlPlaneRow {
+  workload: string;
+  ready: string;
+  version: string;
+}
+
+export interface ControlPlaneResult {
+  action: 'installed' | 'upgraded' | 'downgraded' | 'reconfigured' | 'unchanged';
+  from?: string;
+  version: string;
+  changed: boolean;
+  rows: ControlPlaneRow[];
+}
+
+export interface InstallDeps {
+  helm: Helm;
+  kc: KubeConfig;
+  log: Logger;
+  timings: Timings;
+}
+
+/** A digest of everything that shapes the release, kept as a release label: same inputs, no helm run. */
+export function inputsDigest(i: DaprInstallInputs): string {
+  const h = createHash('sha256');
+  h.update(JSON.stringify({ v: i.daprVersion, chart: i.chart, ha: i.ha, storage: i.schedulerStorage, set: i.set }));
+  for (const f of i.valuesFiles) h.update(readFileSync(f));
+  return h.digest('hex').slice(0, 16);
+}
+
+/** What is installed now, and whether the requested version may replace it. Throws before any change. */
+export async function planControlPlane(i: DaprInstallInputs, deps: InstallDeps): Promise<{ from?: string; skip: boolean; digest: string }> {
+  const history = await deps.helm.history(RELEASE, i.namespace);
+  const last = latest(history);
+  if (last && isPending(last.status)) {
+    throw new OperationError(`the Dapr release in ${i.namespace} is ${last.status} at revision ${last.revision}: another Helm operation is running, or an earlier run was cancelled`, {
+      hint: `if no other run is active, roll it back (helm rollback ${RELEASE} -n ${i.namespace}) or use helm-deploy with recover-pending`,
+    });
+  }
+  const live = liveRevision(history);
+  const from = live ? chartVersionOf(live.chart) : undefined;
+  if (from && compareVersions(i.daprVersion, from) < 0 && !i.allowDowngrade) {
+    throw new ConfigurationError({ input: 'dapr-version', problem: `${i.daprVersion} is older than the installed Dapr ${from}`, fix: 'a downgrade can break apps and CRDs; set allow-downgrade: true if you mean it' });
+  }
+  const digest = inputsDigest(i);
+  const labels = live ? await deployedReleaseLabels(deps.kc, RELEASE, i.namespace) : undefined;
+  return { from, skip: from === i.daprVersion && labels?.[DIGEST_LABEL] === digest, digest };
+}
+
+async function rows(kc: KubeConfig, refs: WorkloadRef[]): Promise<ControlPlaneRow[]> {
+  const apps = kc.makeApiClient(AppsV1Api);
+  return Promise.all(
+    refs.map(async (r) => {
+      const obj = await (r.kind === 'Deployment' ? apps.readNamespacedDeployment({ name: r.name, namespace: r.namespace }) : apps.readNamespacedStatefulSet({ name: r.name, namespace: r.namespace })).catch(() => undefined);
+      const image = obj?.spec?.template.spec?.containers[0]?.image ?? '';
+      return { workload: `${r.kind}/${r.name}`, ready: obj ? `${obj.status?.readyReplicas ?? 0}/${obj.spec?.replicas ?? 1}` : 'missing', version: image.includes(':') ? image.slice(image.lastIndexOf(':') + 1) : '' };
+    }),
+  );
+}
+
+/** Waits for the CRDs and every workload; on timeout, names each one that is not ready and why (from its pods). */
+async function waitReady(i: DaprInstallInputs, deps: InstallDeps, since: Date): Promise<void> {
+  const refs = controlPlaneWorkloads(i.namespace);
+  const [results] = await Promise.all([Promise.all(refs.map((r) => waitForWorkload(deps.kc, r, i.timeoutMs, deps.log))), waitForCrds(deps.kc, DAPR_CRDS, i.timeoutMs)]);
+  const bad = results.filter((r) => !r.readiness.ready);
+  if (!bad.length) return;
+  const d = await collectDiagnostics(deps.kc, i.namespace, { since });
+  const why = bad.map((r) => {
+    const pods = d.pods.filter((p) => p.name.startsWith(`${r.ref.name}-`)).map((p) => `pod ${p.name}: ${p.reason}${p.containers.filter((c) => !c.ready).map((c) => `; ${c.name} ${c.state}`).join('')}`);
+    const events = d.events.filter((e) => e.type === 'Warning' && e.object.includes(r.ref.name)).slice(0, 2).map((e) => `${e.reason}: ${e.message}`);
+    return `${refName(r.ref)}: ${r.readiness.reason}${[...pods, ...events].map((x) => `\n    ${x}`).join('')}`;
+  });
+  throw new OperationError(`the Dapr control plane is not ready after ${Math.round(i.timeoutMs / 1000)} s:\n  ${why.join('\n  ')}`, {
+    hint: `look at the pods in ${i.namespace} (kubectl -n ${i.namespace} describe pods); apps deployed now would start without sidecars`,
+  });
+}
+
+export async function installControlPlane(i: DaprInstallInputs, deps: InstallDeps): Promise<ControlPlaneResult> {
+  const { log, timings, helm } = deps;
+  const plan = await withGroup(log, 'Detect installed Dapr', () => planControlPlane(i, deps), timings);
+  log.info(plan.from ? `installed: Dapr ${plan.from}; requested: ${i.daprVersion}` : `no Dapr release in ${i.namespace}; requested: ${i.daprVersion}`);
+  const since = new Date();
+  let action: ControlPlaneResult['action'] = 'unchanged';
+  if (plan.skip) {
+    log.info(`Dapr ${i.daprVersion} is installed with the same inputs: nothing to change`);
+  } else {
+    action = !plan.from ? 'installed' : compareVersions(i.daprVersion, plan.from) > 0 ? 'upgraded' : compareVersions(i.daprVersion, plan.from) < 0 ? 'downgraded' : 'reconfigured';
+    const chart = i.chart.kind === 'repo' ? RELEASE : i.chart.kind === 'oci' ? i.chart.ref : i.chart.path;
+    const { result } = await withGroup(log, `helm upgrade --install ${RELEASE} (${action}, Dapr ${i.daprVersion})`, () =>
+      helm.upgrade({
+        release: RELEASE,
+        chart,
+        namespace: i.namespace,
+        chartVersion: i.chart.kind === 'local' ? undefined : i.daprVersion,
+        repo: i.chart.kind === 'repo' ? i.chart.repo : undefined,
+        createNamespace: true,
+        valuesFiles: i.valuesFiles,
+        set: [...controlPlaneValues(i), ...i.set],
+        setString: [],
+        setFile: [],
+        timeoutMs: i.timeoutMs,
+        wait: false,
+        rollbackOnFailure: false,
+        dryRun: false,
+        labels: { [DIGEST_LABEL]: plan.digest },
+      }), timings);
+    if (result.exitCode !== 0) {
+      throw new OperationError(`helm upgrade --install ${RELEASE} failed:\n${result.stderr.trim().split('\n').slice(-10).join('\n')}`, { hint: 'check chart-repo / chart and dapr-version (does that chart version exist?), and the cluster permissions' });
+    }
+  }
+  await withGroup(log, 'Wait for the control plane', () => waitReady(i, deps, since), timings);
+  return { action, from: plan.from, version: i.daprVersion, changed: action !== 'unchanged', rows: await rows(deps.kc, controlPlaneWorkloads(i.namespace)) };
+}
+
+export async function namespaceExists(kc: KubeConfig, name: string): Promise<boolean> {
+  return kc.makeApiClient(CoreV1Api).readNamespace({ name }).then(() => true, (err: { code?: number }) => {
+    if (err.code === 404) return false;
+    throw err;
+  });
+}

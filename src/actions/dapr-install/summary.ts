@@ -1,0 +1,14 @@
+import type { Timings } from '../../core/groups.js';
+import { SummaryBuilder } from '../../core/summary.js';
+import type { Applied } from '../../kube/apply.js';
+import type { DaprInstallInputs } from './inputs.js';
+import type { ControlPlaneResult } from './install.js';
+
+export function renderSummary(i: DaprInstallInputs, cp: ControlPlaneResult, applied: Applied[], changed: boolean, timings: Timings): SummaryBuilder {
+  const s = new SummaryBuilder().heading(`dapr-install: Dapr ${cp.version} ${changed ? 'ready (changed)' : 'ready (no changes)'}`);
+  const what = cp.action === 'unchanged' ? `already installed with the same inputs` : cp.from ? `${cp.action} from ${cp.from}` : cp.action;
+  s.paragraph(`Control plane in \`${i.namespace}\`: ${what}${i.ha ? ', HA' : ''}, scheduler storage ${i.schedulerStorage}.`);
+  s.table(['Workload', 'Ready', 'Version'], cp.rows.map((r) => [r.workload, r.ready, r.version]));
+  if (applied.length) s.heading('Dapr resources', 3).table(['Kind', 'Name', 'Namespace', 'Result'], applied.map((a) => [a.kind, a.name, a.namespace, a.result]));
+  return s.timings(timings.steps);
+}
