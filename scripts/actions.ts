@@ -15,9 +15,12 @@ export interface ActionEntry {
    * credential helper that a kubeconfig runs; `tool` names it.
    */
   entries: Array<{ kind: 'main' | 'post' | 'bin'; tool?: string; source: string; bundle: string }>;
+  /** Names of the inputs action.yml marks required. */
+  required: string[];
 }
 
 interface ActionYaml {
+  inputs?: Record<string, { required?: boolean }>;
   runs?: { using?: string; main?: string; post?: string };
 }
 
@@ -46,6 +49,7 @@ export function discoverActions(): ActionEntry[] {
         if (tool === 'main' || tool === 'post') throw new Error(`src/actions/${d.name}/bin/${file}: a helper may not be named main or post`);
         entries.push({ kind: 'bin', tool, source: join(bin, file), bundle: join(dir, 'dist', tool, 'index.js') });
       }
-      return { name: d.name, dir, entries };
+      const required = Object.entries(yml.inputs ?? {}).filter(([, i]) => i.required === true).map(([n]) => n);
+      return { name: d.name, dir, entries, required };
     });
 }

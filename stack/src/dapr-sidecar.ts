@@ -113,7 +113,10 @@ export async function startSidecar(ctx: StackContext, options: SidecarOptions): 
   const timeoutMs = options.timeoutMs ?? 60_000;
   for (;;) {
     if (await httpOk(httpPort, path, 1_000)) break;
-    if (!ctx.procs.isRunning(name)) throw new Error(`dapr: daprd for "${appId}" exited during start-up${logTail(logFile, mark, 30)}`);
+    if (!ctx.procs.isRunning(name)) {
+      await stop(); // only drops the pid file: the process is gone
+      throw new Error(`dapr: daprd for "${appId}" exited during start-up${logTail(logFile, mark, 30)}`);
+    }
     if (performance.now() - t0 > timeoutMs) {
       await stop();
       throw new Error(`dapr: daprd for "${appId}" not healthy (${path}) after ${timeoutMs / 1000} s${logTail(logFile, mark, 30)}`);

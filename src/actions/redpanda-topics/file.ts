@@ -4,7 +4,7 @@ import { SchemaValidator } from './json-schema.js';
 import type { DeclaredConfigValue, DeclaredTopic, FilePosition, TopicsFile, TopicsPolicy } from './model.js';
 import { checkPolicy } from './policy.js';
 import { topicsSchema } from './topics-schema.js';
-import { formatPath, loadYamlWithPositions, type PositionedYaml, type YamlPath } from './yaml-positions.js';
+import { formatPath, loadYamlWithPositions, type PositionedYaml, type YamlPath } from '../../core/yaml.js';
 
 /**
  * Reads the topics file: YAML (with positions) -> JSON Schema -> meaning (defaults applied, config

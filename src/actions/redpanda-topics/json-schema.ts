@@ -1,5 +1,5 @@
 import type { ConfigurationProblem } from '../../core/errors.js';
-import { formatPath, type PositionedYaml, type YamlPath } from './yaml-positions.js';
+import { formatPath, type PositionedYaml, type YamlPath } from '../../core/yaml.js';
 
 /**
  * A JSON Schema validator for the subset our schemas use (draft-07 keywords: type, enum, const,
@@ -60,7 +60,16 @@ function distance(a: string, b: string): number {
   return row[b.length]!;
 }
 
+function commonPrefix(a: string, b: string): number {
+  let i = 0;
+  while (i < a.length && i < b.length && a[i]!.toLowerCase() === b[i]!.toLowerCase()) i++;
+  return i;
+}
+
+/** The candidate a mistyped key most likely meant: a small edit distance, or a long shared start (replicas -> replicationFactor). */
 export function closest(word: string, candidates: readonly string[]): string | undefined {
+  const byPrefix = candidates.map((c) => [c, commonPrefix(word, c)] as const).sort((a, b) => b[1] - a[1])[0];
+  if (byPrefix && byPrefix[1] >= 5) return byPrefix[0];
   let best: string | undefined;
   let bestD = Infinity;
   for (const c of candidates) {

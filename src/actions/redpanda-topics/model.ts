@@ -51,6 +51,8 @@ export interface ObservedTopic {
   configs: Map<string, string | null>;
   /** Keys set as topic-level overrides (source DYNAMIC_TOPIC_CONFIG). */
   overrides: Set<string>;
+  /** Overrides whose value equals what the topic would inherit anyway: not drift (Redpanda reports some nobody set). */
+  redundantOverrides?: Set<string>;
 }
 
 export interface ClusterState {

@@ -1,6 +1,8 @@
 import { execFileSync } from 'node:child_process';
 import { randomUUID } from 'node:crypto';
 import { existsSync } from 'node:fs';
+import { join } from 'node:path';
+import { stateDir } from '../../../stack/src/config.js';
 import { isAlive } from '../../../stack/src/proc.js';
 import { DAPR_VERSION } from '../../../src/versions.js';
 import { kafkaPubsub, startTestApp, startTestSidecar, writeResources } from '../../support/dapr.js';
@@ -58,6 +60,7 @@ describe('stack: Dapr (slim daprd, scheduler, sidecars)', () => {
         (e: unknown) => e as Error,
       );
       expect(err.message).toMatch(/daprd for "badauth-it" exited during start-up/);
+      expect(existsSync(join(stateDir(), 'pids', 'daprd-badauth-it.pid'))).toBe(false);
       expect(err.message).toMatch(/events|kafka/i);
     } finally {
       resources.remove();

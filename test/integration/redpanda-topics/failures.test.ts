@@ -91,9 +91,9 @@ describe('redpanda-topics failures (bundle, real Kafka over SASL/SCRAM)', () => 
     expect(run.code).toBe(1);
     expect(run.stdout).toContain(`cannot reach the brokers 127.0.0.1:${port}: connection refused (ECONNREFUSED)`);
     expect(run.stdout).toContain('Next: check the brokers input');
-    expect(run.stdout).toMatch(/connecting to the brokers: attempt 1 of \d+ failed/);
-    expect(elapsed).toBeGreaterThan(2_000);
-    expect(elapsed).toBeLessThan(4_000 + 3_000);
+    // Retried with backoff (the brokers may be restarting), and given up before the timeout, not after.
+    expect(run.stdout).toMatch(/connecting to the brokers: attempt 3 of \d+ failed \(.*ECONNREFUSED.*\); retrying in \d+ ms/);
+    expect(elapsed).toBeLessThan(4_000 + 2_000);
   });
 
   it('TLS is on by default: against a plaintext listener it says so and how to opt out', async () => {

@@ -4,7 +4,7 @@ import { SchemaValidator } from '../../../src/actions/redpanda-topics/json-schem
 import type { Change, Plan } from '../../../src/actions/redpanda-topics/model.js';
 import { toClusterState } from '../../../src/actions/redpanda-topics/observe.js';
 import { changeLine, headline, outputsOf, planJson, planLines, renderSummary, type TopicsReport } from '../../../src/actions/redpanda-topics/render.js';
-import { loadYamlWithPositions } from '../../../src/actions/redpanda-topics/yaml-positions.js';
+import { loadYamlWithPositions } from '../../../src/core/yaml.js';
 import { yaml } from './helpers.js';
 
 const changes: Change[] = [

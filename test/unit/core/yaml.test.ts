@@ -1,5 +1,5 @@
-import { formatPath, loadYamlWithPositions } from '../../../src/actions/redpanda-topics/yaml-positions.js';
-import { configError, yaml } from './helpers.js';
+import { formatPath, loadYamlDocuments, loadYamlWithPositions } from '../../../src/core/yaml.js';
+import { configError, yaml } from '../redpanda-topics/helpers.js';
 
 describe('YAML with positions', () => {
   const doc = loadYamlWithPositions(
@@ -54,5 +54,19 @@ describe('YAML with positions', () => {
   it('refuses several documents in one file', () => {
     expect(configError(() => loadYamlWithPositions('# c\na: 1\n---\nb: 2\n', 'f.yaml')).message).toMatch(/^f\.yaml:3: file: holds more than one YAML document/);
     expect(configError(() => loadYamlWithPositions('---\na: 1\n---\nb: 2\n', 'f.yaml')).message).toMatch(/^f\.yaml:3: file: holds more than one/);
+  });
+});
+
+describe('YAML streams with positions', () => {
+  it('gives each document of a stream its own positions, dropping empty documents', () => {
+    const docs = loadYamlDocuments('# lead comment\na: 1\nb:\n  c: 2\n---\n---\nkind: X\nspec:\n  - z\n', 'm.yaml');
+    expect(docs.map((d) => d.document)).toEqual([0, 2]);
+    expect(docs[0]!.at(['b', 'c'])).toEqual({ line: 4, column: 6 });
+    expect(docs[1]!.at(['spec', 0])).toEqual({ line: 9, column: 5 });
+    expect(docs[1]!.keyAt(['kind'])).toEqual({ line: 7, column: 1 });
+  });
+
+  it('reports a syntax error in any document with its line', () => {
+    expect(() => loadYamlDocuments('a: 1\n---\nb: [\n', 'm.yaml', 'components')).toThrow(/^m.yaml:4:1: components: is not valid YAML/);
   });
 });

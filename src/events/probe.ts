@@ -1,0 +1,90 @@
+import { randomBytes, randomUUID } from 'node:crypto';
+
+/**
+ * The probe contract between verify-events and the app (see app/README.md): a structured CloudEvent of the
+ * probe type on the probe topic; the app's subscription routes that type (CEL) to a side-effect-free handler
+ * that publishes an acknowledgement carrying the probe id to the reply topic. Pure: table-tested.
+ */
+export const DEFAULT_PROBE_TYPE = 'io.oke-dapr-actions.probe';
+
+export interface Probe {
+  id: string;
+  /** The CloudEvent as JSON (structured mode), the Kafka key (the probe id) and headers. */
+  value: string;
+  key: string;
+  headers: Record<string, string>;
+  sentAt: number;
+}
+
+export interface ProbeOptions {
+  type: string;
+  topic: string;
+  pubsubName: string;
+  /** e.g. https://github.com/acme/todo/commit/<sha>, naming what is being verified. */
+  source: string;
+  /** Dapr drops events whose expiration passed: a probe older than the run's timeout is never handled. */
+  expiresAt: Date;
+  now: Date;
+}
+
+/** W3C traceparent with a fresh trace id, so the probe can be followed through Dapr's tracing. */
+export function traceparent(): string {
+  return `00-${randomBytes(16).toString('hex')}-${randomBytes(8).toString('hex')}-01`;
+}
+
+export function buildProbe(o: ProbeOptions, id: string = randomUUID()): Probe {
+  const tp = traceparent();
+  const event = {
+    specversion: '1.0',
+    id,
+    source: o.source,
+    type: o.type,
+    topic: o.topic,
+    pubsubname: o.pubsubName,
+    time: o.now.toISOString(),
+    datacontenttype: 'application/json',
+    expiration: o.expiresAt.toISOString(),
+    traceparent: tp,
+    data: { probeId: id, sentAt: o.now.toISOString() },
+  };
+  return {
+    id,
+    value: JSON.stringify(event),
+    key: id,
+    headers: { 'content-type': 'application/cloudevents+json', 'probe-id': id, traceparent: tp },
+    sentAt: o.now.getTime(),
+  };
+}
+
+/**
+ * The probe id an acknowledgement carries, wherever the app put it: the CloudEvent's data.probeId (the
+ * contract), or a `probe-id` header. Anything else on the reply topic is not an acknowledgement.
+ */
+export function ackProbeId(value: Buffer | string | null, headers: Map<string, string> | Record<string, string> = {}): string | undefined {
+  const header = headers instanceof Map ? headers.get('probe-id') : headers['probe-id'];
+  if (value) {
+    try {
+      const ce = JSON.parse(value.toString()) as { data?: unknown; probeId?: unknown };
+      const data = typeof ce.data === 'string' ? (JSON.parse(ce.data) as Record<string, unknown>) : (ce.data as Record<string, unknown> | undefined);
+      const id = data?.probeId ?? ce.probeId;
+      if (typeof id === 'string') return id;
+    } catch {
+      // not JSON: fall back to the header
+    }
+  }
+  return header || undefined;
+}
+
+export interface LatencyStats {
+  p50: number;
+  p95: number;
+  max: number;
+}
+
+/** Nearest-rank percentiles of the round-trip latencies (ms). */
+export function latencyStats(ms: number[]): LatencyStats | undefined {
+  if (!ms.length) return undefined;
+  const s = [...ms].sort((a, b) => a - b);
+  const rank = (p: number): number => s[Math.min(s.length - 1, Math.max(0, Math.ceil((p / 100) * s.length) - 1))]!;
+  return { p50: Math.round(rank(50)), p95: Math.round(rank(95)), max: Math.round(s.at(-1)!) };
+}

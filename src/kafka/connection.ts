@@ -1,0 +1,98 @@
+import { isIP } from 'node:net';
+import type { BaseOptions } from '@platformatic/kafka';
+import { OperationError } from '../core/errors.js';
+import { retry } from '../core/retry.js';
+import type { Logger } from '../core/log.js';
+import { describeConnection, type KafkaConnection } from './connection-inputs.js';
+import { classifyKafkaError, isRetryableConnectError } from './errors.js';
+
+/**
+ * KafkaConnection -> @platformatic/kafka client options, and the one way to connect: attempts with
+ * backoff while the brokers are unreachable, no retry on a refused password or an untrusted
+ * certificate, and an overall deadline of the connection's timeout, whatever the client does.
+ * Only types are imported from @platformatic/kafka here; callers bring the client class.
+ */
+function hostOf(broker: string): string {
+  return broker.replace(/:\d+$/, '').replace(/^\[(.*)\]$/, '$1');
+}
+
+/** Options for any @platformatic/kafka client (Admin, Producer, Consumer). Library retries are off: connect() retries. */
+export function clientOptions(conn: KafkaConnection): BaseOptions {
+  const options: BaseOptions = {
+    clientId: conn.clientId,
+    bootstrapBrokers: conn.brokers,
+    connectTimeout: Math.min(conn.timeoutMs, 10_000),
+    requestTimeout: conn.timeoutMs,
+    timeout: conn.timeoutMs,
+    retries: 0,
+  };
+  if (conn.sasl) options.sasl = { mechanism: conn.sasl.mechanism, username: conn.sasl.username, password: conn.sasl.password };
+  if (conn.tls.enabled) {
+    options.tls = conn.tls.ca ? { ca: conn.tls.ca } : {};
+    // SNI with each broker's host name (Redpanda Cloud routes on it); never for IP literals (RFC 6066).
+    if (conn.brokers.some((b) => isIP(hostOf(b)) === 0)) options.tlsServerName = true;
+  }
+  return options;
+}
+
+export class DeadlineError extends Error {
+  constructor(label: string, ms: number) {
+    super(`${label} did not finish within ${ms / 1000} s (timed out)`);
+    this.name = 'DeadlineError';
+    Object.assign(this, { code: 'PLT_KFK_TIMEOUT' });
+  }
+}
+
+/** Resolves with fn's value, or rejects with a DeadlineError after ms (fn keeps running; the caller closes the client). */
+export async function withDeadline<T>(label: string, ms: number, fn: () => Promise<T>): Promise<T> {
+  let timer: NodeJS.Timeout | undefined;
+  try {
+    return await Promise.race([
+      fn(),
+      new Promise<never>((_, reject) => {
+        timer = setTimeout(() => reject(new DeadlineError(label, ms)), ms);
+      }),
+    ]);
+  } finally {
+    clearTimeout(timer);
+  }
+}
+
+export interface ConnectDeps {
+  log: Logger;
+  sleep?: (ms: number) => Promise<void>;
+}
+
+/**
+ * Runs `attempt` (open a connection and make a first request) until it succeeds, the error is not
+ * worth retrying, or the connection's timeout has passed; the error then says plainly what happened.
+ */
+export async function connectWithRetry<T>(conn: KafkaConnection, attempt: () => Promise<T>, deps: ConnectDeps): Promise<T> {
+  deps.log.info(`Connecting to ${describeConnection(conn)}`);
+  const t0 = Date.now();
+  try {
+    return await withDeadline('connecting to the brokers', conn.timeoutMs, () =>
+      retry(async () => {
+        try {
+          return await attempt();
+        } catch (err) {
+          // Each failed attempt is logged in plain words, not as the client's "Cannot connect to any broker.".
+          throw new OperationError(classifyKafkaError(err, conn).what, { cause: err });
+        }
+      }, {
+        label: 'connecting to the brokers',
+        attempts: 20,
+        initialDelayMs: 250,
+        maxDelayMs: 3_000,
+        deadlineMs: Math.max(0, conn.timeoutMs - 500),
+        retryable: (err) => isRetryableConnectError(err, conn),
+        log: deps.log,
+        sleep: deps.sleep,
+      }),
+    );
+  } catch (err) {
+    // The classification reads through the retry and attempt wrappers down to the client's error.
+    const f = classifyKafkaError(err, conn);
+    throw new OperationError(`connecting to Kafka (${((Date.now() - t0) / 1000).toFixed(1)} s): ${f.what}`, { cause: err, hint: f.hint });
+  }
+}

@@ -1,0 +1,248 @@
+import {
+  Admin,
+  ConfigResourceTypes,
+  ConfigSources,
+  IncrementalAlterConfigOperationTypes,
+  kGetApi,
+  kGetBootstrapConnection,
+  kGetConnection,
+  protocolErrorsCodesById,
+  ResponseError,
+  type Connection,
+  type IncrementalAlterConfigsOptions,
+} from '@platformatic/kafka';
+import type { Logger } from '../core/log.js';
+import type { KafkaConnection } from './connection-inputs.js';
+import { clientOptions, connectWithRetry } from './connection.js';
+
+/**
+ * Topic administration in batches, one request per batch on one connection, with a result per topic
+ * instead of an all-or-nothing exception: the caller knows exactly what was applied and what was not.
+ * Mutating requests are sent once (no library retry that could re-send half-applied batches);
+ * validateOnly asks the broker to check without changing anything.
+ */
+export interface TopicMetadata {
+  name: string;
+  internal: boolean;
+  partitions: number;
+  replicationFactor: number;
+  /** Every partition has a leader (the topic can be produced to and consumed from). */
+  ready: boolean;
+}
+
+export interface ClusterMetadata {
+  clusterId: string | null;
+  brokers: number;
+  topics: TopicMetadata[];
+}
+
+export interface TopicConfigEntry {
+  name: string;
+  value: string | null;
+  /** True when set on the topic itself (DYNAMIC_TOPIC_CONFIG), not inherited from the broker. */
+  override: boolean;
+  /** For an override: the value the topic would have without it (broker config or default), when the broker says. */
+  inherited?: string | null;
+  sensitive: boolean;
+}
+
+/** One topic's outcome in a batch. `error` is "<KAFKA_ERROR_ID>: <broker message>". */
+export interface ItemResult {
+  name: string;
+  error?: string;
+  errorId?: string;
+}
+
+export interface NewTopic {
+  name: string;
+  /** -1: the broker's default. */
+  partitions: number;
+  replicationFactor: number;
+  configs: Record<string, string>;
+}
+
+export interface ConfigAlteration {
+  name: string;
+  set: Record<string, string>;
+  remove: string[];
+}
+
+interface Item {
+  name?: string | null;
+  resourceName?: string;
+  errorCode: number;
+  errorMessage: string | null;
+}
+
+type IncrementalAlterConfigsRequestConfig = IncrementalAlterConfigsOptions['resources'][number]['configs'][number];
+type Api = ((...args: unknown[]) => void) & { async: (connection: Connection, ...args: unknown[]) => Promise<unknown> };
+
+const CREATE_BATCH = 100;
+const OTHER_BATCH = 500;
+
+function chunks<T>(items: readonly T[], size: number): T[][] {
+  const out: T[][] = [];
+  for (let i = 0; i < items.length; i += size) out.push(items.slice(i, i + size));
+  return out;
+}
+
+/** A batch failed as a whole (network, timeout): `done` holds the results of earlier batches, `inFlight` the topics whose outcome is unknown. */
+export class BatchError extends Error {
+  constructor(
+    readonly done: ItemResult[],
+    readonly inFlight: string[],
+    cause: unknown,
+  ) {
+    super(cause instanceof Error ? cause.message : String(cause), { cause });
+    this.name = 'BatchError';
+  }
+}
+
+/** Sends items in batches, one request after the other, and collects a result per item. */
+async function batched<T>(items: readonly T[], size: number, nameOf: (item: T) => string, send: (batch: T[]) => Promise<ItemResult[]>): Promise<ItemResult[]> {
+  const done: ItemResult[] = [];
+  for (const batch of chunks(items, size)) {
+    try {
+      done.push(...(await send(batch)));
+    } catch (err) {
+      throw new BatchError(done, batch.map(nameOf), err);
+    }
+  }
+  return done;
+}
+
+function itemResult(item: Item): ItemResult {
+  const name = item.name ?? item.resourceName ?? '';
+  if (!item.errorCode) return { name };
+  const id = protocolErrorsCodesById[item.errorCode] ?? `ERROR_${item.errorCode}`;
+  return { name, errorId: id, error: `${id}: ${item.errorMessage ?? 'no message from the broker'}` };
+}
+
+export class TopicAdmin {
+  private constructor(
+    private readonly admin: Admin,
+    private readonly connection: Connection,
+    readonly conn: KafkaConnection,
+    private readonly log: Logger,
+  ) {}
+
+  /** Connects (with retries until the connection's timeout) and checks the connection with a Metadata request. */
+  static async connect(conn: KafkaConnection, log: Logger): Promise<TopicAdmin> {
+    const admin = new Admin(clientOptions(conn));
+    try {
+      const connection = await connectWithRetry(conn, async () => {
+        const bootstrap = await new Promise<Connection>((resolve, reject) => admin[kGetBootstrapConnection]((e, c) => (e ? reject(e) : resolve(c!))));
+        const api = await TopicAdmin.api(admin, 'Metadata');
+        const md = (await api.async(bootstrap, [], false, false)) as { controllerId: number; brokers: Array<{ nodeId: number; host: string; port: number }> };
+        const controller = md.brokers.find((b) => b.nodeId === md.controllerId);
+        if (!controller) return bootstrap;
+        // ZooKeeper-era Kafka wants topic changes on the controller; KRaft and Redpanda accept them anywhere.
+        return new Promise<Connection>((resolve, reject) => admin[kGetConnection]({ host: controller.host, port: controller.port }, (e, c) => (e ? reject(e) : resolve(c!))));
+      }, { log });
+      return new TopicAdmin(admin, connection, conn, log);
+    } catch (err) {
+      await admin.close().catch(() => undefined);
+      throw err;
+    }
+  }
+
+  private static api(admin: Admin, name: string): Promise<Api> {
+    return new Promise((resolve, reject) => admin[kGetApi](name, (e, api) => (e ? reject(e) : resolve(api as unknown as Api))));
+  }
+
+  /** Sends one request; a response with per-item errors is returned as it is, not thrown. */
+  private async call<R>(name: string, ...args: unknown[]): Promise<R> {
+    const api = await TopicAdmin.api(this.admin, name);
+    try {
+      return (await api.async(this.connection, ...args)) as R;
+    } catch (err) {
+      if (err instanceof ResponseError && err.response) return err.response as R;
+      throw err;
+    }
+  }
+
+  /** Every topic (one request), or only `names` (topics the brokers do not know yet are left out). Never auto-creates. */
+  async metadata(names?: readonly string[]): Promise<ClusterMetadata> {
+    type Md = { clusterId: string | null; brokers: unknown[]; topics: Array<{ name: string | null; isInternal: boolean; errorCode: number; partitions: Array<{ leaderId: number; replicaNodes: number[] }> }> };
+    const md = await this.call<Md>('Metadata', names ? names.map((name) => ({ name })) : null, false, false);
+    const topics = md.topics
+      .filter((t) => t.name && !t.errorCode)
+      .map((t) => ({
+        name: t.name!,
+        internal: t.isInternal,
+        partitions: t.partitions.length,
+        replicationFactor: Math.max(0, ...t.partitions.map((p) => p.replicaNodes.length)),
+        ready: t.partitions.every((p) => p.leaderId >= 0),
+      }));
+    return { clusterId: md.clusterId, brokers: md.brokers.length, topics };
+  }
+
+  /** Every config of each topic, with whether it is a topic-level override. */
+  async describeConfigs(names: readonly string[]): Promise<Map<string, TopicConfigEntry[] | ItemResult>> {
+    const out = new Map<string, TopicConfigEntry[] | ItemResult>();
+    for (const batch of chunks(names, OTHER_BATCH)) {
+      const resources = batch.map((name) => ({ resourceType: ConfigResourceTypes.TOPIC, resourceName: name, configurationKeys: null }));
+      type Config = { name: string; value: string | null; configSource: number; isSensitive: boolean; synonyms?: Array<{ value: string | null; source: number }> };
+      // Synonyms tell what an override replaces: Redpanda reports some overrides nobody set (cleanup.policy=delete).
+      const res = await this.call<{ results: Array<Item & { resourceName: string; configs: Config[] }> }>('DescribeConfigs', resources, true, false);
+      for (const r of res.results) {
+        if (r.errorCode) {
+          out.set(r.resourceName, itemResult(r));
+          continue;
+        }
+        out.set(
+          r.resourceName,
+          r.configs.map((c) => {
+            const override = c.configSource === ConfigSources.DYNAMIC_TOPIC_CONFIG;
+            const inherited = override ? c.synonyms?.find((x) => x.source !== ConfigSources.DYNAMIC_TOPIC_CONFIG) : undefined;
+            return { name: c.name, value: c.value, override, ...(inherited ? { inherited: inherited.value } : {}), sensitive: c.isSensitive };
+          }),
+        );
+      }
+    }
+    return out;
+  }
+
+  async createTopics(topics: readonly NewTopic[], validateOnly: boolean): Promise<ItemResult[]> {
+    return batched(topics, CREATE_BATCH, (t) => t.name, async (batch) => {
+      const requests = batch.map((t) => ({ name: t.name, numPartitions: t.partitions, replicationFactor: t.replicationFactor, assignments: [], configs: Object.entries(t.configs).map(([name, value]) => ({ name, value })) }));
+      const res = await this.call<{ topics: Item[] }>('CreateTopics', requests, this.conn.timeoutMs, validateOnly);
+      this.log.debug(`CreateTopics${validateOnly ? ' (validate only)' : ''}: ${batch.length} topics`);
+      return res.topics.map(itemResult);
+    });
+  }
+
+  async createPartitions(topics: ReadonlyArray<{ name: string; count: number }>, validateOnly: boolean): Promise<ItemResult[]> {
+    return batched(topics, OTHER_BATCH, (t) => t.name, async (batch) => {
+      const res = await this.call<{ results: Item[] }>('CreatePartitions', batch.map((t) => ({ name: t.name, count: t.count, assignments: null })), this.conn.timeoutMs, validateOnly);
+      return res.results.map(itemResult);
+    });
+  }
+
+  /** IncrementalAlterConfigs only: keys not mentioned keep their overrides (AlterConfigs would reset them). */
+  async alterConfigs(alterations: readonly ConfigAlteration[], validateOnly: boolean): Promise<ItemResult[]> {
+    return batched(alterations, OTHER_BATCH, (a) => a.name, async (batch) => {
+      const resources = batch.map((a) => ({
+        resourceType: ConfigResourceTypes.TOPIC,
+        resourceName: a.name,
+        configs: [
+          ...Object.entries(a.set).map(([name, value]): IncrementalAlterConfigsRequestConfig => ({ name, configOperation: IncrementalAlterConfigOperationTypes.SET, value })),
+          ...a.remove.map((name): IncrementalAlterConfigsRequestConfig => ({ name, configOperation: IncrementalAlterConfigOperationTypes.DELETE })),
+        ],
+      }));
+      const res = await this.call<{ responses: Item[] }>('IncrementalAlterConfigs', resources, validateOnly);
+      return res.responses.map(itemResult);
+    });
+  }
+
+  async deleteTopics(names: readonly string[]): Promise<ItemResult[]> {
+    return batched(names, OTHER_BATCH, (n) => n, async (batch) => {
+      const res = await this.call<{ responses: Item[] }>('DeleteTopics', batch.map((name) => ({ name })), this.conn.timeoutMs);
+      return res.responses.map(itemResult);
+    });
+  }
+
+  async close(): Promise<void> {
+    await this.admin.close().catch(() => undefined);
+  }
+}

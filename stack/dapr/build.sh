@@ -1,0 +1,84 @@
+#!/usr/bin/env bash
+# Builds the local stack's Dapr binaries from the Go module proxy (no GitHub releases, no container images):
+#   daprd      <- ./cmd/daprd (this module): Dapr's runtime with only the components the project uses
+#   scheduler  <- github.com/dapr/dapr/cmd/scheduler (the Jobs API's backend, embedded etcd)
+#
+# Usage: stack/dapr/build.sh <outdir>
+#   Idempotent: when <outdir> holds both binaries and `daprd --version` prints this module's Dapr version,
+#   nothing is rebuilt. Binaries are built into a temporary directory and moved into place, so an
+#   interrupted build leaves nothing half-made. Env: GO (go binary; default `go` on PATH, else /usr/local/go/bin/go).
+#
+# Version: the `github.com/dapr/dapr` require in go.mod is the one source of truth (src/versions.ts repeats
+# it for the actions; test/unit/versions.test.ts checks they agree). Dapr v1.18.2 is the newest whose whole
+# module graph the proxy serves: v1.18.3 needs github.com/dapr/durabletask-go v0.12.4, which it refuses (403).
+# To move: change the require, copy the new version's replace directives, `go mod tidy`, update src/versions.ts.
+#
+# Measured on the project VM (2 cores, 24 GB, go1.26.8), Dapr v1.18.2, November 2026. The VM was shared with other
+# builds and test runs (load average 4-7), so an idle machine should be faster than the wall times below:
+#   module download, empty GOMODCACHE (`go mod download`, 806 MB)     13.8 s
+#   compile both binaries, empty GOCACHE (one `go build`, 1.7 GB cache) 364-420 s wall; 5.4 min CPU (user+sys)
+#   compile, GOCACHE already holding the k8s/etcd packages of stack/kube  282 s
+#   nothing to do (both binaries present at this version)                0.2 s
+#   sizes (-s -w, trimpath): daprd 84,787,362 B (81 MiB), scheduler 57,610,402 B (55 MiB); byte-identical
+#   across two builds with separate caches.
+set -euo pipefail
+
+if [[ $# -ne 1 ]]; then
+  echo "usage: $0 <outdir>" >&2
+  exit 2
+fi
+
+here="$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)"
+mkdir -p "$1"
+out="$(cd "$1" && pwd)"
+
+if [[ -z "${GO:-}" ]]; then
+  if command -v go >/dev/null 2>&1; then GO=go; else GO=/usr/local/go/bin/go; fi
+fi
+
+export CGO_ENABLED=0
+export GOFLAGS="-trimpath -buildvcs=false"
+
+DAPR_TAG="$(awk '$1 == "github.com/dapr/dapr" && $2 ~ /^v/ { print $2; exit }' "$here/go.mod")"
+if [[ -z "$DAPR_TAG" ]]; then
+  echo "build.sh: cannot read the github.com/dapr/dapr version from $here/go.mod" >&2
+  exit 1
+fi
+DAPR_VERSION="${DAPR_TAG#v}" # Dapr's own builds print the version without the leading v
+
+if [[ -x "$out/daprd" && -x "$out/scheduler" ]] && [[ "$("$out/daprd" --version 2>/dev/null || true)" == "$DAPR_VERSION" ]]; then
+  echo "build.sh: daprd and scheduler $DAPR_VERSION present in $out"
+  exit 0
+fi
+
+now() { date +%s.%N; }
+elapsed() { awk -v a="$1" -v b="$(now)" 'BEGIN { printf "%.1fs", b - a }'; }
+t_all="$(now)"
+echo "build.sh: building daprd and scheduler $DAPR_VERSION into $out ($("$GO" version))"
+
+t="$(now)"
+(cd "$here" && "$GO" mod download)
+# The commit comes from the module proxy's record of the tag, so `daprd --build-info` names the real commit.
+commit="$(cd "$here" && "$GO" mod download -json "github.com/dapr/dapr@$DAPR_TAG" |
+  sed -n 's/.*"Hash": *"\([0-9a-f]*\)".*/\1/p' | head -n1)"
+echo "build.sh: modules ready in $(elapsed "$t") (dapr commit ${commit:-unknown})"
+
+tmp="$(mktemp -d "$out/.build.XXXXXX")"
+trap 'rm -rf "$tmp"' EXIT
+
+bi=github.com/dapr/dapr/pkg/buildinfo
+ldflags="-s -w -X $bi.version=$DAPR_VERSION -X $bi.gitversion=$DAPR_TAG -X $bi.gitcommit=$commit"
+t="$(now)"
+# One `go build` for both: the packages they share (most of Dapr, gRPC, client-go) compile once.
+(cd "$here" && "$GO" build -ldflags "$ldflags" -o "$tmp/" ./cmd/daprd github.com/dapr/dapr/cmd/scheduler)
+echo "build.sh: compiled in $(elapsed "$t")"
+
+got="$("$tmp/daprd" --version)"
+if [[ "$got" != "$DAPR_VERSION" ]]; then
+  echo "build.sh: the new daprd says version '$got', expected '$DAPR_VERSION'" >&2
+  exit 1
+fi
+mv -f "$tmp/scheduler" "$out/scheduler"
+mv -f "$tmp/daprd" "$out/daprd" # last: its version is what marks the build complete
+echo "build.sh: done in $(elapsed "$t_all")"
+ls -l "$out/daprd" "$out/scheduler"
