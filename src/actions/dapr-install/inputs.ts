@@ -76,7 +76,9 @@ export function parseDaprInstallInputs(inputs: Inputs, env: NodeJS.ProcessEnv): 
   const helmBaseUrl = inputs.string('helm-base-url');
   if (helmBaseUrl && !/^https?:\/\/\S+$/.test(helmBaseUrl)) problems.add({ input: 'helm-base-url', problem: `"${helmBaseUrl}" is not an http(s) URL`, fix: 'use a mirror of https://get.helm.sh that serves the .sha256sum files' });
   problems.throwIfAny();
-  if (chart.kind !== 'repo' && inputs.raw('chart-repo')) throw new ConfigurationError({ input: 'chart-repo', problem: 'is set together with a chart override', fix: 'use one: chart-repo for a repository, or chart for a path or oci:// reference' });
+  // A runner fills unset inputs with action.yml's defaults: chart-repo equal to the default is not a conflict.
+  const repoGiven = inputs.raw('chart-repo');
+  if (chart.kind !== 'repo' && repoGiven !== undefined && repoGiven !== DAPR_HELM_REPO) throw new ConfigurationError({ input: 'chart-repo', problem: 'is set together with a chart override', fix: 'use one: chart-repo for a repository, or chart for a path or oci:// reference' });
   return {
     daprVersion,
     chart,
