@@ -23,7 +23,8 @@ export async function endOffsets(admin: Admin, topic: string): Promise<Map<numbe
 
 /** The group's committed offsets on a topic (partition -> next offset it will read); empty when none. */
 export async function committedOffsets(admin: Admin, groupId: string, topic: string): Promise<Map<number, bigint>> {
-  const res = await admin.listConsumerGroupOffsets({ groups: [{ groupId, topics: [{ name: topic, partitionIndexes: [] }] }] });
+  // topics: null asks for every topic the group committed on (an empty partition list would ask for none).
+  const res = await admin.listConsumerGroupOffsets({ groups: [{ groupId, topics: null }] });
   const t = res.find((g) => g.groupId === groupId)?.topics.find((x) => x.name === topic);
   return new Map((t?.partitions ?? []).filter((p) => p.committedOffset >= 0n).map((p) => [p.partitionIndex, p.committedOffset]));
 }

@@ -32,7 +32,7 @@ export function traceparent(): string {
   return `00-${randomBytes(16).toString('hex')}-${randomBytes(8).toString('hex')}-01`;
 }
 
-export function buildProbe(o: ProbeOptions, id: string = randomUUID()): Probe {
+export function buildProbe(o: ProbeOptions, id: string = randomUUID() as string): Probe {
   const tp = traceparent();
   const event = {
     specversion: '1.0',
@@ -56,23 +56,35 @@ export function buildProbe(o: ProbeOptions, id: string = randomUUID()): Probe {
   };
 }
 
+export interface Ack {
+  probeId: string;
+  /** The acknowledging CloudEvent's source: Dapr sets it to the publishing app's id. */
+  source?: string;
+}
+
 /**
  * The probe id an acknowledgement carries, wherever the app put it: the CloudEvent's data.probeId (the
  * contract), or a `probe-id` header. Anything else on the reply topic is not an acknowledgement.
  */
-export function ackProbeId(value: Buffer | string | null, headers: Map<string, string> | Record<string, string> = {}): string | undefined {
+export function parseAck(value: Buffer | string | null, headers: Map<string, string> | Record<string, string> = {}): Ack | undefined {
   const header = headers instanceof Map ? headers.get('probe-id') : headers['probe-id'];
+  let source: string | undefined;
   if (value) {
     try {
-      const ce = JSON.parse(value.toString()) as { data?: unknown; probeId?: unknown };
+      const ce = JSON.parse(value.toString()) as { data?: unknown; probeId?: unknown; source?: unknown };
+      source = typeof ce.source === 'string' ? ce.source : undefined;
       const data = typeof ce.data === 'string' ? (JSON.parse(ce.data) as Record<string, unknown>) : (ce.data as Record<string, unknown> | undefined);
       const id = data?.probeId ?? ce.probeId;
-      if (typeof id === 'string') return id;
+      if (typeof id === 'string') return { probeId: id, source };
     } catch {
       // not JSON: fall back to the header
     }
   }
-  return header || undefined;
+  return header ? { probeId: header, source } : undefined;
+}
+
+export function ackProbeId(value: Buffer | string | null, headers: Map<string, string> | Record<string, string> = {}): string | undefined {
+  return parseAck(value, headers)?.probeId;
 }
 
 export interface LatencyStats {

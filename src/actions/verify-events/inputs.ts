@@ -13,6 +13,8 @@ export interface VerifyInputs {
   deadLetterTopic?: string;
   pubsubName: string;
   consumerGroup: string;
+  /** The subscriber's Dapr app id: only acknowledgements it published (CloudEvent source) count. */
+  appId?: string;
   probeType: string;
   probes: number;
   concurrency: number;
@@ -38,7 +40,9 @@ export function parseVerifyInputs(inputs: Inputs, secrets: Secrets, env: NodeJS.
   const replyTopic = topic('reply-topic', 'task-updates')!;
   const deadLetterTopic = topic('dead-letter-topic');
   if (probeTopic === replyTopic) problems.add({ input: 'reply-topic', problem: `is the probe topic (${probeTopic})`, fix: 'the app acknowledges on another topic (task-updates in the sample app)' });
-  const consumerGroup = c(() => inputs.required('consumer-group', 'set consumer-group to the subscriber\'s consumer group (Dapr uses the app id unless the pub/sub component sets consumerGroup)'));
+  // Dapr's Kafka pub/sub joins the consumer group named after the app id unless the component sets consumerGroup.
+  const consumerGroup = inputs.string('consumer-group') ?? inputs.string('app-id');
+  if (!consumerGroup) problems.add({ input: 'app-id', problem: 'is required (or consumer-group)', fix: 'set app-id to the Dapr app id of the subscriber (e.g. todo-worker), or consumer-group when its pub/sub component sets consumerGroup' });
   const probeType = inputs.string('probe-type', DEFAULT_PROBE_TYPE)!;
   if (!/^[\w.:/-]{1,200}$/.test(probeType)) problems.add({ input: 'probe-type', problem: `"${probeType}" is not a CloudEvent type the app can route on`, fix: `use a reverse-DNS name such as ${DEFAULT_PROBE_TYPE}` });
   const probes = c(() => inputs.integer('probes', 3, { min: 1, max: 1000 }));
@@ -57,6 +61,7 @@ export function parseVerifyInputs(inputs: Inputs, secrets: Secrets, env: NodeJS.
     deadLetterTopic,
     pubsubName: inputs.string('pubsub-name', 'pubsub')!,
     consumerGroup: consumerGroup!,
+    appId: inputs.string('app-id'),
     probeType,
     probes: probes!,
     concurrency: concurrency!,

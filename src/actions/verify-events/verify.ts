@@ -1,0 +1,189 @@
+import { Admin, Consumer, Producer, stringSerializers } from '@platformatic/kafka';
+import { OperationError } from '../../core/errors.js';
+import { withGroup, type Timings } from '../../core/groups.js';
+import type { Logger } from '../../core/log.js';
+import { diagnose, type Diagnosis, type ProbeFate } from '../../events/diagnose.js';
+import { groupReadiness, type GroupReadiness } from '../../events/group.js';
+import { committedOffsets, describeGroup, endOffsets, TopicReader } from '../../events/kafka-io.js';
+import { ackProbeId, buildProbe, latencyStats, parseAck, type LatencyStats, type Probe } from '../../events/probe.js';
+import { clientOptions, connectWithRetry } from '../../kafka/connection.js';
+import type { VerifyInputs } from './inputs.js';
+
+export interface ProbeResult {
+  id: string;
+  partition: number;
+  offset: string;
+  latencyMs?: number;
+}
+
+export interface VerifyResult {
+  ok: boolean;
+  verdict: string;
+  next?: string;
+  sent: number;
+  acknowledged: number;
+  stats?: LatencyStats;
+  probes: ProbeResult[];
+  group: GroupReadiness;
+}
+
+export interface VerifyDeps {
+  log: Logger;
+  timings: Timings;
+  now?: () => number;
+  sleep?: (ms: number) => Promise<void>;
+}
+
+const realSleep = (ms: number): Promise<void> => new Promise((r) => setTimeout(r, ms));
+
+/** Polls the group (Kafka has no watch for groups) until it is Stable with the probe topic assigned. */
+async function waitForSubscriber(admin: Admin, i: VerifyInputs, deadline: number, deps: VerifyDeps): Promise<GroupReadiness> {
+  const sleep = deps.sleep ?? realSleep;
+  let delay = 250;
+  let said = '';
+  for (;;) {
+    const last = groupReadiness(await describeGroup(admin, i.consumerGroup), i.consumerGroup, i.probeTopic);
+    if (last.ready) return last;
+    if (last.detail !== said) deps.log.info(`waiting: ${(said = last.detail)}`);
+    if (Date.now() + delay > deadline) return last;
+    await sleep(delay);
+    delay = Math.min(2000, delay * 2);
+  }
+}
+
+type Sent = Map<string, { partition: number; offset: bigint; sentAt: number }>;
+
+/**
+ * Runs the probes with at most `concurrency` round trips in flight: a worker sends a probe, waits for its
+ * acknowledgement (or the deadline), then sends the next. Each probe is published once; an id is never reused.
+ */
+async function roundTrips(producer: Producer<string, string, string, string>, probes: Probe[], topic: string, concurrency: number, sent: Sent, deadline: number, waitFor: (id: string) => Promise<void>): Promise<void> {
+  let next = 0;
+  const worker = async (): Promise<void> => {
+    while (next < probes.length && Date.now() < deadline) {
+      const p = probes[next++]!;
+      const ack = waitFor(p.id);
+      sent.set(p.id, { partition: -1, offset: -1n, sentAt: Date.now() });
+      const r = await producer.send({ messages: [{ topic, key: p.key, value: p.value, headers: p.headers }] });
+      const o = r.offsets?.[0];
+      sent.get(p.id)!.partition = o?.partition ?? -1;
+      sent.get(p.id)!.offset = o?.offset ?? -1n;
+      await ack;
+    }
+  };
+  await Promise.all(Array.from({ length: concurrency }, worker));
+}
+
+/** Reads the reply topic (one reader for all probes) and wakes each probe's worker when its acknowledgement arrives. */
+class AckCollector {
+  readonly acked = new Map<string, number>();
+  private readonly waiters = new Map<string, () => void>();
+  private readonly others = new Set<string>();
+  private stopped = false;
+
+  constructor(
+    private readonly reader: TopicReader,
+    private readonly sent: Sent,
+    private readonly appId: string | undefined,
+    private readonly log: Logger,
+  ) {}
+
+  waitFor(id: string): Promise<void> {
+    return new Promise((resolve) => (this.acked.has(id) ? resolve() : this.waiters.set(id, resolve)));
+  }
+
+  stop(): void {
+    this.stopped = true;
+  }
+
+  async run(deadline: number): Promise<void> {
+    while (!this.stopped && Date.now() < deadline) {
+      for (const r of await this.reader.poll(Math.min(200, Math.max(10, deadline - Date.now())))) {
+        const ack = parseAck(r.value, r.headers);
+        const s = ack ? this.sent.get(ack.probeId) : undefined;
+        if (!ack || !s || this.acked.has(ack.probeId)) continue;
+        // Another subscriber of the probe topic answering proves nothing about this app.
+        if (this.appId && ack.source && ack.source !== this.appId) {
+          if (!this.others.has(ack.source)) this.log.info(`ignoring acknowledgements from ${ack.source} (not ${this.appId})`);
+          this.others.add(ack.source);
+          continue;
+        }
+        this.acked.set(ack.probeId, Date.now() - s.sentAt);
+        this.waiters.get(ack.probeId)?.();
+      }
+    }
+    for (const wake of this.waiters.values()) wake();
+  }
+}
+
+/**
+ * The verify-events protocol: subscriber ready -> note reply offsets -> publish probes -> read replies from
+ * the noted offsets without a consumer group -> match by probe id; on failure, say why.
+ */
+export async function verifyEvents(i: VerifyInputs, deps: VerifyDeps): Promise<VerifyResult> {
+  const { log, timings } = deps;
+  const deadline = Date.now() + i.timeoutMs;
+  const options = clientOptions(i.connection);
+  const admin = new Admin(options);
+  const producer = new Producer({ ...options, serializers: stringSerializers, acks: -1 });
+  const consumer = new Consumer({ ...options, groupId: `verify-events-reader-unused` });
+  try {
+    await withGroup(log, 'Connect', () => connectWithRetry(i.connection, () => admin.metadata({ topics: [i.probeTopic, i.replyTopic] }), { log }), timings);
+    const group = await withGroup(log, `Wait for the subscriber (consumer group ${i.consumerGroup})`, () => waitForSubscriber(admin, i, deadline, deps), timings);
+    if (!group.ready) return { ok: false, verdict: `the subscriber is not ready: ${group.detail}`, next: group.next, sent: 0, acknowledged: 0, probes: [], group };
+
+    const [replyFrom, dlqFrom] = await Promise.all([endOffsets(admin, i.replyTopic), i.deadLetterTopic ? endOffsets(admin, i.deadLetterTopic).catch(() => undefined) : undefined]);
+    const now = Date.now();
+    const probes = Array.from({ length: i.probes }, () => buildProbe({ type: i.probeType, topic: i.probeTopic, pubsubName: i.pubsubName, source: i.source, now: new Date(now), expiresAt: new Date(deadline) }));
+    const reader = new TopicReader(consumer as unknown as Consumer<Buffer, Buffer, Buffer, Buffer>, admin, i.replyTopic, replyFrom);
+    const sent: Sent = new Map();
+    const collector = new AckCollector(reader, sent, i.appId, log);
+    const acked = collector.acked;
+    await withGroup(log, `Round trips of ${i.probes} probe(s): ${i.probeTopic} -> ${i.consumerGroup} -> ${i.replyTopic}, ${i.concurrency} in flight`, async () => {
+      const reading = collector.run(deadline);
+      await roundTrips(producer, probes, i.probeTopic, i.concurrency, sent, deadline, (id) => collector.waitFor(id));
+      collector.stop();
+      await reading;
+    }, timings);
+
+    const results: ProbeResult[] = probes.map((p) => ({ id: p.id, partition: sent.get(p.id)?.partition ?? -1, offset: String(sent.get(p.id)?.offset ?? -1n), latencyMs: acked.get(p.id) }));
+    const stats = latencyStats([...acked.values()]);
+    if (acked.size === probes.length) {
+      const verdict = `${acked.size} of ${probes.length} probe(s) made the round trip ${i.probeTopic} -> ${i.consumerGroup} -> ${i.replyTopic} (p95 ${stats!.p95} ms)`;
+      if (i.maxP95Ms !== undefined && stats!.p95 > i.maxP95Ms) {
+        return { ok: false, verdict: `too slow: p95 ${stats!.p95} ms is over max-p95-ms ${i.maxP95Ms} (p50 ${stats!.p50} ms, max ${stats!.max} ms, ${probes.length} probes)`, next: 'look at the subscriber\'s processing time and daprd\'s pub/sub settings; or raise max-p95-ms', sent: sent.size, acknowledged: acked.size, stats, probes: results, group };
+      }
+      return { ok: true, verdict, sent: sent.size, acknowledged: acked.size, stats, probes: results, group };
+    }
+
+    if ([...sent.keys()].every((id) => acked.has(id))) {
+      return { ok: false, verdict: `the timeout ended the run after ${sent.size} of ${probes.length} probe(s), all of them acknowledged${stats ? ` (p95 ${stats.p95} ms)` : ''}`, next: 'raise timeout, or send fewer probes or more at once (concurrency)', sent: sent.size, acknowledged: acked.size, stats, probes: results, group };
+    }
+    const d = await withGroup(log, 'Diagnose', () => diagnoseMissing(admin, consumer, i, probes, sent, acked, dlqFrom), timings);
+    return { ok: false, verdict: d.verdict, next: d.next, sent: sent.size, acknowledged: acked.size, stats, probes: results, group };
+  } finally {
+    await Promise.allSettled([producer.close(), consumer.close(true), admin.close()]);
+  }
+}
+
+async function diagnoseMissing(admin: Admin, consumer: Consumer, i: VerifyInputs, probes: Probe[], sent: Map<string, { partition: number; offset: bigint }>, acked: Map<string, number>, dlqFrom: Map<number, bigint> | undefined): Promise<Diagnosis> {
+  const [group, committed, end] = await Promise.all([describeGroup(admin, i.consumerGroup), committedOffsets(admin, i.consumerGroup, i.probeTopic), endOffsets(admin, i.probeTopic)]);
+  const readiness = groupReadiness(group, i.consumerGroup, i.probeTopic);
+  const inDlq = new Set<string>();
+  if (i.deadLetterTopic && dlqFrom) {
+    const reader = new TopicReader(consumer as unknown as Consumer<Buffer, Buffer, Buffer, Buffer>, admin, i.deadLetterTopic, dlqFrom);
+    for (let k = 0; k < 3; k++) for (const r of await reader.poll(200)) {
+      const id = ackProbeId(r.value, r.headers) ?? (r.key?.toString() || undefined);
+      if (id) inDlq.add(id);
+    }
+  }
+  const fates: ProbeFate[] = probes.filter((p) => sent.has(p.id)).map((p) => {
+    const s = sent.get(p.id)!;
+    return { id: p.id, partition: s.partition, offset: s.offset, acknowledged: acked.has(p.id), consumed: (committed.get(s.partition) ?? -1n) > s.offset, inDeadLetter: inDlq.has(p.id) };
+  });
+  let lag = 0n;
+  for (const [partition, e] of end) lag += e - (committed.get(partition) ?? 0n);
+  const d = diagnose(fates, { groupId: i.consumerGroup, probeTopic: i.probeTopic, replyTopic: i.replyTopic, deadLetterTopic: i.deadLetterTopic, lag, groupProblem: readiness.ready ? undefined : readiness.detail });
+  if (!d) throw new OperationError('bug: diagnosis found every probe acknowledged');
+  return d;
+}

@@ -1,0 +1,86 @@
+import { randomUUID } from 'node:crypto';
+import { startLocal, stopLocal, type LocalInstance } from '../../../app/scripts/local.js';
+import { createContext } from '../../../stack/src/stack.js';
+import { runActionBundle, type ActionRun } from '../../support/action-harness.js';
+import { stack } from '../../support/stack.js';
+
+/** verify-events against the real app (API + worker, each with a real daprd) on the stack's Kafka. */
+const ctx = createContext({ info: () => undefined, warn: () => undefined });
+const kafka = stack.kafka();
+const endpoints = () => ({ kafka: { sasl: kafka.sasl, username: kafka.username, password: kafka.password }, postgresUrl: stack.postgres().url, helm: stack.helm().helm4, daprd: stack.dapr().daprd, scheduler: stack.dapr().scheduler });
+
+async function app(probeRoute = true): Promise<LocalInstance> {
+  return startLocal(ctx, endpoints(), { instance: `ve-${randomUUID().slice(0, 6)}`, probeRoute });
+}
+
+function verifyEvents(inputs: Record<string, string>): Promise<ActionRun> {
+  return runActionBundle('verify-events', 'main', { brokers: kafka.sasl, username: kafka.username, password: kafka.password, tls: 'false', 'dead-letter-topic': 'task-events-dlq', ...inputs });
+}
+
+describe('verify-events against the real app', () => {
+  let running: LocalInstance;
+
+  beforeAll(async () => {
+    running = await app();
+  });
+  afterAll(async () => {
+    await stopLocal(ctx, running.instance);
+  });
+
+  it('proves the round trip with several probes, concurrently, and reports latencies', async () => {
+    const run = await verifyEvents({ 'app-id': running.worker.appId, probes: '6', concurrency: '3', timeout: '90s' });
+    expect(run.stdout).not.toMatch(/::error::/);
+    expect(run.code).toBe(0);
+    expect(run.outputs).toMatchObject({ sent: '6', acknowledged: '6' });
+    const [p50, p95, max] = ['p50-ms', 'p95-ms', 'max-ms'].map((k) => Number(run.outputs[k]));
+    expect(p50).toBeGreaterThan(0);
+    expect(p50).toBeLessThanOrEqual(p95!);
+    expect(p95).toBeLessThanOrEqual(max!);
+    expect(run.summary).toContain('## verify-events: PASSED');
+    expect(run.summary).toMatch(/\| p50 \| p95 \| max \| limit \(p95\) \|/);
+    expect(run.everything()).not.toContain(kafka.password);
+    expect(run.masks()).toContain(kafka.password);
+  });
+
+  it('fails with the figures when p95 is over max-p95-ms', async () => {
+    const run = await verifyEvents({ 'app-id': running.worker.appId, probes: '3', 'max-p95-ms': '1', timeout: '90s' });
+    expect(run.code).toBe(1);
+    expect(run.outputs.acknowledged).toBe('3');
+    expect(run.stdout).toMatch(/too slow: p95 \d+ ms is over max-p95-ms 1 \(p50 \d+ ms, max \d+ ms, 3 probes\)/);
+  });
+
+  it('says plainly when the password is wrong', async () => {
+    const run = await verifyEvents({ 'app-id': running.worker.appId, password: 'not-the-password', timeout: '20s', 'connect-timeout': '10s' });
+    expect(run.code).toBe(1);
+    expect(run.stdout).toMatch(/::error::connecting to Kafka .*(authentication|password|SASL)/i);
+    expect(run.everything()).not.toContain('not-the-password');
+  });
+});
+
+describe('verify-events diagnoses failures', () => {
+  it('a stopped app: the group has no members, within the timeout', async () => {
+    const stopped = await app();
+    await stopLocal(ctx, stopped.instance);
+    const t0 = Date.now();
+    const run = await verifyEvents({ 'app-id': stopped.worker.appId, timeout: '15s' });
+    expect(Date.now() - t0).toBeLessThan(40_000);
+    expect(run.code).toBe(1);
+    expect(run.stdout).toMatch(new RegExp(`the subscriber is not ready: consumer group "${stopped.worker.appId}" (has no members|does not exist)`));
+    expect(run.stdout).toMatch(/Next: (the subscriber is not running|check consumer-group)/);
+    expect(run.outputs.sent).toBe('0');
+  });
+
+  it('a probe route that is off: consumed without acknowledgement', async () => {
+    const noProbe = await app(false);
+    try {
+      const run = await verifyEvents({ 'app-id': noProbe.worker.appId, probes: '2', concurrency: '2', timeout: '15s' });
+      expect(run.code).toBe(1);
+      expect(run.outputs).toMatchObject({ sent: '2', acknowledged: '0' });
+      expect(run.stdout).toMatch(new RegExp(`2 of 2 probe\\(s\\) were consumed by "${noProbe.worker.appId}" but never acknowledged on task-updates`));
+      expect(run.stdout).toMatch(/CEL route for the probe type/);
+      expect(run.summary).toContain('## verify-events: FAILED');
+    } finally {
+      await stopLocal(ctx, noProbe.instance);
+    }
+  });
+});

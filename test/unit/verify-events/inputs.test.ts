@@ -1,0 +1,41 @@
+import { parseVerifyInputs } from '../../../src/actions/verify-events/inputs.js';
+import { ConfigurationError } from '../../../src/core/errors.js';
+import { Inputs, objectInputs } from '../../../src/core/inputs.js';
+import { Secrets } from '../../../src/core/secrets.js';
+
+const base = { brokers: '127.0.0.1:19093', username: 'u', password: 'pw-secret-1', 'app-id': 'todo-worker' };
+const parse = (values: Record<string, string>, secrets = new Secrets()) => parseVerifyInputs(new Inputs(objectInputs({ ...base, ...values })), secrets, { RUNNER_TEMP: '/rt', GITHUB_REPOSITORY: 'acme/todo', GITHUB_SHA: 'abc123' });
+const message = (values: Record<string, string>): string => {
+  try {
+    parse(values);
+  } catch (err) {
+    if (err instanceof ConfigurationError) return err.message;
+    throw err;
+  }
+  throw new Error('expected a ConfigurationError');
+};
+
+describe('verify-events inputs', () => {
+  it('defaults to the sample app contract, the app id as group, and names the commit as source', () => {
+    const masked: string[] = [];
+    const i = parse({}, new Secrets((v) => masked.push(v)));
+    expect(i).toMatchObject({ probeTopic: 'task-events', replyTopic: 'task-updates', consumerGroup: 'todo-worker', probeType: 'io.oke-dapr-actions.probe', pubsubName: 'pubsub', probes: 3, concurrency: 1, timeoutMs: 60_000, source: 'https://github.com/acme/todo/commit/abc123', reportPath: '/rt/verify-events-report.json' });
+    expect(i.connection).toMatchObject({ brokers: ['127.0.0.1:19093'], sasl: { mechanism: 'SCRAM-SHA-256', username: 'u' }, timeoutMs: 30_000 });
+    expect(masked).toContain('pw-secret-1');
+  });
+
+  it('takes consumer-group over app-id', () => expect(parse({ 'consumer-group': 'custom' }).consumerGroup).toBe('custom'));
+
+  it.each([
+    [{ 'app-id': '' }, /app-id: is required \(or consumer-group\)/],
+    [{ 'reply-topic': 'task-events' }, /reply-topic: is the probe topic \(task-events\)/],
+    [{ 'probe-topic': 'bad topic' }, /probe-topic: "bad topic" is not a valid topic name/],
+    [{ probes: '0' }, /probes: 0 is out of range/],
+    [{ probes: '2', concurrency: '5' }, /concurrency: 5 is more than probes \(2\)/],
+    [{ 'max-p95-ms': 'fast' }, /max-p95-ms: "fast" is not a whole number/],
+    [{ timeout: '60' }, /timeout: "60" is not a duration/],
+    [{ brokers: 'kafka://x:1' }, /brokers: "kafka:\/\/x:1" has a URL scheme/],
+  ])('refuses %j', (values, re) => expect(message(values)).toMatch(re));
+
+  it('never echoes the password in an error', () => expect(message({ brokers: '', password: 'pw-secret-1' })).not.toContain('pw-secret-1'));
+});
