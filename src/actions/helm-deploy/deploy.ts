@@ -6,6 +6,7 @@ import type { Helm } from '../../helm/helm.js';
 import { isPending, latest, liveRevision, type Revision } from '../../helm/release.js';
 import { collectDiagnostics, type Diagnostics } from '../../kube/diagnostics.js';
 import { PodRecorder } from '../../kube/recorder.js';
+import { revisionsFromStorage } from '../../helm/storage.js';
 import { diagnosticsText } from '../../kube/render-diagnostics.js';
 import type { UpgradeOptions } from '../../helm/args.js';
 
@@ -51,7 +52,10 @@ async function namespaceExists(kc: KubeConfig, name: string): Promise<boolean> {
 /** Checks that need the cluster, before any change: the namespace, and a release stuck in pending-*. */
 async function preflight(req: DeployRequest, deps: DeployDeps): Promise<{ history: Revision[]; recovered?: string }> {
   const { release, namespace, createNamespace } = req.upgrade;
-  const [exists, history] = await Promise.all([createNamespace || namespaceExists(deps.kc, namespace), deps.helm.history(release, namespace)]);
+  const [exists, history] = await Promise.all([
+    createNamespace || namespaceExists(deps.kc, namespace),
+    revisionsFromStorage(deps.kc, release, namespace).catch(() => undefined).then((r) => r ?? deps.helm.history(release, namespace)),
+  ]);
   if (!exists) {
     throw new ConfigurationError({ input: 'namespace', problem: `namespace "${namespace}" does not exist in the cluster`, fix: 'create it first, or set create-namespace: true' });
   }
