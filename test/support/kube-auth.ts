@@ -1,22 +1,14 @@
 /**
- * A real kube-apiserver that sends bearer tokens to our token webhook, so a kubeconfig written by
- * oke-login must authenticate for real.
- *
- * - When the stack's kube component is wired for it (its status reports `endpoints.tokenWebhook`, the
- *   URL its apiserver's --authentication-token-webhook-config-file points at), the webhook listens on
- *   that fixed port and the target is the stack's own apiserver.
- * - Until then, a second kube-apiserver (the stack's binary, PKI and etcd, so it serves the same
- *   cluster) is started on a free port with the webhook flags, and stopped by close().
+ * The stack's real kube-apiserver sends bearer tokens it does not know to a TokenReview webhook on a fixed
+ * loopback port (its status reports it as `endpoints.tokenWebhook`); the tests serve that webhook here, so a
+ * kubeconfig written by oke-login must authenticate for real.
  */
-import { spawn, type ChildProcess } from 'node:child_process';
-import { mkdtempSync, openSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { readFileSync } from 'node:fs';
 import { request } from 'node:https';
-import { createServer } from 'node:net';
-import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { stateDir } from '../../stack/src/config.js';
 import { component } from './stack.js';
-import { startTokenWebhook, webhookKubeconfig, type TokenVerdict, type TokenWebhook } from './token-webhook.js';
+import { startTokenWebhook, type TokenVerdict, type TokenWebhook } from './token-webhook.js';
 
 export interface KubeAuthTarget {
   /** https://127.0.0.1:<port> of the API server that consults the webhook. */
@@ -25,32 +17,8 @@ export interface KubeAuthTarget {
   address: string;
   /** Base64 PEM of the API server's CA. */
   caData: string;
-  kind: 'stack' | 'own-apiserver';
   webhook: TokenWebhook;
   close(): Promise<void>;
-}
-
-function freePort(): Promise<number> {
-  return new Promise((resolve, reject) => {
-    const s = createServer();
-    s.once('error', reject);
-    s.listen(0, '127.0.0.1', () => {
-      const { port } = s.address() as { port: number };
-      s.close(() => resolve(port));
-    });
-  });
-}
-
-function readyz(server: string, pki: string): Promise<boolean> {
-  return new Promise((resolve) => {
-    const req = request(`${server}/readyz`, { ca: readFileSync(join(pki, 'ca.crt')), cert: readFileSync(join(pki, 'admin.crt')), key: readFileSync(join(pki, 'admin.key')), timeout: 2000 }, (res) => {
-      res.resume();
-      resolve(res.statusCode === 200);
-    });
-    req.on('error', () => resolve(false));
-    req.on('timeout', () => req.destroy());
-    req.end();
-  });
 }
 
 /** GET /api with a bearer token and only the cluster CA; resolves with the HTTP status (0 on a socket error). */
@@ -81,49 +49,8 @@ export async function startKubeAuth(check: (token: string) => TokenVerdict): Pro
       await webhook.close();
       throw new Error(`the stack's kube-apiserver reports tokenWebhook ${wired} but did not call it (HTTP ${status}): restart it so it reads --authentication-token-webhook-config-file (npm run stack -- down && npm run stack -- up)`);
     }
-    return { server, address: new URL(server).host, caData, kind: 'stack', webhook, close: () => webhook.close() };
+    return { server, address: new URL(server).host, caData, webhook, close: () => webhook.close() };
   }
 
-  const webhook = await startTokenWebhook(check);
-  const dir = mkdtempSync(join(tmpdir(), 'oke-auth-apiserver-'));
-  writeFileSync(join(dir, 'webhook.kubeconfig'), webhookKubeconfig(webhook.url));
-  const port = await freePort();
-  const server = `https://127.0.0.1:${port}`;
-  const binDir = String(kube.details?.binDir);
-  const etcd = String(kube.details?.etcd);
-  const log = openSync(join(dir, 'kube-apiserver.log'), 'w');
-  const child: ChildProcess = spawn(
-    join(binDir, 'kube-apiserver'),
-    [
-      '--bind-address=127.0.0.1', '--advertise-address=127.0.0.1', `--secure-port=${port}`, `--etcd-servers=${etcd}`,
-      `--client-ca-file=${join(pki, 'ca.crt')}`, `--tls-cert-file=${join(pki, 'apiserver.crt')}`, `--tls-private-key-file=${join(pki, 'apiserver.key')}`,
-      '--service-account-issuer=https://kubernetes.default.svc.cluster.local', `--service-account-key-file=${join(pki, 'sa.pub')}`, `--service-account-signing-key-file=${join(pki, 'sa.key')}`,
-      '--service-cluster-ip-range=10.96.0.0/16', '--authorization-mode=Node,RBAC', '--endpoint-reconciler-type=none', '--profiling=false',
-      `--authentication-token-webhook-config-file=${join(dir, 'webhook.kubeconfig')}`, '--authentication-token-webhook-version=v1', '--authentication-token-webhook-cache-ttl=0s',
-    ],
-    { stdio: ['ignore', log, log], env: { ...process.env, GOMEMLIMIT: '512MiB' } },
-  );
-  let exited = false;
-  child.on('exit', () => (exited = true));
-  const close = async (): Promise<void> => {
-    if (!exited) {
-      const done = new Promise((r) => child.once('exit', r));
-      child.kill('SIGTERM');
-      const timer = setTimeout(() => child.kill('SIGKILL'), 10_000);
-      await done;
-      clearTimeout(timer);
-    }
-    await webhook.close();
-    rmSync(dir, { recursive: true, force: true });
-  };
-  const deadline = Date.now() + 90_000;
-  while (!(await readyz(server, pki))) {
-    if (exited || Date.now() > deadline) {
-      const tail = readFileSync(join(dir, 'kube-apiserver.log'), 'utf8').split('\n').slice(-15).join('\n');
-      await close();
-      throw new Error(`the webhook-enabled kube-apiserver did not become ready:\n${tail}`);
-    }
-    await new Promise((r) => setTimeout(r, 300));
-  }
-  return { server, address: `127.0.0.1:${port}`, caData, kind: 'own-apiserver', webhook, close };
+  throw new Error("the stack's kube component reports no tokenWebhook endpoint: its kube-apiserver cannot consult the OKE token webhook. Restart the stack's kube (npm run stack -- down kube && npm run stack -- up kube)");
 }

@@ -63,25 +63,3 @@ export async function startTokenWebhook(check: (token: string) => TokenVerdict, 
     },
   };
 }
-
-/** The kubeconfig-format file kube-apiserver reads for its token webhook. */
-export function webhookKubeconfig(url: string): string {
-  return [
-    'apiVersion: v1',
-    'kind: Config',
-    'clusters:',
-    '- name: oke-token-webhook',
-    '  cluster:',
-    `    server: ${url}`,
-    'users:',
-    '- name: kube-apiserver',
-    '  user: {}',
-    'contexts:',
-    '- name: webhook',
-    '  context:',
-    '    cluster: oke-token-webhook',
-    '    user: kube-apiserver',
-    'current-context: webhook',
-    '',
-  ].join('\n');
-}
