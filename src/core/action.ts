@@ -1,5 +1,8 @@
 import * as core from '@actions/core';
 import { appendFileSync } from 'node:fs';
+import { enableCompileCache } from 'node:module';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
 import { ConfigurationError, errorMessage, OperationError } from './errors.js';
 import { Timings } from './groups.js';
 import { envInputs, Inputs } from './inputs.js';
@@ -74,6 +77,12 @@ export function failureMessage(err: unknown, secrets: Secrets): string {
  * failed; look here next") to a failed step with a job summary, never leaking a registered secret.
  */
 export async function runAction(title: string, main: (env: ActionEnv) => Promise<void>, env: ActionEnv = actionsEnv()): Promise<void> {
+  // V8 keeps compiled code of the lazily loaded chunks (the Kubernetes client is 19 MB) for later steps of the job.
+  try {
+    enableCompileCache(join(env.env.RUNNER_TEMP || tmpdir(), 'oke-dapr-actions-compile-cache'));
+  } catch {
+    // an older Node or a read-only temp: start-up is just slower
+  }
   try {
     await main(env);
   } catch (err) {
