@@ -2,7 +2,7 @@ import js from '@eslint/js';
 import tseslint from 'typescript-eslint';
 
 export default tseslint.config(
-  { ignores: ['**/dist/**', 'node_modules/**', 'coverage/**', 'bench/results/**', '.stack/**'] },
+  { ignores: ['**/dist/**', '**/.dist-staging/**', 'node_modules/**', 'coverage/**', 'bench/results/**', '.stack/**'] },
   js.configs.recommended,
   ...tseslint.configs.recommended,
   {
@@ -12,4 +12,6 @@ export default tseslint.config(
       'no-console': 'off',
     },
   },
+  // The sample app's web UI: plain browser JavaScript.
+  { files: ['app/public/**/*.js'], languageOptions: { globals: { document: 'readonly', sessionStorage: 'readonly', setInterval: 'readonly', window: 'readonly' } } },
 );

@@ -11,9 +11,14 @@ pg_server() { ls /usr/lib/postgresql/*/bin/postgres >/dev/null 2>&1; }
 have openssl || need+=(openssl)
 have unzip || need+=(unzip)
 have tar || need+=(tar)
+have jq || need+=(jq)     # scripts/local.sh and the deploy workflow read the stack's status JSON
+have git || need+=(git)   # act reads the clone's commit; scripts/release.ts
+have shellcheck || need+=(shellcheck)  # actionlint checks the workflows' run: scripts with it
 pg_server || need+=(postgresql)
 have java || need+=(openjdk-17-jre-headless)
 have mvn || need+=(maven)
+# Headless browser for the sample app's UI test (test/integration/app/browser.test.ts, playwright-core).
+[ -x /usr/bin/chromium ] || need+=(chromium)
 
 if ((${#need[@]})); then
   SUDO=""; [ "$(id -u)" -eq 0 ] || SUDO="sudo"

@@ -50,7 +50,10 @@ export async function waitForWorkload(kc: KubeConfig, ref: WorkloadRef, timeoutM
             if (last.ready) finish('ready');
           },
           (err) => {
-            if (err && !settled && (err as { name?: string }).name !== 'AbortError') {
+            // client-node aborts a watch that has seen no event for 30 s with a TimeoutError: a quiet watch
+            // (a workload that stays not ready), not a failure. Reopen it, like a watch the server closed.
+            const name = (err as { name?: string } | null)?.name;
+            if (err && !settled && name !== 'AbortError' && name !== 'TimeoutError') {
               settled = true;
               clearTimeout(timer);
               reject(new OperationError(`watching ${refName(ref)}: ${(err as Error).message ?? String(err)}`, { hint: 'check the kubeconfig and that the API server is reachable' }));

@@ -215,6 +215,12 @@ function steps(ctx: StackContext, l: Layout, bin: string): Step[] {
         // No --enable-crds=Stage and no config file: kwok uses its built-in node/pod stages (node init +
         // lease heartbeat, pod ready/complete/delete), which make pods Running and Ready.
         `--server-address=${loop}:${p.kwok}`, `--node-ip=${loop}`, `--node-port=${p.kwok}`,
+        // Node leases, as kwokctl sets them (40 s, renewed every 10 s). Without this flag kwok v0.7.0 uses its
+        // lease-less heartbeat stage, whose selector (.status.phase Running) never matches our nodes: no
+        // heartbeat at all, so every node-monitor-grace-period the controller marks both nodes NotReady,
+        // which sets every pod's Ready condition False for good (kwok re-readies the node, not the pods):
+        // a workload older than 5 minutes then never counts as ready again (seen by dapr-install's wait).
+        '--node-lease-duration-seconds=40',
       ],
       spawnArgs: () => [`--cidr=${nextPodCidr(l.dir)}`],
       // KWOK_WORKDIR (an empty directory) keeps a developer's ~/.kwok/kwok.yaml out of the stack.

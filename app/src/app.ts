@@ -1,0 +1,116 @@
+/**
+ * Assembles one role of the app around a DaprPort: the public listener (UI, API, health, metrics) and
+ * the callback listener Dapr calls (job callbacks for the API, subscriptions for the worker). main.ts
+ * runs it with the real sidecar; unit tests run it in-process with a fake DaprPort.
+ */
+import { Authenticator } from './auth/authenticator.js';
+import type { AppConfig } from './config.js';
+import { ROUTES } from './contract.js';
+import type { DaprPort } from './dapr/port.js';
+import { EventPublisher } from './events/cloudevents.js';
+import { HttpError } from './http/errors.js';
+import { Router } from './http/router.js';
+import { listen, type Listener } from './http/server.js';
+import type { Logger } from './log.js';
+import { AppMetrics, METRICS_CONTENT_TYPE } from './metrics.js';
+import { Notifications } from './notifications.js';
+import { Reminders, onReminderJob } from './tasks/reminders.js';
+import { TaskRepository } from './tasks/repository.js';
+import { addTaskRoutes } from './tasks/routes.js';
+import { TaskService } from './tasks/service.js';
+import { addUiRoutes } from './ui.js';
+import { workerHandlers } from './worker/handlers.js';
+
+export interface RunningApp {
+  port: number;
+  callbackPort: number;
+  metrics: AppMetrics;
+  /** Ready: the sidecar answers (and, for the API, the JWT key is loaded). */
+  isReady(): Promise<boolean>;
+  /** Graceful: stop taking requests, let in-flight ones finish (up to the grace period), close the client. */
+  stop(): Promise<void>;
+}
+
+export interface AppDeps {
+  dapr: DaprPort;
+  log: Logger;
+  /** Delay between JWT key load attempts while the secret store is not reachable yet. */
+  keyRetryMs?: number;
+}
+
+export async function startApp(config: AppConfig, deps: AppDeps): Promise<RunningApp> {
+  const { dapr, log } = deps;
+  const metrics = new AppMetrics({ app: config.appId });
+  const publisher = new EventPublisher(dapr, metrics, log);
+  const notifications = new Notifications(dapr);
+  const pub = new Router();
+  const callback = new Router();
+  let stopping = false;
+  let auth: Authenticator | undefined;
+  let keyLoop: Promise<void> = Promise.resolve();
+
+  // Dapr asks for programmatic subscriptions and app config: the subscriptions are declarative (chart).
+  callback.get('/dapr/subscribe', () => ({ status: 200, body: [] }));
+  callback.get('/dapr/config', () => ({ status: 200, body: {} }));
+
+  if (config.role === 'api') {
+    auth = new Authenticator({ dapr, secretName: config.secretName, keyField: config.jwtKeyField, issuer: config.jwtIssuer, audience: config.jwtAudience, log });
+    const repo = new TaskRepository(dapr, { maxTasksPerUser: config.maxTasksPerUser });
+    const reminders = new Reminders(dapr, log);
+    const tasks = new TaskService({ repo, publisher, reminders, log, source: config.appId });
+    addUiRoutes(pub, config.uiDir);
+    addTaskRoutes(pub, { auth, tasks, notifications, devSignIn: config.devSignIn });
+    callback.post(`${ROUTES.jobPrefix}:name`, async (req) => {
+      const outcome = await onReminderJob(req.params.name ?? '', req.body, { repo, publisher, metrics, log, source: config.appId });
+      return { status: 200, body: { outcome } };
+    });
+    const a = auth;
+    keyLoop = (async () => {
+      for (let attempt = 1; !stopping && !a.ready; attempt++) {
+        try {
+          await a.load();
+          log.info('JWT verification key loaded from the secret store', { store: config.secretStore, secret: config.secretName });
+        } catch (err) {
+          if (attempt === 1 || attempt % 10 === 0) log.warn('waiting for the JWT key from the Dapr secret store', { store: config.secretStore, secret: config.secretName, attempt, err: err instanceof Error ? err.message : String(err) });
+          await new Promise((r) => setTimeout(r, deps.keyRetryMs ?? 1_000));
+        }
+      }
+    })();
+  } else {
+    const h = workerHandlers({ appId: config.appId, publisher, notifications, metrics, log });
+    callback.post(ROUTES.taskEvents, h.taskEvents).post(ROUTES.probe, h.probe).post(ROUTES.reminders, h.reminders);
+  }
+
+  const isReady = async (): Promise<boolean> => !stopping && (auth === undefined || auth.ready) && (await dapr.healthy());
+  pub.get('/healthz', () => ({ status: 200, body: { status: 'ok' } }));
+  pub.get('/readyz', async () => {
+    const checks = { sidecar: await dapr.healthy(), ...(auth ? { jwtKey: auth.ready } : {}), shuttingDown: stopping };
+    const ok = checks.sidecar && (auth === undefined || auth.ready) && !stopping;
+    if (!ok) throw new HttpError(503, 'not_ready', 'not ready', checks);
+    return { status: 200, body: { status: 'ready', ...checks } };
+  });
+  pub.get('/metrics', () => ({ status: 200, raw: metrics.render(), contentType: METRICS_CONTENT_TYPE }));
+
+  const callbackListener: Listener = await listen({ name: 'callback', host: config.callbackHost, port: config.callbackPort, router: callback, log, metrics });
+  let publicListener: Listener;
+  try {
+    publicListener = await listen({ name: 'public', host: config.host, port: config.port, router: pub, log, metrics });
+  } catch (err) {
+    await callbackListener.close(0);
+    throw err;
+  }
+
+  return {
+    port: publicListener.port,
+    callbackPort: callbackListener.port,
+    metrics,
+    isReady,
+    stop: async () => {
+      stopping = true;
+      if (config.shutdownDelayMs > 0) await new Promise((r) => setTimeout(r, config.shutdownDelayMs));
+      await Promise.all([publicListener.close(config.shutdownGraceMs), callbackListener.close(config.shutdownGraceMs)]);
+      await keyLoop;
+      await dapr.close();
+    },
+  };
+}

@@ -1,0 +1,154 @@
+/**
+ * The task operations: validate, write with optimistic concurrency, publish the task event, keep the
+ * reminder job in step. Order per change: state first (the source of truth), then the event, then the
+ * job. A failed publish is a 503 to the client *after* the change was stored (the log and
+ * todo_event_publish_failures_total say so); Dapr's resiliency policy retries publishes before that.
+ */
+import { randomUUID } from 'node:crypto';
+import { TASK_EVENT_TYPES, TOPICS, type TaskEventData, type TaskEventType } from '../contract.js';
+import { ConcurrencyError } from '../dapr/port.js';
+import { makeEvent, type EventPublisher } from '../events/cloudevents.js';
+import { DependencyError, notFound, staleEtag } from '../http/errors.js';
+import type { Logger } from '../log.js';
+import { applyFilters, type TaskFilters } from './filters.js';
+import { parseCreate, parsePatch, type Task } from './model.js';
+import { reminderChanged, type Reminders } from './reminders.js';
+import { TaskConflict, type Stored, type TaskRepository } from './repository.js';
+
+export interface TaskServiceDeps {
+  repo: TaskRepository;
+  publisher: EventPublisher;
+  reminders: Reminders;
+  log: Logger;
+  /** CloudEvent source of task events (the app id). */
+  source: string;
+  now?: () => Date;
+  newId?: () => string;
+}
+
+export interface Versioned {
+  task: Task;
+  etag: string;
+}
+
+/** "W/\"12\"", "\"12\"" and "12" all name ETag 12; "*" means any. */
+export function parseIfMatch(header: string | undefined): string | undefined {
+  if (header === undefined) return undefined;
+  const v = header.trim().replace(/^W\//, '');
+  if (v === '*' || v === '') return undefined;
+  return v.replace(/^"(.*)"$/, '$1');
+}
+
+export class TaskService {
+  private readonly now: () => Date;
+  private readonly newId: () => string;
+
+  constructor(private readonly deps: TaskServiceDeps) {
+    this.now = deps.now ?? (() => new Date());
+    this.newId = deps.newId ?? randomUUID;
+  }
+
+  async list(userId: string, filters: TaskFilters): Promise<{ items: Task[]; total: number }> {
+    return applyFilters(await this.deps.repo.list(userId), filters);
+  }
+
+  async get(userId: string, taskId: string): Promise<Versioned> {
+    const stored = await this.deps.repo.get(userId, taskId);
+    if (!stored) throw notFound(`task ${taskId}`);
+    return stored;
+  }
+
+  async create(userId: string, body: unknown): Promise<Versioned> {
+    const fields = parseCreate(body);
+    const at = this.now().toISOString();
+    const task: Task = { id: this.newId(), userId, ...fields, createdAt: at, updatedAt: at, completedAt: fields.done ? at : null };
+    try {
+      await this.deps.repo.insert(task);
+    } catch (err) {
+      throw this.conflict(err);
+    }
+    return { task, etag: await this.afterWrite(TASK_EVENT_TYPES.created, task, undefined) };
+  }
+
+  /** PATCH: the fields given. `ifMatch` (the client's ETag) makes it conditional: stale -> 409. */
+  async update(userId: string, taskId: string, body: unknown, ifMatch?: string): Promise<Versioned> {
+    const current = await this.current(userId, taskId, ifMatch);
+    const patch = parsePatch(body, current.task);
+    const at = this.now().toISOString();
+    const completing = patch.done === true && !current.task.done;
+    const next: Task = { ...current.task, ...patch, updatedAt: at, completedAt: patch.done === undefined ? current.task.completedAt : patch.done ? (current.task.completedAt ?? at) : null };
+    const changed = Object.keys(patch).filter((k) => JSON.stringify(patch[k as keyof typeof patch]) !== JSON.stringify(current.task[k as keyof Task]));
+    return this.write(current, next, completing ? TASK_EVENT_TYPES.completed : TASK_EVENT_TYPES.updated, changed);
+  }
+
+  /** Marks the task done (idempotent: completing a done task changes nothing and publishes nothing). */
+  async complete(userId: string, taskId: string, ifMatch?: string): Promise<Versioned> {
+    const current = await this.current(userId, taskId, ifMatch);
+    if (current.task.done) return current;
+    const at = this.now().toISOString();
+    return this.write(current, { ...current.task, done: true, completedAt: at, updatedAt: at }, TASK_EVENT_TYPES.completed, ['done']);
+  }
+
+  async remove(userId: string, taskId: string, ifMatch?: string): Promise<void> {
+    const current = await this.current(userId, taskId, ifMatch);
+    try {
+      await this.deps.repo.remove(userId, taskId, current.etag);
+    } catch (err) {
+      throw this.conflict(err);
+    }
+    await this.afterChange(TASK_EVENT_TYPES.deleted, current.task, current.task);
+  }
+
+  /** The stored task, checked against the client's ETag when it sent one. */
+  private async current(userId: string, taskId: string, ifMatch: string | undefined): Promise<Stored> {
+    const stored = await this.get(userId, taskId);
+    if (ifMatch !== undefined && ifMatch !== stored.etag) throw staleEtag(stored.etag);
+    return stored;
+  }
+
+  private conflict(err: unknown): unknown {
+    if (err instanceof TaskConflict) return staleEtag(err.currentEtag);
+    if (err instanceof ConcurrencyError) return staleEtag(undefined);
+    return err;
+  }
+
+  private async write(current: Stored, next: Task, type: TaskEventType, changed: string[]): Promise<Versioned> {
+    try {
+      await this.deps.repo.replace(next, current.etag);
+    } catch (err) {
+      throw this.conflict(err);
+    }
+    return { task: next, etag: await this.afterWrite(type, next, current.task, changed) };
+  }
+
+  /** The event and the job, and meanwhile the new ETag for the response (one round trip saved). */
+  private async afterWrite(type: TaskEventType, task: Task, before: Task | undefined, changed?: string[]): Promise<string> {
+    const [etag] = await Promise.all([this.deps.repo.etagOf(task.userId, task.id), this.afterChange(type, task, before, changed)]);
+    return etag;
+  }
+
+  private async afterChange(type: TaskEventType, task: Task, before: Task | undefined, changed?: string[]): Promise<void> {
+    const occurredAt = this.now();
+    const data: TaskEventData = {
+      userId: task.userId,
+      taskId: task.id,
+      ...(type === TASK_EVENT_TYPES.deleted ? {} : { task }),
+      ...(changed ? { changed } : {}),
+      occurredAt: occurredAt.toISOString(),
+    };
+    const event = makeEvent({ type, source: this.deps.source, subject: task.id, data, time: occurredAt });
+    try {
+      await this.deps.publisher.publish(TOPICS.taskEvents, event, task.id);
+    } catch (err) {
+      throw new DependencyError(`the change was saved, but publishing its ${type} event`, err);
+    }
+    if (type === TASK_EVENT_TYPES.deleted) {
+      await this.deps.reminders.cancel(task.id).catch((err: unknown) => this.deps.log.warn('could not delete the reminder job', { taskId: task.id, err: String(err) }));
+    } else if (reminderChanged(before, task)) {
+      await this.deps.reminders.sync(task).catch((err: unknown) => {
+        this.deps.log.error('could not schedule the reminder job', { taskId: task.id, err: err instanceof Error ? err.message : String(err) });
+        throw new DependencyError('the change was saved, but scheduling its reminder', err);
+      });
+    }
+  }
+}

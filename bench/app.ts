@@ -1,0 +1,127 @@
+/**
+ * app: the sample todo app on the local stack, started as `npm run app -- up` starts it (its own
+ * instance, "todo-bench"), API and worker each behind the stack's real daprd, PostgreSQL and Kafka.
+ * 20 clients create tasks back to back for 10 s (after 2 s of warm-up that is not counted).
+ *
+ * - api_p95_ms: POST /api/tasks latency as a client sees it (state write + publish through Dapr).
+ * - event_p95_ms: publish-to-consume latency of those tasks' task.created events: from the event's own
+ *   publish time (data.occurredAt, ms) to its arrival at a consumer reading task-events (no group).
+ * - errors: non-201 answers, failed requests, and events that never arrived.
+ * Each client is its own user and moves to a fresh user every 50 tasks (users do not have thousands of
+ * tasks; the per-user index stays small, as in real use).
+ * Goals: api_p95_ms < 50, event_p95_ms < 250, errors = 0.
+ */
+import { randomUUID } from 'node:crypto';
+import { cpus, loadavg } from 'node:os';
+import { signHs256 } from '../app/src/auth/jwt.js';
+import { jwtKey, stackEndpoints, startLocal, stopLocal } from '../app/scripts/local.js';
+import { createContext } from '../stack/src/stack.js';
+import { KafkaTail } from '../test/support/kafka-tail.js';
+import type { BenchOutcome } from './run.js';
+
+const CLIENTS = 20;
+const DURATION_MS = 10_000;
+const WARMUP_MS = 2_000;
+const TASKS_PER_USER = 50;
+const INSTANCE = 'todo-bench';
+
+const percentile = (sorted: number[], p: number): number => (sorted.length ? sorted[Math.min(sorted.length - 1, Math.ceil((p / 100) * sorted.length) - 1)]! : Number.NaN);
+const round = (n: number): number => Math.round(n * 10) / 10;
+
+export async function run(): Promise<BenchOutcome> {
+  const ctx = createContext({ info: () => undefined, warn: (m) => console.error(m) });
+  const info = await startLocal(ctx, await stackEndpoints(ctx), { instance: INSTANCE, log: (l) => console.error(`bench app: ${l}`) });
+  const key = Buffer.from(jwtKey(ctx, INSTANCE), 'utf8');
+  const url = `http://127.0.0.1:${info.api.port}/api/tasks`;
+  const token = (user: string): string => {
+    const iat = Math.floor(Date.now() / 1000);
+    return signHs256({ sub: user, iat, exp: iat + 600 }, key);
+  };
+  const tail = await KafkaTail.open('task-events');
+  const loadBefore = Math.round(loadavg()[0]! * 100) / 100;
+  const api: number[] = [];
+  const created = new Set<string>();
+  const problems: string[] = [];
+  let errors = 0;
+
+  try {
+    const runPhase = async (ms: number, measured: boolean): Promise<void> => {
+      const until = Date.now() + ms;
+      await Promise.all(
+        Array.from({ length: CLIENTS }, async (_, c) => {
+          let n = 0;
+          let auth = '';
+          while (Date.now() < until) {
+            if (n++ % TASKS_PER_USER === 0) auth = `Bearer ${token(`bench-${c}-${randomUUID().slice(0, 8)}`)}`;
+            const t0 = performance.now();
+            try {
+              const res = await fetch(url, { method: 'POST', headers: { authorization: auth, 'content-type': 'application/json' }, body: JSON.stringify({ title: `bench task ${n}`, tags: ['bench'], priority: 'normal' }) });
+              const body = (await res.json()) as { id?: string; error?: { message?: string } };
+              const ms = performance.now() - t0;
+              if (!measured) continue;
+              if (res.status === 201 && body.id) {
+                api.push(ms);
+                created.add(body.id);
+              } else {
+                errors++;
+                if (problems.length < 5) problems.push(`HTTP ${res.status}: ${body.error?.message ?? ''}`);
+              }
+            } catch (err) {
+              if (!measured) continue;
+              errors++;
+              if (problems.length < 5) problems.push((err as Error).message);
+            }
+          }
+        }),
+      );
+    };
+    await runPhase(WARMUP_MS, false);
+    await runPhase(DURATION_MS, true);
+
+    // Every created task's event, read back from the topic (allowing stragglers 15 s).
+    const events = new Map<string, number>();
+    const deadline = Date.now() + 15_000;
+    while (Date.now() < deadline) {
+      for (const m of tail.messages) {
+        const data = m.json?.data as { taskId?: string; occurredAt?: string } | undefined;
+        if (m.json?.type === 'task.created' && data?.taskId && created.has(data.taskId) && !events.has(data.taskId)) {
+          events.set(data.taskId, m.receivedAt - Date.parse(String(data.occurredAt)));
+        }
+      }
+      if (events.size >= created.size) break;
+      await new Promise((r) => setTimeout(r, 100));
+    }
+    const lost = created.size - events.size;
+    errors += lost;
+    if (lost && problems.length < 5) problems.push(`${lost} task.created events never arrived`);
+
+    const apiSorted = [...api].sort((a, b) => a - b);
+    const evSorted = [...events.values()].sort((a, b) => a - b);
+    const result = {
+      clients: CLIENTS,
+      duration_s: DURATION_MS / 1000,
+      requests: api.length + errors - lost,
+      requests_per_s: round(api.length / (DURATION_MS / 1000)),
+      api_p50_ms: round(percentile(apiSorted, 50)),
+      api_p95_ms: round(percentile(apiSorted, 95)),
+      api_max_ms: round(apiSorted.at(-1) ?? Number.NaN),
+      events: events.size,
+      event_p50_ms: round(percentile(evSorted, 50)),
+      event_p95_ms: round(percentile(evSorted, 95)),
+      event_max_ms: round(evSorted.at(-1) ?? Number.NaN),
+      errors,
+      ...(problems.length ? { problems } : {}),
+      // Everything (the app, two daprd, Kafka, PostgreSQL, this client) shares these cores with whatever else runs.
+      machine: { cpus: cpus().length, load_avg_1m_before: loadBefore },
+    };
+    const ok = result.api_p95_ms < 50 && result.event_p95_ms < 250 && errors === 0;
+    return {
+      result,
+      ok,
+      summary: `${result.requests} creates (${result.requests_per_s}/s, ${CLIENTS} clients): api_p95_ms ${result.api_p95_ms} (goal < 50), event_p95_ms ${result.event_p95_ms} (goal < 250), errors ${errors} (goal 0)`,
+    };
+  } finally {
+    await tail.close();
+    await stopLocal(ctx, INSTANCE);
+  }
+}

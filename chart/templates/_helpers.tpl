@@ -1,0 +1,66 @@
+{{/* Names, labels and the small pieces several templates share. */}}
+
+{{- define "todo.fullname" -}}
+{{- if contains .Chart.Name .Release.Name -}}
+{{- .Release.Name | trunc 50 | trimSuffix "-" -}}
+{{- else -}}
+{{- printf "%s-%s" .Release.Name .Chart.Name | trunc 50 | trimSuffix "-" -}}
+{{- end -}}
+{{- end -}}
+
+{{- define "todo.labels" -}}
+helm.sh/chart: {{ printf "%s-%s" .Chart.Name .Chart.Version | replace "+" "_" }}
+app.kubernetes.io/name: {{ .Chart.Name }}
+app.kubernetes.io/instance: {{ .Release.Name }}
+app.kubernetes.io/version: {{ .Chart.AppVersion | quote }}
+app.kubernetes.io/managed-by: {{ .Release.Service }}
+app.kubernetes.io/part-of: {{ include "todo.fullname" . }}
+{{- end -}}
+
+{{/* Selector labels of one role: (dict "root" $ "role" "api") */}}
+{{- define "todo.selectorLabels" -}}
+app.kubernetes.io/name: {{ .root.Chart.Name }}
+app.kubernetes.io/instance: {{ .root.Release.Name }}
+app.kubernetes.io/component: {{ .role }}
+{{- end -}}
+
+{{- define "todo.image" -}}
+{{- printf "%s:%s" .Values.image.repository (default .Chart.AppVersion .Values.image.tag) -}}
+{{- end -}}
+
+{{- define "todo.serviceAccountName" -}}
+{{- if .Values.serviceAccount.create -}}
+{{- default (include "todo.fullname" .) .Values.serviceAccount.name -}}
+{{- else -}}
+{{- default "default" .Values.serviceAccount.name -}}
+{{- end -}}
+{{- end -}}
+
+{{- define "todo.daprConfigName" -}}
+{{- printf "%s-dapr" (include "todo.fullname" .) -}}
+{{- end -}}
+
+{{/* The app ids every component is scoped to. */}}
+{{- define "todo.scopes" -}}
+scopes:
+  - {{ .Values.api.appId }}
+  - {{ .Values.worker.appId }}
+{{- end -}}
+
+{{/*
+Which secret store resolves a component's secretKeyRefs. In Kubernetes the operator resolves them from
+Kubernetes Secrets (no auth block); elsewhere the named secret store does.
+*/}}
+{{- define "todo.componentAuth" -}}
+{{- if ne .Values.secretStore.type "kubernetes" }}
+auth:
+  secretStore: {{ .Values.secretStore.name }}
+{{- end }}
+{{- end -}}
+
+{{/* A secretKeyRef to one key of the app's Secret: (dict "root" $ "key" "...") */}}
+{{- define "todo.secretRef" -}}
+secretKeyRef:
+  name: {{ .root.Values.secrets.name }}
+  key: {{ .key }}
+{{- end -}}

@@ -1,0 +1,155 @@
+import { Admin, Consumer, Producer, stringSerializers } from '@platformatic/kafka';
+import { randomUUID } from 'node:crypto';
+import { stack } from './stack.js';
+
+/**
+ * Watches a topic from its end offsets at open() on, with no consumer group (Fetch requests straight to
+ * each partition's leader, in a background loop), so a test sees exactly what was written after it
+ * looked, with the time each message arrived here. The app's own consumer groups are never touched.
+ */
+export interface TailMessage {
+  partition: number;
+  offset: bigint;
+  key: string | null;
+  value: string;
+  /** The value parsed as JSON, when it is JSON. */
+  json: Record<string, unknown> | undefined;
+  headers: Record<string, string>;
+  /** Date.now() when the fetch returned it. */
+  receivedAt: number;
+}
+
+const sasl = () => {
+  const k = stack.kafka();
+  return { broker: k.sasl, sasl: { mechanism: 'SCRAM-SHA-256' as const, username: k.username, password: k.password } };
+};
+
+export class KafkaTail {
+  readonly messages: TailMessage[] = [];
+  private readonly waiters = new Set<() => void>();
+  private stopped = false;
+  private loop: Promise<void> = Promise.resolve();
+  private failure: Error | undefined;
+
+  private constructor(
+    readonly topic: string,
+    private readonly admin: Admin,
+    private readonly consumer: Consumer<Buffer, Buffer, Buffer, Buffer>,
+    private readonly positions: Map<number, bigint>,
+    private readonly topicId: string,
+    private readonly leaders: Map<number, number>,
+  ) {}
+
+  static async open(topic: string): Promise<KafkaTail> {
+    const { broker, sasl: auth } = sasl();
+    const admin = new Admin({ clientId: `tail-admin-${topic}`, bootstrapBrokers: [broker], sasl: auth });
+    const consumer = new Consumer({ clientId: `tail-${topic}`, groupId: `tail-never-joins-${randomUUID()}`, bootstrapBrokers: [broker], sasl: auth });
+    const meta = await admin.metadata({ topics: [topic], forceUpdate: true });
+    const t = meta.topics.get(topic);
+    if (!t) throw new Error(`topic ${topic} does not exist (npm run app -- up creates the app's topics)`);
+    const listed = await admin.listOffsets({ topics: [{ name: topic, partitions: Array.from({ length: t.partitionsCount }, (_, i) => ({ partitionIndex: i, timestamp: -1n })) }] });
+    const positions = new Map((listed.find((x) => x.name === topic)?.partitions ?? []).map((p) => [p.partitionIndex, p.offset]));
+    const tail = new KafkaTail(topic, admin, consumer, positions, t.id, new Map(t.partitions.map((p, i) => [i, p.leader])));
+    tail.loop = tail.run();
+    return tail;
+  }
+
+  private async run(): Promise<void> {
+    while (!this.stopped) {
+      try {
+        await this.pollOnce();
+      } catch (err) {
+        if (this.stopped) return;
+        this.failure = err as Error;
+        for (const w of this.waiters) w();
+        return;
+      }
+    }
+  }
+
+  private async pollOnce(): Promise<void> {
+    const byLeader = new Map<number, number[]>();
+    for (const p of this.positions.keys()) {
+      const leader = this.leaders.get(p)!;
+      byLeader.set(leader, [...(byLeader.get(leader) ?? []), p]);
+    }
+    await Promise.all(
+      [...byLeader.entries()].map(async ([node, partitions]) => {
+        const res = await this.consumer.fetch({
+          node,
+          maxWaitTime: 100,
+          topics: [{ topicId: this.topicId, partitions: partitions.map((p) => ({ partition: p, currentLeaderEpoch: -1, fetchOffset: this.positions.get(p)!, lastFetchedEpoch: -1, partitionMaxBytes: 1_048_576 })) }],
+        });
+        const receivedAt = Date.now();
+        for (const t of res.responses) {
+          for (const p of t.partitions) {
+            for (const batch of p.records ?? []) {
+              for (const r of batch.records) {
+                const offset = batch.firstOffset + BigInt(r.offsetDelta);
+                if (offset < this.positions.get(p.partitionIndex)!) continue;
+                const value = r.value?.toString('utf8') ?? '';
+                let json: Record<string, unknown> | undefined;
+                try {
+                  json = JSON.parse(value) as Record<string, unknown>;
+                } catch {
+                  json = undefined;
+                }
+                const headers = Object.fromEntries(r.headers.map(([k, v]) => [k?.toString() ?? '', v?.toString() ?? '']));
+                this.messages.push({ partition: p.partitionIndex, offset, key: r.key?.toString('utf8') ?? null, value, json, headers, receivedAt });
+                this.positions.set(p.partitionIndex, offset + 1n);
+              }
+            }
+          }
+        }
+      }),
+    );
+    if (this.messages.length) for (const w of this.waiters) w();
+  }
+
+  /** The first message (seen or to come) that matches; rejects after timeoutMs, naming what it waited for. */
+  waitFor(match: (m: TailMessage) => boolean, what: string, timeoutMs = 30_000): Promise<TailMessage> {
+    return new Promise((resolve, reject) => {
+      const check = (): boolean => {
+        if (this.failure) {
+          cleanup();
+          reject(new Error(`reading ${this.topic} failed: ${this.failure.message}`));
+          return true;
+        }
+        const m = this.messages.find(match);
+        if (m) {
+          cleanup();
+          resolve(m);
+        }
+        return m !== undefined;
+      };
+      const onMessage = (): void => void check();
+      const timer = setTimeout(() => {
+        cleanup();
+        reject(new Error(`no ${what} on ${this.topic} within ${timeoutMs / 1000} s (${this.messages.length} other messages seen)`));
+      }, timeoutMs);
+      const cleanup = (): void => {
+        clearTimeout(timer);
+        this.waiters.delete(onMessage);
+      };
+      if (!check()) this.waiters.add(onMessage);
+    });
+  }
+
+  async close(): Promise<void> {
+    this.stopped = true;
+    await this.loop;
+    await this.consumer.close(true).catch(() => undefined);
+    await this.admin.close().catch(() => undefined);
+  }
+}
+
+/** Produces raw messages to a topic on the stack's SASL listener (what verify-events or a foreign producer does). */
+export async function produce(topic: string, messages: Array<{ key?: string; value: string; headers?: Record<string, string> }>): Promise<void> {
+  const { broker, sasl: auth } = sasl();
+  const producer = new Producer({ clientId: 'test-producer', bootstrapBrokers: [broker], sasl: auth, serializers: stringSerializers });
+  try {
+    await producer.send({ messages: messages.map((m) => ({ topic, key: m.key, value: m.value, headers: m.headers ? new Map(Object.entries(m.headers)) : undefined })) });
+  } finally {
+    await producer.close();
+  }
+}

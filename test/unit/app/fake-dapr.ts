@@ -1,0 +1,93 @@
+import { ConcurrencyError, DaprError, type DaprPort, type JobRequest, type OutgoingEvent, type StateItem, type StateWrite } from '../../../app/src/dapr/port.js';
+
+/**
+ * An in-memory DaprPort with the semantics the app relies on, as the real PostgreSQL store showed them
+ * (test/integration/app): every write is first-write; an upsert without ETag fails when the key exists;
+ * a stale ETag fails the whole transaction. Failures can be injected per operation.
+ */
+export class FakeDapr implements DaprPort {
+  readonly state = new Map<string, { value: unknown; etag: string }>();
+  readonly published: Array<{ topic: string; event: OutgoingEvent; partitionKey: string }> = [];
+  readonly jobs = new Map<string, JobRequest>();
+  readonly deletedJobs: string[] = [];
+  secrets: Record<string, Record<string, string>> = {};
+  sidecarHealthy = true;
+  private nextEtag = 100;
+  /** Throw from the next call of an operation (consumed once). */
+  readonly failNext = new Map<'publish' | 'transact' | 'getState' | 'scheduleJob' | 'getSecret', Error>();
+  /** Called before each transaction commits: lets a test write concurrently. */
+  beforeTransact?: (writes: StateWrite[]) => void;
+  transactions = 0;
+
+  private maybeFail(op: 'publish' | 'transact' | 'getState' | 'scheduleJob' | 'getSecret'): void {
+    const err = this.failNext.get(op);
+    if (err) {
+      this.failNext.delete(op);
+      throw err;
+    }
+  }
+
+  /** Writes a value directly, as another writer would (new ETag). */
+  put(key: string, value: unknown): string {
+    const etag = String(this.nextEtag++);
+    this.state.set(key, { value: structuredClone(value), etag });
+    return etag;
+  }
+
+  async getState<T>(key: string): Promise<StateItem<T> | undefined> {
+    this.maybeFail('getState');
+    const v = this.state.get(key);
+    return v && { key, value: structuredClone(v.value) as T, etag: v.etag };
+  }
+
+  async getStates<T>(keys: string[]): Promise<Array<StateItem<T>>> {
+    const out: Array<StateItem<T>> = [];
+    for (const k of keys) {
+      const v = await this.getState<T>(k);
+      if (v) out.push(v);
+    }
+    return out;
+  }
+
+  async transact(writes: StateWrite[]): Promise<void> {
+    this.maybeFail('transact');
+    this.beforeTransact?.(writes);
+    this.transactions++;
+    for (const w of writes) {
+      const current = this.state.get(w.key);
+      if (w.etag === undefined ? current !== undefined : current?.etag !== w.etag) throw new ConcurrencyError();
+    }
+    for (const w of writes) {
+      if (w.op === 'delete') this.state.delete(w.key);
+      else this.put(w.key, w.value);
+    }
+  }
+
+  async publish(topic: string, event: OutgoingEvent, partitionKey: string): Promise<void> {
+    this.maybeFail('publish');
+    this.published.push({ topic, event: structuredClone(event), partitionKey });
+  }
+
+  async getSecret(name: string): Promise<Record<string, string>> {
+    this.maybeFail('getSecret');
+    const s = this.secrets[name];
+    if (!s) throw new DaprError(`secret ${name}`, 500, `secret ${name} not found`);
+    return { ...s };
+  }
+
+  async scheduleJob(name: string, job: JobRequest): Promise<void> {
+    this.maybeFail('scheduleJob');
+    this.jobs.set(name, structuredClone(job));
+  }
+
+  async deleteJob(name: string): Promise<void> {
+    this.deletedJobs.push(name);
+    this.jobs.delete(name);
+  }
+
+  async healthy(): Promise<boolean> {
+    return this.sidecarHealthy;
+  }
+
+  async close(): Promise<void> {}
+}

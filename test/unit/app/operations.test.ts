@@ -1,0 +1,96 @@
+import { startInProcess, type InProcessApp } from './harness.js';
+
+/** Health, readiness, metrics, the UI and sign-in: what operators and browsers see besides the API. */
+describe('todo app operations (in-process, fake Dapr)', () => {
+  const apps: InProcessApp[] = [];
+  const start = async (...args: Parameters<typeof startInProcess>): Promise<InProcessApp> => {
+    const t = await startInProcess(...args);
+    apps.push(t);
+    return t;
+  };
+  afterEach(async () => {
+    await Promise.all(apps.splice(0).map((a) => a.stop()));
+  });
+
+  it('/healthz is always 200; /readyz is 200 only with a healthy sidecar', async () => {
+    const t = await start('api');
+    expect((await t.call('GET', '/healthz')).status).toBe(200);
+    expect((await t.call('GET', '/readyz')).body).toEqual({ status: 'ready', sidecar: true, jwtKey: true, shuttingDown: false });
+    t.dapr.sidecarHealthy = false;
+    const res = await t.call('GET', '/readyz');
+    expect(res.status).toBe(503);
+    expect(res.body.error.details).toMatchObject({ sidecar: false });
+    expect((await t.call('GET', '/healthz')).status).toBe(200);
+  });
+
+  it('is not ready, and answers 401, until the JWT key comes from the secret store; then it is', async () => {
+    const t = await start('api', {}, (d) => {
+      d.secrets = {};
+    });
+    expect((await t.call('GET', '/readyz')).body.error.details).toMatchObject({ sidecar: true, jwtKey: false });
+    expect((await t.call('GET', '/api/tasks', { token: t.token('alice') })).body.error.message).toMatch(/not loaded its token key/);
+    t.dapr.secrets['todo-secrets'] = { 'jwt-signing-key': 'unit-test-signing-key-0123456789abcdef' };
+    const deadline = Date.now() + 5_000;
+    while ((await t.call('GET', '/readyz')).status !== 200) {
+      if (Date.now() > deadline) throw new Error('the key was never loaded');
+      await new Promise((r) => setTimeout(r, 20));
+    }
+    expect((await t.call('GET', '/api/tasks', { token: t.token('alice') })).status).toBe(200);
+    expect(t.log.records.some((r) => r.msg === 'waiting for the JWT key from the Dapr secret store')).toBe(true);
+  });
+
+  it('serves Prometheus metrics: requests by route and status, events published', async () => {
+    const t = await start('api');
+    await t.call('POST', '/api/tasks', { token: t.token('alice'), body: { title: 'x' } });
+    await t.call('GET', '/api/tasks');
+    const res = await t.call('GET', '/metrics');
+    expect(res.headers.get('content-type')).toBe('text/plain; version=0.0.4; charset=utf-8');
+    expect(res.text).toContain('todo_http_requests_total{app="todo-api",listener="public",method="POST",route="/api/tasks",status="201"} 1');
+    expect(res.text).toContain('todo_http_requests_total{app="todo-api",listener="public",method="GET",route="/api/tasks",status="401"} 1');
+    expect(res.text).toContain('todo_events_published_total{app="todo-api",topic="task-events",type="task.created"} 1');
+    expect(res.text).toContain('todo_http_request_duration_seconds_bucket{app="todo-api",listener="public",route="/api/tasks",le="+Inf"} 2');
+    expect(res.text).toMatch(/^todo_process_resident_memory_bytes\{app="todo-api"\} \d+$/m);
+  });
+
+  it('serves the UI with a strict Content-Security-Policy', async () => {
+    const t = await start('api');
+    const page = await t.call('GET', '/');
+    expect(page.status).toBe(200);
+    expect(page.headers.get('content-type')).toBe('text/html; charset=utf-8');
+    expect(page.text).toContain('<script type="module" src="/ui/app.js">');
+    expect(page.headers.get('content-security-policy')).toMatch(/default-src 'none'; script-src 'self'/);
+    expect((await t.call('GET', '/ui/app.js')).headers.get('content-type')).toMatch(/^text\/javascript/);
+    expect((await t.call('GET', '/ui/../config.ts')).status).toBe(404);
+  });
+
+  it('mints dev tokens only when DEV_SIGN_IN is on', async () => {
+    const off = await start('api');
+    expect((await off.call('GET', '/auth/config')).body).toEqual({ devSignIn: false });
+    expect((await off.call('POST', '/auth/dev-token', { body: { user: 'alice' } })).status).toBe(404);
+
+    const on = await start('api', { DEV_SIGN_IN: 'true' });
+    expect((await on.call('GET', '/auth/config')).body).toEqual({ devSignIn: true });
+    const { body } = await on.call('POST', '/auth/dev-token', { body: { user: 'alice' } });
+    expect((await on.call('GET', '/api/me', { token: body.token })).body).toEqual({ id: 'alice', name: 'alice' });
+    expect((await on.call('POST', '/auth/dev-token', { body: { user: 'a b' } })).status).toBe(400);
+  });
+
+  it('answers Dapr\'s app-channel calls on the callback listener only', async () => {
+    const t = await start('api');
+    expect((await t.call('GET', '/dapr/subscribe')).body).toEqual([]);
+    expect((await fetch(`${t.url}/dapr/subscribe`)).status).toBe(404);
+    expect((await fetch(`${t.url}/job/reminder-x`, { method: 'POST' })).status).toBe(404);
+  });
+
+  it('stops gracefully: not ready while stopping, in-flight requests finish', async () => {
+    const t = await start('api', { SHUTDOWN_DELAY_MS: '300' });
+    const slow = t.call('GET', '/api/tasks', { token: t.token('alice') });
+    const stopping = t.app.stop();
+    await new Promise((r) => setTimeout(r, 50));
+    expect((await t.call('GET', '/readyz')).status).toBe(503);
+    expect((await slow).status).toBe(200);
+    await stopping;
+    await expect(fetch(`${t.url}/healthz`)).rejects.toThrow();
+    apps.pop();
+  });
+});
