@@ -55,4 +55,6 @@ export const stack = {
     const c = component('dapr');
     return { scheduler: endpoint('dapr', 'scheduler'), daprd: String(c.details?.daprd), version: String(c.details?.version) };
   },
+  /** The workflow tools built from the Go module proxy: act (host mode) and actionlint. */
+  act: () => ({ act: endpoint('act', 'act'), actionlint: endpoint('act', 'actionlint') }),
 };

@@ -4,6 +4,7 @@ import { kube } from './kube.js';
 import { helm } from './helm.js';
 import { postgres } from './postgres.js';
 import { dapr } from './dapr.js';
+import { act } from './act.js';
 
 /** Every component of the local stack, in start order. */
-export const components: Component[] = [postgres, kafka, dapr, kube, helm];
+export const components: Component[] = [postgres, kafka, dapr, kube, helm, act];

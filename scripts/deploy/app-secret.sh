@@ -1,0 +1,47 @@
+#!/usr/bin/env bash
+# The app's Kubernetes Secret (the chart references it and never creates it): create or update it in place.
+#
+# Usage: scripts/deploy/app-secret.sh <namespace> <secret-name>
+#   Env: KAFKA_PASSWORD, POSTGRES_CONNECTION_STRING, JWT_SIGNING_KEY (required; from the repository's secrets
+#   or, in the local job, from the stack), KUBECTL (default kubectl; KUBECONFIG as exported by oke-login or
+#   the local stack step). The keys are the chart's defaults (chart/values.yaml, `secrets.*Key`).
+#
+# The values never appear on a command line or in the log: each is written to a 0600 file in a 0700
+# directory under RUNNER_TEMP (removed on exit), and kubectl reads the files (--from-file), so any bytes,
+# newlines included, survive. The Secret is rendered client-side and server-side applied, so a re-run with the
+# same values changes nothing.
+set -euo pipefail
+
+if [[ $# -ne 2 ]]; then
+  echo "usage: $0 <namespace> <secret-name>" >&2
+  exit 2
+fi
+namespace="$1" name="$2"
+kubectl="${KUBECTL:-kubectl}"
+
+missing=()
+for v in KAFKA_PASSWORD POSTGRES_CONNECTION_STRING JWT_SIGNING_KEY; do
+  [[ -n "${!v:-}" ]] || missing+=("$v")
+done
+if ((${#missing[@]})); then
+  echo "::error::app-secret: ${missing[*]} not set (repository secrets for the oke job; the stack step for the local job)" >&2
+  exit 1
+fi
+
+dir="$(umask 077 && mktemp -d "${RUNNER_TEMP:-/tmp}/app-secret.XXXXXX")"
+trap 'rm -rf "$dir"' EXIT
+(
+  umask 077
+  printf '%s' "$KAFKA_PASSWORD" > "$dir/kafka-password"
+  printf '%s' "$POSTGRES_CONNECTION_STRING" > "$dir/postgres-connection-string"
+  printf '%s' "$JWT_SIGNING_KEY" > "$dir/jwt-signing-key"
+)
+
+"$kubectl" create namespace "$namespace" --dry-run=client -o yaml | "$kubectl" apply --server-side --field-manager=deploy-pipeline -f - > /dev/null
+"$kubectl" create secret generic "$name" --namespace "$namespace" \
+  --from-file=kafka-password="$dir/kafka-password" \
+  --from-file=postgres-connection-string="$dir/postgres-connection-string" \
+  --from-file=jwt-signing-key="$dir/jwt-signing-key" \
+  --dry-run=client -o yaml |
+  "$kubectl" label --local -f - app.kubernetes.io/managed-by=deploy-pipeline -o yaml |
+  "$kubectl" apply --server-side --field-manager=deploy-pipeline -f -
