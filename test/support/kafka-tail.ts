@@ -1,5 +1,6 @@
 import { Admin, Consumer, Producer, stringSerializers } from '@platformatic/kafka';
 import { randomUUID } from 'node:crypto';
+import { endOffsets, TopicReader } from '../../src/events/kafka-io.js';
 import { stack } from './stack.js';
 
 /**
@@ -35,21 +36,18 @@ export class KafkaTail {
     readonly topic: string,
     private readonly admin: Admin,
     private readonly consumer: Consumer<Buffer, Buffer, Buffer, Buffer>,
-    private readonly positions: Map<number, bigint>,
-    private readonly topicId: string,
-    private readonly leaders: Map<number, number>,
+    private readonly reader: TopicReader,
   ) {}
 
+  /** Reads with the same group-less reader verify-events uses (src/events/kafka-io.ts). */
   static async open(topic: string): Promise<KafkaTail> {
     const { broker, sasl: auth } = sasl();
     const admin = new Admin({ clientId: `tail-admin-${topic}`, bootstrapBrokers: [broker], sasl: auth });
-    const consumer = new Consumer({ clientId: `tail-${topic}`, groupId: `tail-never-joins-${randomUUID()}`, bootstrapBrokers: [broker], sasl: auth });
-    const meta = await admin.metadata({ topics: [topic], forceUpdate: true });
-    const t = meta.topics.get(topic);
-    if (!t) throw new Error(`topic ${topic} does not exist (npm run app -- up creates the app's topics)`);
-    const listed = await admin.listOffsets({ topics: [{ name: topic, partitions: Array.from({ length: t.partitionsCount }, (_, i) => ({ partitionIndex: i, timestamp: -1n })) }] });
-    const positions = new Map((listed.find((x) => x.name === topic)?.partitions ?? []).map((p) => [p.partitionIndex, p.offset]));
-    const tail = new KafkaTail(topic, admin, consumer, positions, t.id, new Map(t.partitions.map((p, i) => [i, p.leader])));
+    const consumer = new Consumer<Buffer, Buffer, Buffer, Buffer>({ clientId: `tail-${topic}`, groupId: `tail-never-joins-${randomUUID()}`, bootstrapBrokers: [broker], sasl: auth });
+    const from = await endOffsets(admin, topic).catch((err: Error) => {
+      throw new Error(`${err.message} (npm run app -- up creates the app's topics)`);
+    });
+    const tail = new KafkaTail(topic, admin, consumer, new TopicReader(consumer, admin, topic, from));
     tail.loop = tail.run();
     return tail;
   }
@@ -68,42 +66,19 @@ export class KafkaTail {
   }
 
   private async pollOnce(): Promise<void> {
-    const byLeader = new Map<number, number[]>();
-    for (const p of this.positions.keys()) {
-      const leader = this.leaders.get(p)!;
-      byLeader.set(leader, [...(byLeader.get(leader) ?? []), p]);
+    const records = await this.reader.poll(100);
+    const receivedAt = Date.now();
+    for (const r of records) {
+      const value = r.value?.toString('utf8') ?? '';
+      let json: Record<string, unknown> | undefined;
+      try {
+        json = JSON.parse(value) as Record<string, unknown>;
+      } catch {
+        json = undefined;
+      }
+      this.messages.push({ partition: r.partition, offset: r.offset, key: r.key?.toString('utf8') ?? null, value, json, headers: Object.fromEntries(r.headers), receivedAt });
     }
-    await Promise.all(
-      [...byLeader.entries()].map(async ([node, partitions]) => {
-        const res = await this.consumer.fetch({
-          node,
-          maxWaitTime: 100,
-          topics: [{ topicId: this.topicId, partitions: partitions.map((p) => ({ partition: p, currentLeaderEpoch: -1, fetchOffset: this.positions.get(p)!, lastFetchedEpoch: -1, partitionMaxBytes: 1_048_576 })) }],
-        });
-        const receivedAt = Date.now();
-        for (const t of res.responses) {
-          for (const p of t.partitions) {
-            for (const batch of p.records ?? []) {
-              for (const r of batch.records) {
-                const offset = batch.firstOffset + BigInt(r.offsetDelta);
-                if (offset < this.positions.get(p.partitionIndex)!) continue;
-                const value = r.value?.toString('utf8') ?? '';
-                let json: Record<string, unknown> | undefined;
-                try {
-                  json = JSON.parse(value) as Record<string, unknown>;
-                } catch {
-                  json = undefined;
-                }
-                const headers = Object.fromEntries(r.headers.map(([k, v]) => [k?.toString() ?? '', v?.toString() ?? '']));
-                this.messages.push({ partition: p.partitionIndex, offset, key: r.key?.toString('utf8') ?? null, value, json, headers, receivedAt });
-                this.positions.set(p.partitionIndex, offset + 1n);
-              }
-            }
-          }
-        }
-      }),
-    );
-    if (this.messages.length) for (const w of this.waiters) w();
+    if (records.length) for (const w of this.waiters) w();
   }
 
   /** The first message (seen or to come) that matches; rejects after timeoutMs, naming what it waited for. */
