@@ -1,17 +1,9 @@
-import { ConfigurationError } from '../../../src/core/errors.js';
+import { configError } from '../../support/config-error.js';
 import { envInputs, Inputs, objectInputs, parseDuration } from '../../../src/core/inputs.js';
 
 const inputs = (values: Record<string, string>): Inputs => new Inputs(objectInputs(values));
 
-function errorOf(fn: () => unknown): ConfigurationError {
-  try {
-    fn();
-  } catch (err) {
-    if (err instanceof ConfigurationError) return err;
-    throw err;
-  }
-  throw new Error('expected a ConfigurationError');
-}
+const errorOf = configError;
 
 describe('parseDuration', () => {
   it.each([

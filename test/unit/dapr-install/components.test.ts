@@ -2,8 +2,8 @@ import { mkdirSync, mkdtempSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
 import { componentFiles, loadComponents } from '../../../src/actions/dapr-install/components.js';
-import { ConfigurationError } from '../../../src/core/errors.js';
 import { compareVersions } from '../../../src/dapr/control-plane.js';
+import { configError } from '../../support/config-error.js';
 
 const fixtures = resolve(import.meta.dirname, '..', '..', 'fixtures', 'dapr-components');
 const dir = mkdtempSync(join(tmpdir(), 'dapr-components-'));
@@ -14,15 +14,7 @@ function file(name: string, text: string): string {
   return path;
 }
 
-function problemsOf(text: string, allowPlaintext = false): string {
-  try {
-    loadComponents([file(`c${Math.random()}.yaml`, text)], 'todo', allowPlaintext);
-  } catch (err) {
-    if (err instanceof ConfigurationError) return err.message;
-    throw err;
-  }
-  throw new Error('expected a ConfigurationError');
-}
+const problemsOf = (text: string, allowPlaintext = false): string => configError(() => loadComponents([file(`c${Math.random()}.yaml`, text)], 'todo', allowPlaintext)).message;
 
 const component = (extra: string, metadata = ''): string => `apiVersion: dapr.io/v1alpha1\nkind: Component\nmetadata:\n  name: store\nspec:\n  type: state.postgresql\n  version: v1\n  metadata:\n${metadata || '    - name: tableName\n      value: tasks\n'}${extra}`;
 

@@ -2,9 +2,9 @@ import { mkdirSync, mkdtempSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { parseHelmDeployInputs } from '../../../src/actions/helm-deploy/inputs.js';
-import { ConfigurationError } from '../../../src/core/errors.js';
 import { Inputs, objectInputs } from '../../../src/core/inputs.js';
 import { Secrets } from '../../../src/core/secrets.js';
+import { configError } from '../../support/config-error.js';
 
 const ws = mkdtempSync(join(tmpdir(), 'helm-inputs-'));
 mkdirSync(join(ws, 'chart'));
@@ -16,15 +16,7 @@ function parse(values: Record<string, string>, secrets = new Secrets()) {
   return parseHelmDeployInputs(new Inputs(objectInputs({ release: 'todo', chart: 'chart', ...values })), secrets, { GITHUB_WORKSPACE: ws });
 }
 
-function problems(values: Record<string, string>): string {
-  try {
-    parse(values);
-  } catch (err) {
-    if (err instanceof ConfigurationError) return err.message;
-    throw err;
-  }
-  throw new Error('expected a ConfigurationError');
-}
+const problems = (values: Record<string, string>): string => configError(() => parse(values)).message;
 
 describe('helm-deploy inputs', () => {
   it('parses a complete set of inputs into typed values', () => {

@@ -1,8 +1,8 @@
-import { ConfigurationError } from '../../../src/core/errors.js';
 import { Inputs, objectInputs } from '../../../src/core/inputs.js';
 import { Secrets } from '../../../src/core/secrets.js';
 import { parseOkeLoginInputs, type OkeLoginInputs } from '../../../src/actions/oke-login/inputs.js';
 import { CLUSTER, fixture, KEY_FINGERPRINT, PASSPHRASE, TENANCY, USER } from './fixtures.js';
+import { configError } from '../../support/config-error.js';
 
 const KEY = fixture('api-key-pkcs1.pem');
 const base = { 'cluster-id': CLUSTER, region: 'us-ashburn-1', tenancy: TENANCY, user: USER, 'private-key': KEY };
@@ -13,15 +13,7 @@ function parse(values: Record<string, string>, env: NodeJS.ProcessEnv = {}, read
   const run = () => parseOkeLoginInputs(new Inputs(objectInputs(values)), env, secrets, readFile ? { readFile } : {});
   return { run, masked, secrets };
 }
-function problemsOf(values: Record<string, string>, env: NodeJS.ProcessEnv = {}): string[] {
-  try {
-    parse(values, env).run();
-  } catch (err) {
-    if (err instanceof ConfigurationError) return err.problems.map((p) => `${p.input}: ${p.problem}`);
-    throw err;
-  }
-  throw new Error('expected a ConfigurationError');
-}
+const problemsOf = (values: Record<string, string>, env: NodeJS.ProcessEnv = {}): string[] => configError(() => parse(values, env).run()).problems.map((p) => `${p.input}: ${p.problem}`);
 
 describe('oke-login inputs: API key', () => {
   it('parses a complete set into a typed object, computing the keyId', () => {

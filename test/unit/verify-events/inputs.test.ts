@@ -1,19 +1,11 @@
 import { parseVerifyInputs } from '../../../src/actions/verify-events/inputs.js';
-import { ConfigurationError } from '../../../src/core/errors.js';
 import { Inputs, objectInputs } from '../../../src/core/inputs.js';
 import { Secrets } from '../../../src/core/secrets.js';
+import { configError } from '../../support/config-error.js';
 
 const base = { brokers: '127.0.0.1:19093', username: 'u', password: 'pw-secret-1', 'app-id': 'todo-worker' };
 const parse = (values: Record<string, string>, secrets = new Secrets()) => parseVerifyInputs(new Inputs(objectInputs({ ...base, ...values })), secrets, { RUNNER_TEMP: '/rt', GITHUB_REPOSITORY: 'acme/todo', GITHUB_SHA: 'abc123' });
-const message = (values: Record<string, string>): string => {
-  try {
-    parse(values);
-  } catch (err) {
-    if (err instanceof ConfigurationError) return err.message;
-    throw err;
-  }
-  throw new Error('expected a ConfigurationError');
-};
+const message = (values: Record<string, string>): string => configError(() => parse(values)).message;
 
 describe('verify-events inputs', () => {
   it('defaults to the sample app contract, the app id as group, and names the commit as source', () => {

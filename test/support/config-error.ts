@@ -1,0 +1,12 @@
+import { ConfigurationError } from '../../src/core/errors.js';
+
+/** Runs fn and returns the ConfigurationError it throws (fails the test when it throws nothing or something else). */
+export function configError(fn: () => unknown): ConfigurationError {
+  try {
+    fn();
+  } catch (err) {
+    if (err instanceof ConfigurationError) return err;
+    throw err;
+  }
+  throw new Error('expected a ConfigurationError, got none');
+}
