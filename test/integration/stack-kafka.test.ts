@@ -1,6 +1,6 @@
 import { Admin, Consumer, Producer, stringDeserializers, stringSerializers } from '@platformatic/kafka';
 import { randomUUID } from 'node:crypto';
-import { kafkaErrorCodes } from '../../stack/src/components/kafka.js';
+import { errorFacts } from '../../src/kafka/errors.js';
 import { stack } from '../support/stack.js';
 
 /** Proves the stack's Kafka broker: SCRAM-SHA-256 on the SASL listener, real produce and consume. */
@@ -51,7 +51,7 @@ describe('stack: Kafka (KRaft, SASL/SCRAM listener)', () => {
       const err = await admin.listTopics().then(() => undefined, (e: unknown) => e as Error);
       expect(err).toBeDefined();
       // The client nests the broker's answer several errors deep (MULTIPLE > NETWORK > AUTHENTICATION).
-      expect(kafkaErrorCodes(err)).toContain('PLT_KFK_AUTHENTICATION');
+      expect([...errorFacts(err).codes]).toContain('PLT_KFK_AUTHENTICATION');
     } finally {
       await admin.close();
     }

@@ -51,6 +51,7 @@ import { setTimeout as sleep } from 'node:timers/promises';
 import { promisify } from 'node:util';
 import { Admin, type SASLOptions } from '@platformatic/kafka';
 import type { Component, ComponentStatus, StackContext } from '../types.js';
+import { errorFacts } from '../../../src/kafka/errors.js';
 
 const exec = promisify(execFile);
 
@@ -282,29 +283,9 @@ async function ping(address: string, sasl?: SASLOptions, timeoutMs = 3_000): Pro
   }
 }
 
-/** Walks MultipleErrors.errors and .cause chains: @platformatic/kafka nests the real reason deep. */
-export function kafkaErrorCodes(err: unknown): string[] {
-  const codes: string[] = [];
-  const seen = new Set<unknown>();
-  const walk = (e: unknown): void => {
-    if (!e || typeof e !== 'object' || seen.has(e)) return;
-    seen.add(e);
-    const x = e as { code?: unknown; errors?: unknown; cause?: unknown };
-    if (typeof x.code === 'string') codes.push(x.code);
-    if (Array.isArray(x.errors)) for (const y of x.errors) walk(y);
-    walk(x.cause);
-  };
-  walk(err);
-  return codes;
-}
-
-/** True when a @platformatic/kafka error was caused by a refused SASL login (wrong user or password). */
-export function isKafkaAuthenticationError(err: unknown): boolean {
-  return kafkaErrorCodes(err).includes('PLT_KFK_AUTHENTICATION');
-}
-
 function describe(err: unknown): string {
-  const codes = kafkaErrorCodes(err);
+  // @platformatic/kafka nests the real reason deep (MultipleErrors.errors and .cause chains).
+  const codes = [...errorFacts(err).codes];
   const msg = err instanceof Error ? err.message : String(err);
   return codes.length > 0 ? `${msg} [${[...new Set(codes)].join(' > ')}]` : msg;
 }
