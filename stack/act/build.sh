@@ -40,13 +40,8 @@ if [[ -x "$out/$tool" ]]; then
   exit 0
 fi
 
-if [[ -z "${GO:-}" ]]; then
-  if command -v go >/dev/null 2>&1; then GO=go; else GO=/usr/local/go/bin/go; fi
-fi
-export CGO_ENABLED=0
-export GOFLAGS="-trimpath -buildvcs=false"
-
-now() { date +%s.%N; }
+# shellcheck source=../go-build.sh
+source "$(dirname "${BASH_SOURCE[0]}")/../go-build.sh"
 t0="$(now)"
 echo "build.sh: building $tool $version into $out ($("$GO" version))"
 tmp="$(mktemp -d "$out/.build.XXXXXX")"

@@ -29,17 +29,11 @@ if [[ $# -ne 1 ]]; then
 fi
 
 here="$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)"
-mkdir -p "$1"
-out="$(cd "$1" && pwd)"
+# shellcheck source=../go-build.sh
+source "$here/../go-build.sh"
+out="$(absdir "$1")"
 
-if [[ -z "${GO:-}" ]]; then
-  if command -v go >/dev/null 2>&1; then GO=go; else GO=/usr/local/go/bin/go; fi
-fi
-
-export CGO_ENABLED=0
-export GOFLAGS="-trimpath -buildvcs=false"
-
-DAPR_TAG="$(awk '$1 == "github.com/dapr/dapr" && $2 ~ /^v/ { print $2; exit }' "$here/go.mod")"
+DAPR_TAG="$(modver "$here/go.mod" github.com/dapr/dapr)"
 if [[ -z "$DAPR_TAG" ]]; then
   echo "build.sh: cannot read the github.com/dapr/dapr version from $here/go.mod" >&2
   exit 1
@@ -51,8 +45,6 @@ if [[ -x "$out/daprd" && -x "$out/scheduler" ]] && [[ "$("$out/daprd" --version 
   exit 0
 fi
 
-now() { date +%s.%N; }
-elapsed() { awk -v a="$1" -v b="$(now)" 'BEGIN { printf "%.1fs", b - a }'; }
 t_all="$(now)"
 echo "build.sh: building daprd and scheduler $DAPR_VERSION into $out ($("$GO" version))"
 

@@ -30,28 +30,18 @@ if [[ $# -ne 1 ]]; then
 fi
 
 here="$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)"
-mkdir -p "$1"
-out="$(cd "$1" && pwd)"
-
-if [[ -z "${GO:-}" ]]; then
-  if command -v go >/dev/null 2>&1; then GO=go; else GO=/usr/local/go/bin/go; fi
-fi
+# shellcheck source=../go-build.sh
+source "$here/../go-build.sh"
+out="$(absdir "$1")"
 KWOK_VERSION="${KWOK_VERSION:-v0.7.0}"
 
-# Static, reproducible-ish binaries without local paths; -buildvcs=false since this is not a VCS build.
-export CGO_ENABLED=0
-export GOFLAGS="-trimpath -buildvcs=false"
-
-modver() { awk -v m="$1" '$1 == m && $2 ~ /^v/ { print $2; exit }' "$here/go.mod"; }
-K8S_VERSION="$(modver k8s.io/kubernetes)"
-ETCD_VERSION="$(modver go.etcd.io/etcd/server/v3)"
+K8S_VERSION="$(modver "$here/go.mod" k8s.io/kubernetes)"
+ETCD_VERSION="$(modver "$here/go.mod" go.etcd.io/etcd/server/v3)"
 if [[ -z "$K8S_VERSION" || -z "$ETCD_VERSION" ]]; then
   echo "build.sh: cannot read k8s.io/kubernetes / etcd versions from $here/go.mod" >&2
   exit 1
 fi
 
-now() { date +%s.%N; }
-elapsed() { awk -v a="$1" -v b="$(now)" 'BEGIN { printf "%.1fs", b - a }'; }
 t_all="$(now)"
 
 missing=()
