@@ -12,6 +12,7 @@
  * Goals: api_p95_ms < 50, event_p95_ms < 250, errors = 0.
  */
 import { randomUUID } from 'node:crypto';
+import { Agent, request } from 'node:http';
 import { cpus, loadavg } from 'node:os';
 import { signHs256 } from '../app/src/auth/jwt.js';
 import { jwtKey, stackEndpoints, startLocal, stopLocal } from '../app/scripts/local.js';
@@ -24,6 +25,25 @@ const DURATION_MS = 10_000;
 const WARMUP_MS = 2_000;
 const TASKS_PER_USER = 50;
 const INSTANCE = 'todo-bench';
+
+/**
+ * A lean load client: node:http over kept-alive sockets (one per client), as wrk or autocannon would
+ * send it. fetch (undici) spends about twice the CPU per request, and every core this client uses is
+ * one the stack under test does not get.
+ */
+const agent = new Agent({ keepAlive: true, maxSockets: CLIENTS });
+function post(url: string, headers: Record<string, string>, body: string): Promise<{ status: number; body: string }> {
+  return new Promise((resolve, reject) => {
+    const req = request(url, { method: 'POST', agent, headers: { ...headers, 'content-length': String(Buffer.byteLength(body)) } }, (res) => {
+      const chunks: Buffer[] = [];
+      res.on('data', (c: Buffer) => chunks.push(c));
+      res.on('end', () => resolve({ status: res.statusCode ?? 0, body: Buffer.concat(chunks).toString('utf8') }));
+      res.on('error', reject);
+    });
+    req.on('error', reject);
+    req.end(body);
+  });
+}
 
 const percentile = (sorted: number[], p: number): number => (sorted.length ? sorted[Math.min(sorted.length - 1, Math.ceil((p / 100) * sorted.length) - 1)]! : Number.NaN);
 const round = (n: number): number => Math.round(n * 10) / 10;
@@ -55,8 +75,8 @@ export async function run(): Promise<BenchOutcome> {
             if (n++ % TASKS_PER_USER === 0) auth = `Bearer ${token(`bench-${c}-${randomUUID().slice(0, 8)}`)}`;
             const t0 = performance.now();
             try {
-              const res = await fetch(url, { method: 'POST', headers: { authorization: auth, 'content-type': 'application/json' }, body: JSON.stringify({ title: `bench task ${n}`, tags: ['bench'], priority: 'normal' }) });
-              const body = (await res.json()) as { id?: string; error?: { message?: string } };
+              const res = await post(url, { authorization: auth, 'content-type': 'application/json' }, JSON.stringify({ title: `bench task ${n}`, tags: ['bench'], priority: 'normal' }));
+              const body = JSON.parse(res.body) as { id?: string; error?: { message?: string } };
               const ms = performance.now() - t0;
               if (!measured) continue;
               if (res.status === 201 && body.id) {
@@ -121,6 +141,7 @@ export async function run(): Promise<BenchOutcome> {
       summary: `${result.requests} creates (${result.requests_per_s}/s, ${CLIENTS} clients): api_p95_ms ${result.api_p95_ms} (goal < 50), event_p95_ms ${result.event_p95_ms} (goal < 250), errors ${errors} (goal 0)`,
     };
   } finally {
+    agent.destroy();
     await tail.close();
     await stopLocal(ctx, INSTANCE);
   }

@@ -22,6 +22,13 @@ export interface Task {
   createdAt: string;
   updatedAt: string;
   completedAt: string | null;
+  /**
+   * 1 when created, +1 on every change: the task's HTTP ETag. Writes are still guarded by the state
+   * store's own ETag (read and written in the same request), so a change that lands between a read
+   * and a write is refused; the revision only names a version without another round trip to the
+   * store (Dapr's write APIs do not return the new store ETag).
+   */
+  revision: number;
 }
 
 /** The fields a client may set. */

@@ -18,10 +18,14 @@ export const userKey = (userId: string): string => Buffer.from(userId, 'utf8').t
 export const taskKey = (userId: string, taskId: string): string => `task:${userKey(userId)}:${taskId}`;
 export const indexKey = (userId: string): string => `tasks-of:${userKey(userId)}`;
 
+/** A task as stored, with the state store's ETag (PostgreSQL: the row's xmin) that guards its next write. */
 export interface Stored {
   task: Task;
   etag: string;
 }
+
+/** Tasks stored before revisions existed count as revision 1. */
+const withRevision = (task: Task): Task => (Number.isInteger(task.revision) && task.revision > 0 ? task : { ...task, revision: 1 });
 
 export interface RepositoryOptions {
   maxTasksPerUser: number;
@@ -44,14 +48,14 @@ export class TaskRepository {
 
   async get(userId: string, taskId: string): Promise<Stored | undefined> {
     const item = await this.dapr.getState<Task>(taskKey(userId, taskId));
-    return item && { task: item.value, etag: item.etag };
+    return item && { task: withRevision(item.value), etag: item.etag };
   }
 
   async list(userId: string): Promise<Task[]> {
     const index = await this.dapr.getState<TaskIndex>(indexKey(userId));
     if (!index || index.value.ids.length === 0) return [];
     const items = await this.dapr.getStates<Task>(index.value.ids.map((id) => taskKey(userId, id)));
-    return items.map((i) => i.value);
+    return items.map((i) => withRevision(i.value));
   }
 
   /** Retries `attempt` while the index changed under it (jittered backoff); other errors pass through. */
@@ -92,7 +96,7 @@ export class TaskRepository {
     await this.withIndexRetry(async (index) => {
       const current = await this.get(userId, taskId);
       // A changed (or vanished) task is the caller's conflict, not a reason to retry.
-      if (!current || current.etag !== etag) throw new TaskConflict(current?.etag);
+      if (!current || current.etag !== etag) throw new TaskConflict(current?.task);
       const ids = (index?.value.ids ?? []).filter((id) => id !== taskId);
       await this.dapr.transact([
         { op: 'delete', key: taskKey(userId, taskId), etag },
@@ -100,16 +104,11 @@ export class TaskRepository {
       ]);
     }, userId);
   }
-
-  /** The task's current ETag (writes do not return one: Dapr's state API does not say). */
-  async etagOf(userId: string, taskId: string): Promise<string> {
-    return (await this.dapr.getState<Task>(taskKey(userId, taskId)))?.etag ?? '';
-  }
 }
 
 /** The task itself changed since the caller read it (not merely its user's index). */
 export class TaskConflict extends Error {
-  constructor(readonly currentEtag: string | undefined) {
+  constructor(readonly current: Task | undefined) {
     super('the task changed since it was read');
     this.name = 'TaskConflict';
   }

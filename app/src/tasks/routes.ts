@@ -1,6 +1,6 @@
 /**
  * The HTTP API of tasks and notifications. Every route needs a bearer JWT; ids are the caller's own
- * (another user's task is simply not found). Responses carry the task's ETag; PATCH, POST .../complete
+ * (another user's task is simply not found). Responses carry the task's ETag (its revision); PATCH, POST .../complete
  * and DELETE honour If-Match (a stale one gets 409 with the current ETag).
  */
 import { HttpError } from '../http/errors.js';

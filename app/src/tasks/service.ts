@@ -26,10 +26,13 @@ export interface TaskServiceDeps {
   newId?: () => string;
 }
 
+/** A task and its HTTP ETag (its revision). */
 export interface Versioned {
   task: Task;
   etag: string;
 }
+
+const versioned = (task: Task): Versioned => ({ task, etag: String(task.revision) });
 
 /** "W/\"12\"", "\"12\"" and "12" all name ETag 12; "*" means any. */
 export function parseIfMatch(header: string | undefined): string | undefined {
@@ -53,21 +56,20 @@ export class TaskService {
   }
 
   async get(userId: string, taskId: string): Promise<Versioned> {
-    const stored = await this.deps.repo.get(userId, taskId);
-    if (!stored) throw notFound(`task ${taskId}`);
-    return stored;
+    return versioned((await this.stored(userId, taskId)).task);
   }
 
   async create(userId: string, body: unknown): Promise<Versioned> {
     const fields = parseCreate(body);
     const at = this.now().toISOString();
-    const task: Task = { id: this.newId(), userId, ...fields, createdAt: at, updatedAt: at, completedAt: fields.done ? at : null };
+    const task: Task = { id: this.newId(), userId, ...fields, createdAt: at, updatedAt: at, completedAt: fields.done ? at : null, revision: 1 };
     try {
       await this.deps.repo.insert(task);
     } catch (err) {
       throw this.conflict(err);
     }
-    return { task, etag: await this.afterWrite(TASK_EVENT_TYPES.created, task, undefined) };
+    await this.afterChange(TASK_EVENT_TYPES.created, task, undefined);
+    return versioned(task);
   }
 
   /** PATCH: the fields given. `ifMatch` (the client's ETag) makes it conditional: stale -> 409. */
@@ -76,7 +78,7 @@ export class TaskService {
     const patch = parsePatch(body, current.task);
     const at = this.now().toISOString();
     const completing = patch.done === true && !current.task.done;
-    const next: Task = { ...current.task, ...patch, updatedAt: at, completedAt: patch.done === undefined ? current.task.completedAt : patch.done ? (current.task.completedAt ?? at) : null };
+    const next: Task = { ...current.task, ...patch, updatedAt: at, revision: current.task.revision + 1, completedAt: patch.done === undefined ? current.task.completedAt : patch.done ? (current.task.completedAt ?? at) : null };
     const changed = Object.keys(patch).filter((k) => JSON.stringify(patch[k as keyof typeof patch]) !== JSON.stringify(current.task[k as keyof Task]));
     return this.write(current, next, completing ? TASK_EVENT_TYPES.completed : TASK_EVENT_TYPES.updated, changed);
   }
@@ -84,9 +86,9 @@ export class TaskService {
   /** Marks the task done (idempotent: completing a done task changes nothing and publishes nothing). */
   async complete(userId: string, taskId: string, ifMatch?: string): Promise<Versioned> {
     const current = await this.current(userId, taskId, ifMatch);
-    if (current.task.done) return current;
+    if (current.task.done) return versioned(current.task);
     const at = this.now().toISOString();
-    return this.write(current, { ...current.task, done: true, completedAt: at, updatedAt: at }, TASK_EVENT_TYPES.completed, ['done']);
+    return this.write(current, { ...current.task, done: true, completedAt: at, updatedAt: at, revision: current.task.revision + 1 }, TASK_EVENT_TYPES.completed, ['done']);
   }
 
   async remove(userId: string, taskId: string, ifMatch?: string): Promise<void> {
@@ -99,15 +101,22 @@ export class TaskService {
     await this.afterChange(TASK_EVENT_TYPES.deleted, current.task, current.task);
   }
 
-  /** The stored task, checked against the client's ETag when it sent one. */
+  private async stored(userId: string, taskId: string): Promise<Stored> {
+    const stored = await this.deps.repo.get(userId, taskId);
+    if (!stored) throw notFound(`task ${taskId}`);
+    return stored;
+  }
+
+  /** The stored task (with its store ETag), checked against the client's ETag when it sent one. */
   private async current(userId: string, taskId: string, ifMatch: string | undefined): Promise<Stored> {
-    const stored = await this.get(userId, taskId);
-    if (ifMatch !== undefined && ifMatch !== stored.etag) throw staleEtag(stored.etag);
+    const stored = await this.stored(userId, taskId);
+    const revision = String(stored.task.revision);
+    if (ifMatch !== undefined && ifMatch !== revision) throw staleEtag(revision);
     return stored;
   }
 
   private conflict(err: unknown): unknown {
-    if (err instanceof TaskConflict) return staleEtag(err.currentEtag);
+    if (err instanceof TaskConflict) return staleEtag(err.current ? String(err.current.revision) : undefined);
     if (err instanceof ConcurrencyError) return staleEtag(undefined);
     return err;
   }
@@ -118,13 +127,8 @@ export class TaskService {
     } catch (err) {
       throw this.conflict(err);
     }
-    return { task: next, etag: await this.afterWrite(type, next, current.task, changed) };
-  }
-
-  /** The event and the job, and meanwhile the new ETag for the response (one round trip saved). */
-  private async afterWrite(type: TaskEventType, task: Task, before: Task | undefined, changed?: string[]): Promise<string> {
-    const [etag] = await Promise.all([this.deps.repo.etagOf(task.userId, task.id), this.afterChange(type, task, before, changed)]);
-    return etag;
+    await this.afterChange(type, next, current.task, changed);
+    return versioned(next);
   }
 
   private async afterChange(type: TaskEventType, task: Task, before: Task | undefined, changed?: string[]): Promise<void> {

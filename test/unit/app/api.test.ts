@@ -24,7 +24,9 @@ describe('todo API (in-process, fake Dapr)', () => {
     const task = res.body;
     expect(task).toMatchObject({ title: 'buy milk', tags: ['home'], priority: 'high', done: false, userId: 'alice' });
     expect(res.headers.get('location')).toBe(`/api/tasks/${task.id}`);
-    expect(res.headers.get('etag')).toBe(`"${t.dapr.state.get(taskKey('alice', task.id))?.etag}"`);
+    // The ETag is the task's revision (1 when created); the store's own ETag guards the next write.
+    expect(res.headers.get('etag')).toBe('"1"');
+    expect(t.dapr.state.get(taskKey('alice', task.id))?.value).toMatchObject({ revision: 1 });
     expect(t.dapr.state.get(indexKey('alice'))?.value).toEqual({ ids: [task.id] });
     expect(t.dapr.published).toHaveLength(1);
     const { topic, event, partitionKey } = t.dapr.published[0]!;
@@ -89,8 +91,9 @@ describe('todo API (in-process, fake Dapr)', () => {
     const first = headers.get('etag')!;
     const ok = await t.call('PATCH', `/api/tasks/${task.id}`, { token: alice, body: { title: 'buy oat milk', priority: 'low' }, headers: { 'if-match': first } });
     expect(ok.status).toBe(200);
-    expect(ok.body).toMatchObject({ title: 'buy oat milk', priority: 'low' });
-    expect(t.dapr.published.at(-1)?.event).toMatchObject({ type: 'task.updated', data: { changed: ['title', 'priority'] } });
+    expect(ok.body).toMatchObject({ title: 'buy oat milk', priority: 'low', revision: 2 });
+    expect(ok.headers.get('etag')).toBe('"2"');
+    expect(t.dapr.published.at(-1)?.event).toMatchObject({ type: 'task.updated', data: { changed: ['title', 'priority'], task: { revision: 2 } } });
 
     const stale = await t.call('PATCH', `/api/tasks/${task.id}`, { token: alice, body: { title: 'lost update' }, headers: { 'if-match': first } });
     expect(stale.status).toBe(409);
@@ -143,6 +146,31 @@ describe('todo API (in-process, fake Dapr)', () => {
     expect(t.dapr.published.at(-1)?.event.data).not.toHaveProperty('task');
     expect(t.dapr.deletedJobs).toContain(`reminder-${task.id}`);
     expect((await t.call('GET', `/api/tasks/${task.id}`, { token: alice })).status).toBe(404);
+  });
+
+  it('refuses a write that lost the race between its read and its write (the store ETag), with 409', async () => {
+    const { body: task, headers } = await create();
+    // Another writer commits after this request read the task (same revision) and before it writes.
+    t.dapr.beforeTransact = (writes) => {
+      t.dapr.beforeTransact = undefined;
+      const key = taskKey('alice', task.id);
+      if (writes.some((w) => w.key === key)) t.dapr.put(key, { ...task, title: 'the other writer', revision: 2 });
+    };
+    const lost = await t.call('PATCH', `/api/tasks/${task.id}`, { token: alice, body: { title: 'lost update' }, headers: { 'if-match': headers.get('etag')! } });
+    expect(lost.status).toBe(409);
+    expect(lost.body.error.code).toBe('etag_mismatch');
+    expect((await t.call('GET', `/api/tasks/${task.id}`, { token: alice })).body).toMatchObject({ title: 'the other writer', revision: 2 });
+    expect(t.dapr.published.filter((p) => p.event.type === 'task.updated')).toHaveLength(0);
+  });
+
+  it('reads tasks stored before revisions existed as revision 1', async () => {
+    const { body: task } = await create();
+    const { revision: _, ...old } = task;
+    t.dapr.put(taskKey('alice', task.id), old);
+    const res = await t.call('GET', `/api/tasks/${task.id}`, { token: alice });
+    expect(res.headers.get('etag')).toBe('"1"');
+    const ok = await t.call('PATCH', `/api/tasks/${task.id}`, { token: alice, body: { title: 'x' }, headers: { 'if-match': '"1"' } });
+    expect(ok.headers.get('etag')).toBe('"2"');
   });
 
   it('lists with filters', async () => {

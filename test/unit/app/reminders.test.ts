@@ -20,6 +20,7 @@ const task = (over: Partial<Task> = {}): Task => ({
   createdAt: '2030-01-01T00:00:00.000Z',
   updatedAt: '2030-01-01T00:00:00.000Z',
   completedAt: null,
+  revision: 1,
   ...over,
 });
 
