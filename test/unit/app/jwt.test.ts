@@ -1,4 +1,6 @@
 import { createSign, generateKeyPairSync, sign as edSign } from 'node:crypto';
+import { Authenticator } from '../../../app/src/auth/authenticator.js';
+import { memoryLogger } from '../../../app/src/log.js';
 import { JwtError, keyFromSecret, signHs256, verifyJwt, type VerificationKey } from '../../../app/src/auth/jwt.js';
 
 const NOW = 1_800_000_000;
@@ -74,5 +76,60 @@ describe('keyFromSecret', () => {
     expect(keyFromSecret(rsaPem).kind).toBe('rsa');
     expect(keyFromSecret(`\n${ecPem}\n`).kind).toBe('ec');
     expect(keyFromSecret('k'.repeat(32)).kind).toBe('hmac');
+  });
+});
+
+describe('Authenticator (remembers verified tokens)', () => {
+  const keyA = 'a'.repeat(40);
+  const keyB = 'b'.repeat(40);
+  let clock = NOW * 1000;
+  const setup = (secrets: Record<string, string>) => {
+    const dapr = { getSecret: async () => ({ ...secrets }) };
+    return new Authenticator({ dapr, secretName: 'app', keyField: 'jwt', log: memoryLogger(), now: () => clock, refreshMs: 3_600_000 });
+  };
+  const bearer = (key: string, extra: Record<string, unknown> = {}): string => `Bearer ${signHs256(claims(extra), Buffer.from(key))}`;
+  const status = (fn: () => unknown): number | undefined => {
+    try {
+      fn();
+      return undefined;
+    } catch (err) {
+      return (err as { status?: number }).status;
+    }
+  };
+  beforeEach(() => (clock = NOW * 1000));
+
+  it('answers a known token again without verifying it, and still refuses it once expired', async () => {
+    const secrets = { jwt: keyA };
+    const auth = setup(secrets);
+    await auth.load();
+    const token = bearer(keyA);
+    expect(auth.authenticate(token)).toEqual({ id: 'alice', name: 'alice' });
+    expect(auth.authenticate(token)).toEqual({ id: 'alice', name: 'alice' });
+    clock = (NOW + 60 + 31) * 1000; // exp + leeway passed
+    expect(status(() => auth.authenticate(token))).toBe(401);
+  });
+
+  it('verifies again after the key changed: a token of the old key is refused', async () => {
+    const secrets = { jwt: keyA };
+    const auth = setup(secrets);
+    await auth.load();
+    const token = bearer(keyA);
+    auth.authenticate(token);
+    secrets.jwt = keyB;
+    await auth.load();
+    expect(status(() => auth.authenticate(token))).toBe(401);
+    expect(auth.authenticate(bearer(keyB))).toMatchObject({ id: 'alice' });
+  });
+
+  it('never remembers a token that failed, nor one not valid yet', async () => {
+    const auth = setup({ jwt: keyA });
+    await auth.load();
+    const forged = bearer(keyB);
+    expect(status(() => auth.authenticate(forged))).toBe(401);
+    expect(status(() => auth.authenticate(forged))).toBe(401);
+    const early = bearer(keyA, { nbf: NOW + 120, exp: NOW + 600 });
+    expect(status(() => auth.authenticate(early))).toBe(401);
+    clock = (NOW + 100) * 1000; // within the leeway of nbf now
+    expect(auth.authenticate(early)).toMatchObject({ id: 'alice' });
   });
 });
