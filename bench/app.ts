@@ -13,6 +13,7 @@
  */
 import { randomUUID } from 'node:crypto';
 import { Agent, request } from 'node:http';
+import { readFileSync } from 'node:fs';
 import { cpus, loadavg } from 'node:os';
 import { signHs256 } from '../app/src/auth/jwt.js';
 import { jwtKey, stackEndpoints, startLocal, stopLocal } from '../app/scripts/local.js';
@@ -43,6 +44,15 @@ function post(url: string, headers: Record<string, string>, body: string): Promi
     req.on('error', reject);
     req.end(body);
   });
+}
+
+/** Busy and total CPU time of the whole machine so far (ms, from /proc/stat; all cores). */
+function machineCpu(): { busy: number; total: number } {
+  const fields = readFileSync('/proc/stat', 'utf8').split('\n')[0]!.trim().split(/\s+/).slice(1).map(Number);
+  const total = fields.reduce((a, b) => a + b, 0);
+  const idle = (fields[3] ?? 0) + (fields[4] ?? 0); // idle + iowait
+  const tick = 1000 / 100; // USER_HZ
+  return { busy: (total - idle) * tick, total: total * tick };
 }
 
 const percentile = (sorted: number[], p: number): number => (sorted.length ? sorted[Math.min(sorted.length - 1, Math.ceil((p / 100) * sorted.length) - 1)]! : Number.NaN);
@@ -96,7 +106,9 @@ export async function run(): Promise<BenchOutcome> {
       );
     };
     await runPhase(WARMUP_MS, false);
+    const cpu0 = machineCpu();
     await runPhase(DURATION_MS, true);
+    const cpu1 = machineCpu();
 
     // Every created task's event, read back from the topic (allowing stragglers 15 s).
     const events = new Map<string, number>();
@@ -132,13 +144,15 @@ export async function run(): Promise<BenchOutcome> {
       errors,
       ...(problems.length ? { problems } : {}),
       // Everything (the app, two daprd, Kafka, PostgreSQL, this client) shares these cores with whatever else runs.
-      machine: { cpus: cpus().length, load_avg_1m_before: loadBefore },
+      // What one create costs the whole machine (the app, both sidecars, Kafka, PostgreSQL, this client).
+      cpu_ms_per_request: round((cpu1.busy - cpu0.busy) / Math.max(1, api.length)),
+      machine: { cpus: cpus().length, load_avg_1m_before: loadBefore, busy_pct: round((100 * (cpu1.busy - cpu0.busy)) / Math.max(1, cpu1.total - cpu0.total)) },
     };
     const ok = result.api_p95_ms < 50 && result.event_p95_ms < 250 && errors === 0;
     return {
       result,
       ok,
-      summary: `${result.requests} creates (${result.requests_per_s}/s, ${CLIENTS} clients): api_p95_ms ${result.api_p95_ms} (goal < 50), event_p95_ms ${result.event_p95_ms} (goal < 250), errors ${errors} (goal 0)`,
+      summary: `${result.requests} creates (${result.requests_per_s}/s, ${CLIENTS} clients, ${result.cpu_ms_per_request} ms CPU each): api_p95_ms ${result.api_p95_ms} (goal < 50), event_p95_ms ${result.event_p95_ms} (goal < 250), errors ${errors} (goal 0)`,
     };
   } finally {
     agent.destroy();
