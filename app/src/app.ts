@@ -18,6 +18,7 @@ import { Reminders, onReminderJob } from './tasks/reminders.js';
 import { TaskRepository } from './tasks/repository.js';
 import { addTaskRoutes } from './tasks/routes.js';
 import { TaskService } from './tasks/service.js';
+import { StateIndex } from './tasks/state-index.js';
 import { addUiRoutes } from './ui.js';
 import { workerHandlers } from './worker/handlers.js';
 
@@ -48,6 +49,7 @@ export async function startApp(config: AppConfig, deps: AppDeps): Promise<Runnin
   let stopping = false;
   let auth: Authenticator | undefined;
   let keyLoop: Promise<void> = Promise.resolve();
+  let stateIndex: StateIndex | undefined;
 
   // Dapr asks for programmatic subscriptions and app config: the subscriptions are declarative (chart).
   callback.get('/dapr/subscribe', () => ({ status: 200, body: [] }));
@@ -55,7 +57,11 @@ export async function startApp(config: AppConfig, deps: AppDeps): Promise<Runnin
 
   if (config.role === 'api') {
     auth = new Authenticator({ dapr, secretName: config.secretName, keyField: config.jwtKeyField, issuer: config.jwtIssuer, audience: config.jwtAudience, log });
-    const repo = new TaskRepository(dapr, { maxTasksPerUser: config.maxTasksPerUser });
+    const repo = new TaskRepository(dapr, { listMaxTasks: config.listMaxTasks });
+    if (config.stateSqlBinding) {
+      stateIndex = new StateIndex({ dapr, binding: config.stateSqlBinding, table: config.stateTable, log, retryMs: deps.keyRetryMs, stopped: () => stopping });
+      void stateIndex.ensure();
+    }
     const reminders = new Reminders(dapr, log);
     const tasks = new TaskService({ repo, publisher, reminders, log, source: config.appId });
     addUiRoutes(pub, config.uiDir);
@@ -84,7 +90,8 @@ export async function startApp(config: AppConfig, deps: AppDeps): Promise<Runnin
   const isReady = async (): Promise<boolean> => !stopping && (auth === undefined || auth.ready) && (await dapr.healthy());
   pub.get('/healthz', () => ({ status: 200, body: { status: 'ok' } }));
   pub.get('/readyz', async () => {
-    const checks = { sidecar: await dapr.healthy(), ...(auth ? { jwtKey: auth.ready } : {}), shuttingDown: stopping };
+    // stateIndex is information, not a condition: without it lists are slower, not wrong.
+    const checks = { sidecar: await dapr.healthy(), ...(auth ? { jwtKey: auth.ready } : {}), ...(config.role === 'api' ? { stateIndex: stateIndex?.state ?? 'off' } : {}), shuttingDown: stopping };
     const ok = checks.sidecar && (auth === undefined || auth.ready) && !stopping;
     if (!ok) throw new HttpError(503, 'not_ready', 'not ready', checks);
     return { status: 200, body: { status: 'ready', ...checks } };

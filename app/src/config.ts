@@ -35,7 +35,12 @@ export interface AppConfig {
   /** After SIGTERM: keep serving (readiness failing) this long, so load balancers stop sending first. */
   shutdownDelayMs: number;
   shutdownGraceMs: number;
-  maxTasksPerUser: number;
+  /** The most tasks a list reads (the user's newest). */
+  listMaxTasks: number;
+  /** The state store's PostgreSQL table (the component's tableName), for its userId index. */
+  stateTable: string;
+  /** The bindings.postgresql component the API creates that index through; empty: it does not. */
+  stateSqlBinding: string | undefined;
   uiDir: string;
 }
 
@@ -79,6 +84,13 @@ function name(env: NodeJS.ProcessEnv, key: string, fallback: string): string {
   return v;
 }
 
+/** A PostgreSQL table name as Dapr's tableName takes it: optionally schema-qualified, no quoting needed. */
+function sqlName(env: NodeJS.ProcessEnv, key: string, fallback: string): string {
+  const v = env[key] || fallback;
+  if (!/^([a-z_][a-z0-9_]{0,62}\.)?[a-z_][a-z0-9_]{0,62}$/.test(v)) throw new ConfigError(`${key} must be a PostgreSQL table name (lower-case letters, digits, '_', optionally schema.table), got "${v}"`);
+  return v;
+}
+
 function optional(env: NodeJS.ProcessEnv, key: string): string | undefined {
   const v = env[key]?.trim();
   return v ? v : undefined;
@@ -119,7 +131,9 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): AppConfig {
     logLevel,
     shutdownDelayMs: int(env, 'SHUTDOWN_DELAY_MS', 0, 0, 60_000),
     shutdownGraceMs: int(env, 'SHUTDOWN_GRACE_MS', 10_000, 0, 120_000),
-    maxTasksPerUser: int(env, 'MAX_TASKS_PER_USER', 1000, 1, 10_000),
+    listMaxTasks: int(env, 'LIST_MAX_TASKS', 1000, 1, 10_000),
+    stateTable: sqlName(env, 'STATE_TABLE', 'state'),
+    stateSqlBinding: optional(env, 'STATE_SQL_BINDING') === undefined ? undefined : name(env, 'STATE_SQL_BINDING', ''),
     uiDir: env.UI_DIR || defaultUiDir(),
   };
   if (config.port === config.callbackPort) throw new ConfigError(`PORT and APP_CALLBACK_PORT must differ (both ${config.port})`);

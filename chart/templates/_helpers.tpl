@@ -41,6 +41,11 @@ app.kubernetes.io/component: {{ .role }}
 {{- end -}}
 
 {{/* The app ids every component is scoped to. */}}
+{{/* The bindings.postgresql component the API creates the state index through. */}}
+{{- define "todo.stateSqlBinding" -}}
+{{ .Values.stateStore.name }}-sql
+{{- end -}}
+
 {{- define "todo.scopes" -}}
 scopes:
   - {{ .Values.api.appId }}

@@ -38,8 +38,22 @@ export interface JobRequest {
   data: unknown;
 }
 
+/**
+ * A state query (Dapr's state Query API, alpha; PostgreSQL v1 supports it): `filter` is Dapr's filter
+ * language (`{ EQ: { field: value } }`, AND, OR, IN, ...) over the stored JSON values' fields.
+ */
+export interface StateQuery {
+  filter: Record<string, unknown>;
+  sort?: Array<{ key: string; order?: 'ASC' | 'DESC' }>;
+  page?: { limit: number; token?: string };
+}
+
 export interface DaprPort {
   getState<T>(key: string): Promise<StateItem<T> | undefined>;
+  /** The items whose values match, in the query's order; `token` when a next page may follow. */
+  queryState<T>(query: StateQuery): Promise<{ items: Array<StateItem<T>>; token?: string }>;
+  /** An output binding operation (e.g. bindings.postgresql's "exec" with metadata.sql); its response data. */
+  invokeBinding(name: string, operation: string, metadata: Record<string, string>): Promise<unknown>;
   /** The items that exist, in no particular order. */
   getStates<T>(keys: string[]): Promise<Array<StateItem<T>>>;
   /** All writes or none; a stale or missing ETag throws ConcurrencyError. */

@@ -1,11 +1,11 @@
 /**
- * DaprPort over the sidecar's HTTP API: @dapr/dapr for state, pub/sub and secrets; plain fetch for the
+ * DaprPort over the sidecar's HTTP API: @dapr/dapr for state, pub/sub, bindings and secrets; plain fetch for the
  * Jobs API (the SDK has no jobs client) and for the health check (with a short timeout, so /readyz never
  * hangs on the SDK's start-up wait). The SDK's own log lines go to the app's JSON log.
  */
 import { CommunicationProtocolEnum, DaprClient, LogLevel, StateConcurrencyEnum, StateConsistencyEnum } from '@dapr/dapr';
 import type { Logger } from '../log.js';
-import { ConcurrencyError, DaprError, type DaprPort, type JobRequest, type OutgoingEvent, type StateItem, type StateWrite } from './port.js';
+import { ConcurrencyError, DaprError, type DaprPort, type JobRequest, type OutgoingEvent, type StateItem, type StateQuery, type StateWrite } from './port.js';
 
 export interface SdkPortOptions {
   host: string;
@@ -100,6 +100,25 @@ export function createSdkPort(options: SdkPortOptions): DaprPort {
   return {
     getStates,
     getState: async <T>(key: string) => (await getStates<T>([key]))[0],
+
+    queryState: async <T>(query: StateQuery) => {
+      let res: { results?: Array<{ key: string; data?: unknown; etag?: string; error?: string }>; token?: string };
+      try {
+        res = (await client.state.query(stateStore, query as unknown as Parameters<typeof client.state.query>[1])) as typeof res;
+      } catch (err) {
+        throw sdkFailure('state query', err);
+      }
+      const items = (res.results ?? []).filter((r) => r.data !== undefined && r.data !== '' && r.etag !== undefined).map((r) => ({ key: r.key, value: r.data as T, etag: String(r.etag) }));
+      return { items, ...(res.token ? { token: res.token } : {}) };
+    },
+
+    invokeBinding: async (name: string, operation: string, metadata: Record<string, string>) => {
+      try {
+        return (await client.binding.send(name, operation, undefined, metadata)) as unknown;
+      } catch (err) {
+        throw sdkFailure(`binding ${name} ${operation}`, err);
+      }
+    },
 
     transact: async (writes: StateWrite[]) => {
       const operations = writes.map((w) => ({

@@ -43,8 +43,8 @@ export function addTaskRoutes(router: Router, deps: TaskRouteDeps): void {
       '/api/tasks',
       authed(async (req, user) => {
         const filters = parseFilters(req.query);
-        const { items, total } = await tasks.list(user.id, filters);
-        return { status: 200, body: { items, total } };
+        const { items, total, truncated } = await tasks.list(user.id, filters);
+        return { status: 200, body: { items, total, truncated } };
       }),
     )
     .post(

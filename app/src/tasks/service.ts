@@ -13,7 +13,7 @@ import type { Logger } from '../log.js';
 import { applyFilters, type TaskFilters } from './filters.js';
 import { parseCreate, parsePatch, type Task } from './model.js';
 import { reminderChanged, type Reminders } from './reminders.js';
-import { TaskConflict, type Stored, type TaskRepository } from './repository.js';
+import type { Stored, TaskRepository } from './repository.js';
 
 export interface TaskServiceDeps {
   repo: TaskRepository;
@@ -51,8 +51,10 @@ export class TaskService {
     this.newId = deps.newId ?? randomUUID;
   }
 
-  async list(userId: string, filters: TaskFilters): Promise<{ items: Task[]; total: number }> {
-    return applyFilters(await this.deps.repo.list(userId), filters);
+  /** `truncated`: the user has more tasks than a list reads; only the newest were considered. */
+  async list(userId: string, filters: TaskFilters): Promise<{ items: Task[]; total: number; truncated: boolean }> {
+    const { tasks, truncated } = await this.deps.repo.list(userId);
+    return { ...applyFilters(tasks, filters), truncated };
   }
 
   async get(userId: string, taskId: string): Promise<Versioned> {
@@ -63,10 +65,11 @@ export class TaskService {
     const fields = parseCreate(body);
     const at = this.now().toISOString();
     const task: Task = { id: this.newId(), userId, ...fields, createdAt: at, updatedAt: at, completedAt: fields.done ? at : null, revision: 1 };
+    // A new random id: the first-write can only fail on a (practically impossible) id collision.
     try {
       await this.deps.repo.insert(task);
     } catch (err) {
-      throw this.conflict(err);
+      throw await this.conflict(err, userId, task.id);
     }
     await this.afterChange(TASK_EVENT_TYPES.created, task, undefined);
     return versioned(task);
@@ -96,7 +99,7 @@ export class TaskService {
     try {
       await this.deps.repo.remove(userId, taskId, current.etag);
     } catch (err) {
-      throw this.conflict(err);
+      throw await this.conflict(err, userId, taskId);
     }
     await this.afterChange(TASK_EVENT_TYPES.deleted, current.task, current.task);
   }
@@ -115,17 +118,18 @@ export class TaskService {
     return stored;
   }
 
-  private conflict(err: unknown): unknown {
-    if (err instanceof TaskConflict) return staleEtag(err.current ? String(err.current.revision) : undefined);
-    if (err instanceof ConcurrencyError) return staleEtag(undefined);
-    return err;
+  /** A write refused by the store's ETag: 409, with the current ETag when the task still exists. */
+  private async conflict(err: unknown, userId: string, taskId: string): Promise<unknown> {
+    if (!(err instanceof ConcurrencyError)) return err;
+    const now = await this.deps.repo.get(userId, taskId).catch(() => undefined);
+    return staleEtag(now ? String(now.task.revision) : undefined);
   }
 
   private async write(current: Stored, next: Task, type: TaskEventType, changed: string[]): Promise<Versioned> {
     try {
       await this.deps.repo.replace(next, current.etag);
     } catch (err) {
-      throw this.conflict(err);
+      throw await this.conflict(err, next.userId, next.id);
     }
     await this.afterChange(type, next, current.task, changed);
     return versioned(next);

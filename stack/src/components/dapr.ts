@@ -2,8 +2,11 @@
  * Dapr: the Scheduler service (the Jobs API's backend, with embedded etcd) as a stack process, plus the
  * slim daprd binary that stack/src/dapr-sidecar.ts starts next to a local app process.
  *
- * Binaries: stack/dapr/build.sh compiles them from the Go module proxy into <cacheDir>/dapr-<version>/bin
- * (daprd: only Kafka pub/sub, PostgreSQL state, local file/env and Kubernetes secret stores, mdns).
+ * Binaries: stack/dapr/build.sh compiles them from the Go module proxy into
+ * <cacheDir>/dapr-<version>-<inputs>/bin, <inputs> a digest of what the build reads (the daprd command
+ * with its list of components, go.mod, go.sum, the build scripts), so changing the components rebuilds
+ * instead of reusing a stale binary (daprd: Kafka pub/sub, PostgreSQL state and binding, local
+ * file/env and Kubernetes secret stores, mdns).
  * The version is stack/dapr/go.mod's `github.com/dapr/dapr` require; src/versions.ts repeats it.
  *
  * The scheduler runs in standalone mode without mTLS (no sentry): gRPC on 127.0.0.1:<ports.daprScheduler>,
@@ -12,6 +15,7 @@
  * Healthy = its healthz answers 200 (the server and its etcd are ready) and its gRPC port accepts.
  */
 import { spawn } from 'node:child_process';
+import { createHash } from 'node:crypto';
 import { existsSync, mkdirSync, openSync, closeSync, readFileSync, statSync } from 'node:fs';
 import { connect } from 'node:net';
 import { join } from 'node:path';
@@ -42,8 +46,18 @@ export interface DaprPaths {
   schedulerData: string;
 }
 
+/** The files stack/dapr/build.sh builds from, relative to the repository root. */
+export const DAPR_BUILD_INPUTS = ['stack/dapr/cmd/daprd/main.go', 'stack/dapr/go.mod', 'stack/dapr/go.sum', 'stack/dapr/build.sh', 'stack/go-build.sh'];
+
+/** 12 hex digits naming the build inputs' contents. */
+export function daprBuildDigest(ctx: Pick<StackContext, 'root'>): string {
+  const h = createHash('sha256');
+  for (const f of DAPR_BUILD_INPUTS) h.update(f).update('\0').update(readFileSync(join(ctx.root, f))).update('\0');
+  return h.digest('hex').slice(0, 12);
+}
+
 export function daprPaths(ctx: StackContext): DaprPaths {
-  const base = join(ctx.cacheDir, `dapr-${daprVersion(ctx)}`);
+  const base = join(ctx.cacheDir, `dapr-${daprVersion(ctx)}-${daprBuildDigest(ctx)}`);
   const bin = join(base, 'bin');
   return {
     bin,

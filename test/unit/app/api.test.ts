@@ -1,5 +1,5 @@
 import { ConcurrencyError } from '../../../app/src/dapr/port.js';
-import { indexKey, taskKey } from '../../../app/src/tasks/repository.js';
+import { taskKey } from '../../../app/src/tasks/repository.js';
 import { startInProcess, type InProcessApp, type Json } from './harness.js';
 
 /** The API role over real HTTP, in this process, with an in-memory Dapr. */
@@ -27,7 +27,9 @@ describe('todo API (in-process, fake Dapr)', () => {
     // The ETag is the task's revision (1 when created); the store's own ETag guards the next write.
     expect(res.headers.get('etag')).toBe('"1"');
     expect(t.dapr.state.get(taskKey('alice', task.id))?.value).toMatchObject({ revision: 1 });
-    expect(t.dapr.state.get(indexKey('alice'))?.value).toEqual({ ids: [task.id] });
+    // One write, nothing else: no per-user index to read and rewrite.
+    expect(t.dapr.transactions).toBe(1);
+    expect([...t.dapr.state.keys()]).toEqual([taskKey('alice', task.id)]);
     expect(t.dapr.published).toHaveLength(1);
     const { topic, event, partitionKey } = t.dapr.published[0]!;
     expect(topic).toBe('task-events');
@@ -83,7 +85,7 @@ describe('todo API (in-process, fake Dapr)', () => {
     const bob = t.token('bob');
     expect((await t.call('GET', `/api/tasks/${task.id}`, { token: bob })).status).toBe(404);
     expect((await t.call('POST', `/api/tasks/${task.id}/complete`, { token: bob })).status).toBe(404);
-    expect((await t.call('GET', '/api/tasks', { token: bob })).body).toEqual({ items: [], total: 0 });
+    expect((await t.call('GET', '/api/tasks', { token: bob })).body).toEqual({ items: [], total: 0, truncated: false });
   });
 
   it('updates with PATCH (task.updated with the changed fields) and answers a stale If-Match with 409 and the current ETag', async () => {
@@ -141,7 +143,7 @@ describe('todo API (in-process, fake Dapr)', () => {
     expect((await t.call('DELETE', `/api/tasks/${task.id}`, { token: alice, headers: { 'if-match': headers.get('etag')! } })).status).toBe(409);
     expect((await t.call('DELETE', `/api/tasks/${task.id}`, { token: alice })).status).toBe(204);
     expect(t.dapr.state.has(taskKey('alice', task.id))).toBe(false);
-    expect(t.dapr.state.get(indexKey('alice'))?.value).toEqual({ ids: [] });
+    expect((await t.call('GET', '/api/tasks', { token: alice })).body.items).toEqual([]);
     expect(t.dapr.published.at(-1)?.event).toMatchObject({ type: 'task.deleted', data: { userId: 'alice', taskId: task.id } });
     expect(t.dapr.published.at(-1)?.event.data).not.toHaveProperty('task');
     expect(t.dapr.deletedJobs).toContain(`reminder-${task.id}`);
@@ -184,13 +186,18 @@ describe('todo API (in-process, fake Dapr)', () => {
     expect((await t.call('GET', '/api/tasks?status=later', { token: alice })).status).toBe(400);
   });
 
-  it('creates concurrently for one user without losing any task (index retried on ETag conflicts)', async () => {
+  it('creates concurrently for one user without losing any task, and lists only that user\'s tasks, newest first', async () => {
     const results = await Promise.all(Array.from({ length: 8 }, (_, i) => create({ title: `t${i}` })));
     expect(results.map((r) => r.status)).toEqual(Array(8).fill(201));
-    expect((t.dapr.state.get(indexKey('alice'))?.value as { ids: string[] }).ids.sort()).toEqual(results.map((r) => r.body.id).sort());
+    await create({ title: 'not alice' }, t.token('bob'));
+    const list = await t.call('GET', '/api/tasks', { token: alice });
+    expect(list.body.items.map((x: Json) => x.id).sort()).toEqual(results.map((r) => r.body.id).sort());
+    expect(list.body).toMatchObject({ total: 8, truncated: false });
+    // One query per list, filtered by user in the store.
+    expect(t.dapr.queries).toBe(1);
   });
 
-  it('gives up with 409 when the index keeps changing', async () => {
+  it('answers 409 when the store refuses the first write of a new task', async () => {
     t.dapr.beforeTransact = () => {
       throw new ConcurrencyError();
     };

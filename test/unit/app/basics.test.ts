@@ -20,7 +20,9 @@ describe('loadConfig', () => {
     [{ APP_ROLE: 'api', DEV_SIGN_IN: 'yes' }, /DEV_SIGN_IN must be true or false/],
     [{ APP_ROLE: 'api', LOG_LEVEL: 'trace' }, /LOG_LEVEL/],
     [{ APP_ROLE: 'api', STATE_STORE: 'a b' }, /STATE_STORE must be a Dapr component/],
-    [{ APP_ROLE: 'api', MAX_TASKS_PER_USER: '0' }, /MAX_TASKS_PER_USER must be an integer from 1/],
+    [{ APP_ROLE: 'api', LIST_MAX_TASKS: '0' }, /LIST_MAX_TASKS must be an integer from 1/],
+    [{ APP_ROLE: 'api', STATE_TABLE: 'todo; drop table x' }, /STATE_TABLE must be a PostgreSQL table name/],
+    [{ APP_ROLE: 'api', STATE_SQL_BINDING: 'bad name!' }, /STATE_SQL_BINDING must be a Dapr component/],
   ])('refuses %j', (env, message) => expect(() => loadConfig(env)).toThrow(message));
 });
 

@@ -1,4 +1,19 @@
-import { ConcurrencyError, DaprError, type DaprPort, type JobRequest, type OutgoingEvent, type StateItem, type StateWrite } from '../../../app/src/dapr/port.js';
+import { ConcurrencyError, DaprError, type DaprPort, type JobRequest, type OutgoingEvent, type StateItem, type StateQuery, type StateWrite } from '../../../app/src/dapr/port.js';
+
+/** PostgreSQL's `value->>'field'`: the field as text (JSON for objects and arrays), null when absent. */
+function asText(value: unknown, field: string): string | null {
+  const v = value && typeof value === 'object' ? (value as Record<string, unknown>)[field] : undefined;
+  if (v === undefined || v === null) return null;
+  return typeof v === 'string' ? v : JSON.stringify(v);
+}
+
+/** The EQ and AND-of-EQ filters the app uses, as the PostgreSQL store evaluates them. */
+function matchesFilter(value: unknown, filter: Record<string, unknown>): boolean {
+  const [op, arg] = Object.entries(filter)[0] ?? [];
+  if (op === 'EQ') return Object.entries(arg as Record<string, unknown>).every(([f, want]) => asText(value, f) === String(want));
+  if (op === 'AND') return (arg as Array<Record<string, unknown>>).every((f) => matchesFilter(value, f));
+  throw new Error(`FakeDapr: filter ${op ?? '(none)'} not supported`);
+}
 
 /**
  * An in-memory DaprPort with the semantics the app relies on, as the real PostgreSQL store showed them
@@ -14,12 +29,16 @@ export class FakeDapr implements DaprPort {
   sidecarHealthy = true;
   private nextEtag = 100;
   /** Throw from the next call of an operation (consumed once). */
-  readonly failNext = new Map<'publish' | 'transact' | 'getState' | 'scheduleJob' | 'getSecret', Error>();
+  readonly failNext = new Map<'publish' | 'transact' | 'getState' | 'scheduleJob' | 'getSecret' | 'queryState', Error>();
+  /** Every binding call, and what answers it (default: nothing). */
+  readonly bindingCalls: Array<{ name: string; operation: string; metadata: Record<string, string> }> = [];
+  onBinding?: (name: string, operation: string, metadata: Record<string, string>) => unknown;
+  queries = 0;
   /** Called before each transaction commits: lets a test write concurrently. */
   beforeTransact?: (writes: StateWrite[]) => void;
   transactions = 0;
 
-  private maybeFail(op: 'publish' | 'transact' | 'getState' | 'scheduleJob' | 'getSecret'): void {
+  private maybeFail(op: 'publish' | 'transact' | 'getState' | 'scheduleJob' | 'getSecret' | 'queryState'): void {
     const err = this.failNext.get(op);
     if (err) {
       this.failNext.delete(op);
@@ -47,6 +66,25 @@ export class FakeDapr implements DaprPort {
       if (v) out.push(v);
     }
     return out;
+  }
+
+  async queryState<T>(query: StateQuery): Promise<{ items: Array<StateItem<T>>; token?: string }> {
+    this.maybeFail('queryState');
+    this.queries++;
+    let items = [...this.state.entries()].filter(([, v]) => matchesFilter(v.value, query.filter)).map(([key, v]) => ({ key, value: structuredClone(v.value) as T, etag: v.etag }));
+    for (const s of [...(query.sort ?? [])].reverse()) {
+      const dir = s.order === 'DESC' ? -1 : 1;
+      items = items.sort((a, b) => dir * String(asText(a.value, s.key) ?? '').localeCompare(String(asText(b.value, s.key) ?? '')));
+    }
+    const skip = Number(query.page?.token ?? 0);
+    const limit = query.page?.limit ?? 0;
+    const page = limit > 0 ? items.slice(skip, skip + limit) : items.slice(skip);
+    return { items: page, ...(limit > 0 ? { token: String(skip + page.length) } : {}) };
+  }
+
+  async invokeBinding(name: string, operation: string, metadata: Record<string, string>): Promise<unknown> {
+    this.bindingCalls.push({ name, operation, metadata: { ...metadata } });
+    return this.onBinding?.(name, operation, metadata);
   }
 
   async transact(writes: StateWrite[]): Promise<void> {

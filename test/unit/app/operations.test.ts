@@ -1,3 +1,6 @@
+import { memoryLogger } from '../../../app/src/log.js';
+import { indexStatements, StateIndex, userIdIndex } from '../../../app/src/tasks/state-index.js';
+import { FakeDapr } from './fake-dapr.js';
 import { startInProcess, type InProcessApp } from './harness.js';
 
 /** Health, readiness, metrics, the UI and sign-in: what operators and browsers see besides the API. */
@@ -15,7 +18,7 @@ describe('todo app operations (in-process, fake Dapr)', () => {
   it('/healthz is always 200; /readyz is 200 only with a healthy sidecar', async () => {
     const t = await start('api');
     expect((await t.call('GET', '/healthz')).status).toBe(200);
-    expect((await t.call('GET', '/readyz')).body).toEqual({ status: 'ready', sidecar: true, jwtKey: true, shuttingDown: false });
+    expect((await t.call('GET', '/readyz')).body).toEqual({ status: 'ready', sidecar: true, jwtKey: true, stateIndex: 'off', shuttingDown: false });
     t.dapr.sidecarHealthy = false;
     const res = await t.call('GET', '/readyz');
     expect(res.status).toBe(503);
@@ -92,5 +95,55 @@ describe('todo app operations (in-process, fake Dapr)', () => {
     await stopping;
     await expect(fetch(`${t.url}/healthz`)).rejects.toThrow();
     apps.pop();
+  });
+});
+
+describe('the state index (created through the bindings.postgresql component)', () => {
+  const sql = indexStatements('todo_state');
+  const valid = (rows: unknown) => (d: FakeDapr) => {
+    d.onBinding = (_n, op, md) => (op === 'query' && md.sql === sql.valid ? (typeof rows === 'function' ? rows() : rows) : undefined);
+  };
+
+  it('names and builds it without blocking writes, in the table\'s schema', () => {
+    expect(sql.create).toBe("CREATE INDEX CONCURRENTLY IF NOT EXISTS todo_state_user_id_idx ON todo_state ((value->>'userId'))");
+    expect(userIdIndex('app.todo_state')).toEqual({ name: 'todo_state_user_id_idx', qualified: 'app.todo_state_user_id_idx' });
+    expect(userIdIndex('t'.repeat(63)).name.length).toBeLessThanOrEqual(63);
+  });
+
+  it('the API creates it at start-up and shows it on /readyz', async () => {
+    const t = await startInProcess('api', { STATE_SQL_BINDING: 'todo-state-sql', STATE_TABLE: 'todo_state' }, valid([[true]]));
+    try {
+      const deadline = Date.now() + 5_000;
+      while ((await t.call('GET', '/readyz')).body.stateIndex !== 'ready' && Date.now() < deadline) await new Promise((r) => setTimeout(r, 10));
+      expect((await t.call('GET', '/readyz')).body.stateIndex).toBe('ready');
+      expect(t.dapr.bindingCalls.map((c) => [c.name, c.operation, c.metadata.sql])).toEqual([
+        ['todo-state-sql', 'exec', sql.create],
+        ['todo-state-sql', 'query', sql.valid],
+      ]);
+    } finally {
+      await t.stop();
+    }
+  });
+
+  it('retries until the sidecar and the table are there, rebuilds an INVALID index once, and gives up loudly', async () => {
+    const dapr = new FakeDapr();
+    const log = memoryLogger();
+    let calls = 0;
+    dapr.onBinding = (_n, op) => {
+      calls++;
+      if (calls <= 2) throw new Error('relation "todo_state" does not exist');
+      return op === 'query' ? (calls < 6 ? '[[false]]' : '[[true]]') : undefined;
+    };
+    expect(await new StateIndex({ dapr, binding: 'sql', table: 'todo_state', log, retryMs: 1 }).ensure()).toBe('ready');
+    expect(dapr.bindingCalls.map((c) => c.metadata.sql)).toEqual([sql.create, sql.create, sql.create, sql.valid, sql.drop, sql.create, sql.valid]);
+
+    const failing = new FakeDapr();
+    failing.onBinding = () => {
+      throw new Error('permission denied for table todo_state');
+    };
+    const failLog = memoryLogger();
+    expect(await new StateIndex({ dapr: failing, binding: 'sql', table: 'todo_state', log: failLog, retryMs: 1, deadlineMs: 20 }).ensure()).toBe('failed');
+    const error = failLog.records.find((r) => r.level === 'error');
+    expect(error).toMatchObject({ msg: expect.stringMatching(/could not create the state index/), err: 'permission denied for table todo_state', fix: expect.stringContaining(sql.create) });
   });
 });

@@ -50,7 +50,7 @@ describe('onReminderJob (the job callback)', () => {
     const dapr = new FakeDapr();
     const log = memoryLogger();
     const metrics = new AppMetrics();
-    const deps = { repo: new TaskRepository(dapr, { maxTasksPerUser: 10 }), publisher: new EventPublisher(dapr, metrics, log), metrics, log, source: 'todo-api' };
+    const deps = { repo: new TaskRepository(dapr, { listMaxTasks: 10 }), publisher: new EventPublisher(dapr, metrics, log), metrics, log, source: 'todo-api' };
     return { dapr, deps, metrics };
   };
   const data = (over: Record<string, unknown> = {}) => ({ userId: 'alice', taskId: task().id, remindAt: '2030-01-01T13:00:00.000Z', ...over });

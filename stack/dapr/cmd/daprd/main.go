@@ -6,6 +6,7 @@
 //
 //	pubsub.kafka                   Kafka pub/sub (the stack's Kafka stands in for Redpanda)
 //	state.postgresql, state.postgres  PostgreSQL state store, v1 (default) and v2
+//	bindings.postgresql            PostgreSQL output binding (the todo app's state-table index migration)
 //	secretstores.local.file        JSON file secret store
 //	secretstores.local.env         environment-variable secret store
 //	secretstores.kubernetes        Kubernetes secret store (client-go is linked by the runtime anyway)
@@ -23,6 +24,7 @@ import (
 
 	"go.opencensus.io/stats/view"
 
+	pgbinding "github.com/dapr/components-contrib/bindings/postgres"
 	"github.com/dapr/components-contrib/nameresolution/mdns"
 	kafkapubsub "github.com/dapr/components-contrib/pubsub/kafka"
 	k8ssecrets "github.com/dapr/components-contrib/secretstores/kubernetes"
@@ -71,6 +73,8 @@ func register() {
 	}
 	stateLoader.DefaultRegistry.RegisterComponentWithVersions("postgresql", postgres)
 	stateLoader.DefaultRegistry.RegisterComponentWithVersions("postgres", postgres)
+
+	bindingsLoader.DefaultRegistry.RegisterOutputBinding(pgbinding.NewPostgres, "postgresql", "postgres")
 
 	secretstoresLoader.DefaultRegistry.RegisterComponent(filesecrets.NewLocalSecretStore, "local.file")
 	secretstoresLoader.DefaultRegistry.RegisterComponent(envsecrets.NewEnvSecretStore, "local.env")

@@ -1,0 +1,104 @@
+/**
+ * The index a task list needs. PostgreSQL answers the list's state query (`value->>'userId' = $1`, see
+ * repository.ts) from an expression index on exactly that expression; without it every list reads the
+ * whole table. The API creates it at start-up through a bindings.postgresql component (the chart's
+ * `<release>-state-sql`: the state store's connection string, scoped to the API):
+ *
+ * - idempotent (IF NOT EXISTS) and without blocking writes on a big table (CONCURRENTLY), so every
+ *   replica may run it at every start;
+ * - retried until the sidecar and the table (the state store creates it) are there;
+ * - an INVALID index left by an interrupted concurrent build is dropped and built again, once.
+ *
+ * It never gates readiness: without the index lists are slower, not wrong. The outcome is logged and
+ * shown by /readyz (`stateIndex`).
+ */
+import type { DaprPort } from '../dapr/port.js';
+import type { Logger } from '../log.js';
+
+export type IndexState = 'pending' | 'ready' | 'failed' | 'off';
+
+export interface StateIndexOptions {
+  dapr: Pick<DaprPort, 'invokeBinding'>;
+  binding: string;
+  /** The state table, as the state store's tableName (optionally schema-qualified). */
+  table: string;
+  log: Logger;
+  /** Between attempts while the sidecar or the table is not there yet (doubling up to 30 s). */
+  retryMs?: number;
+  /** How long to keep trying before giving up (the state stays "failed"). */
+  deadlineMs?: number;
+  stopped?: () => boolean;
+}
+
+/** `<schema>.<table>_user_id_idx` (an index lives in its table's schema), within 63 characters. */
+export function userIdIndex(table: string): { name: string; qualified: string } {
+  const dot = table.lastIndexOf('.');
+  const schema = dot >= 0 ? table.slice(0, dot + 1) : '';
+  const name = `${table.slice(dot + 1).slice(0, 50)}_user_id_idx`;
+  return { name, qualified: `${schema}${name}` };
+}
+
+export function indexStatements(table: string): { create: string; valid: string; drop: string } {
+  const { name, qualified } = userIdIndex(table);
+  return {
+    create: `CREATE INDEX CONCURRENTLY IF NOT EXISTS ${name} ON ${table} ((value->>'userId'))`,
+    // One row [true|false] when the index exists, none when it does not.
+    valid: `SELECT indisvalid FROM pg_index WHERE indexrelid = to_regclass('${qualified}')`,
+    drop: `DROP INDEX CONCURRENTLY IF EXISTS ${qualified}`,
+  };
+}
+
+/** The binding's query answer: a JSON array of rows, each an array of column values. */
+function firstValue(data: unknown): unknown {
+  const rows = typeof data === 'string' ? (JSON.parse(data) as unknown) : data;
+  return Array.isArray(rows) && Array.isArray(rows[0]) ? rows[0][0] : undefined;
+}
+
+export class StateIndex {
+  state: IndexState = 'pending';
+
+  constructor(private readonly options: StateIndexOptions) {}
+
+  /** Creates the index (see the file's comment); resolves when it is there, or given up. */
+  async ensure(): Promise<IndexState> {
+    const { dapr, binding, table, log } = this.options;
+    const sql = indexStatements(table);
+    const run = (operation: 'exec' | 'query', statement: string): Promise<unknown> => dapr.invokeBinding(binding, operation, { sql: statement });
+    const deadline = Date.now() + (this.options.deadlineMs ?? 10 * 60_000);
+    let wait = this.options.retryMs ?? 1_000;
+    let rebuilt = false;
+    for (let attempt = 1; !this.options.stopped?.(); attempt++) {
+      try {
+        const t0 = Date.now();
+        await run('exec', sql.create);
+        const valid = firstValue(await run('query', sql.valid));
+        if (valid === true) {
+          log.info('state index ready', { index: userIdIndex(table).qualified, ms: Date.now() - t0 });
+          return (this.state = 'ready');
+        }
+        if (valid === false && !rebuilt) {
+          log.warn('state index is INVALID (an interrupted build); building it again', { index: userIdIndex(table).qualified });
+          await run('exec', sql.drop);
+          rebuilt = true;
+          continue;
+        }
+        throw new Error(valid === false ? 'the index stays INVALID after a rebuild' : 'the index is missing after CREATE INDEX');
+      } catch (err) {
+        const message = err instanceof Error ? err.message : String(err);
+        if (Date.now() + wait > deadline) {
+          log.error('could not create the state index; lists read the whole table until it exists', {
+            index: userIdIndex(table).qualified,
+            binding,
+            err: message,
+            fix: `check the ${binding} component (its connection string and the user's CREATE privilege on ${table}), or create it yourself: ${sql.create}`,
+          });
+          return (this.state = 'failed');
+        }
+        if (attempt === 1 || attempt % 10 === 0) log.warn('waiting to create the state index', { binding, attempt, err: message });
+        await new Promise((r) => setTimeout(r, wait).unref()); // never holds a stopping process
+        wait = Math.min(wait * 2, 30_000);
+      }
+    }
+    return this.state;
+  }
+}
