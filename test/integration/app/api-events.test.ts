@@ -1,6 +1,9 @@
+import { spawnSync } from 'node:child_process';
 import { randomUUID } from 'node:crypto';
 import { readFileSync } from 'node:fs';
+import { join } from 'node:path';
 import { KafkaTail, type TailMessage } from '../../support/kafka-tail.js';
+import { component, stack } from '../../support/stack.js';
 import { eventually, startTodo, type Todo } from './todo.js';
 
 /**
@@ -61,7 +64,7 @@ describe('todo API through real Dapr (state, pub/sub, secrets)', () => {
     expect(deleted.json?.data).toEqual({ userId: user, taskId: task.id, occurredAt: expect.any(String) });
   });
 
-  it('answers a stale ETag with 409 (PostgreSQL ETags through Dapr), and keeps the other writer\'s change', async () => {
+  it('answers a stale ETag (an older revision) with 409, and keeps the other writer\'s change', async () => {
     const { body: task, headers } = await todo.call('POST', '/api/tasks', { token, body: { title: 'etag' } });
     const etag = headers.get('etag')!;
     expect(etag).toMatch(/^"\d+"$/);
@@ -73,6 +76,30 @@ describe('todo API through real Dapr (state, pub/sub, secrets)', () => {
     expect(second.headers.get('etag')).toBe(first.headers.get('etag'));
     expect((await todo.call('DELETE', `/api/tasks/${task.id}`, { token, headers: { 'if-match': etag } })).status).toBe(409);
     expect((await todo.call('GET', `/api/tasks/${task.id}`, { token })).body.description).toBe('first writer');
+  });
+
+  it('lets exactly one of concurrent writers holding the same ETag win: the store\'s ETag guards each write', async () => {
+    const { body: task, headers } = await todo.call('POST', '/api/tasks', { token, body: { title: 'race' } });
+    const etag = headers.get('etag')!;
+    const results = await Promise.all(Array.from({ length: 6 }, (_, i) => todo.call('PATCH', `/api/tasks/${task.id}`, { token, body: { description: `writer ${i}` }, headers: { 'if-match': etag } })));
+    const won = results.filter((r) => r.status === 200);
+    expect(won).toHaveLength(1);
+    expect(results.filter((r) => r.status === 409)).toHaveLength(5);
+    const now = await todo.call('GET', `/api/tasks/${task.id}`, { token });
+    expect(now.body).toMatchObject({ description: won[0]!.body.description, revision: 2 });
+    expect(now.headers.get('etag')).toBe('"2"');
+  });
+
+  it('creates the userId index its lists use, through the API\'s bindings.postgresql component', async () => {
+    await eventually('stateIndex "ready" on /readyz', async () => ((await todo.call('GET', '/readyz')).body.stateIndex === 'ready' ? true : undefined));
+    const psql = (sql: string): string => {
+      const r = spawnSync(join(String(component('postgres').details?.binDir), 'psql'), [stack.postgres().url, '-tAc', sql], { encoding: 'utf8' });
+      if (r.status !== 0) throw new Error(`psql: ${r.stderr}`);
+      return r.stdout.trim();
+    };
+    expect(psql("SELECT indisvalid FROM pg_index WHERE indexrelid = to_regclass('todo_it_state_user_id_idx')")).toBe('t');
+    // The expression is exactly the one Dapr's PostgreSQL query writes, so the planner can use it.
+    expect(psql("SET enable_seqscan = off; EXPLAIN SELECT key FROM todo_it_state WHERE value->>'userId'='x'")).toMatch(/todo_it_state_user_id_idx/);
   });
 
   it.each<[string, (t: Todo) => string | undefined]>([

@@ -102,6 +102,24 @@ describe('chart/ (helm lint, template, server-side dry run)', () => {
     expect(noProbe?.spec.routes).toEqual({ default: ROUTES.taskEvents });
   });
 
+  it('gives the API (only) a bindings.postgresql component on the state store\'s database, for its userId index', () => {
+    const docs = template([...required]);
+    const store = docs.find((d) => d.kind === 'Component' && d.spec.type === 'state.postgresql')!;
+    const binding = docs.find((d) => d.kind === 'Component' && d.spec.type === 'bindings.postgresql')!;
+    const conn = (c: Doc) => (c.spec.metadata as Array<{ name: string; secretKeyRef?: unknown }>).find((m) => m.name === 'connectionString')?.secretKeyRef;
+    expect(conn(binding)).toEqual(conn(store));
+    expect(binding.scopes).toEqual(['todo-api']);
+    const api = docs.find((x) => x.kind === 'Deployment' && x.metadata.labels?.['app.kubernetes.io/component'] === 'api')!;
+    const env = Object.fromEntries((api.spec.template.spec.containers[0].env as Array<{ name: string; value: string }>).map((e) => [e.name, e.value]));
+    const table = (store.spec.metadata as Array<{ name: string; value?: string }>).find((m) => m.name === 'tableName')?.value;
+    expect(env).toMatchObject({ STATE_SQL_BINDING: binding.metadata.name, STATE_TABLE: table });
+
+    const off = template([...required, '--set', 'stateStore.userIndex=false']);
+    expect(off.some((d) => d.kind === 'Component' && d.spec.type === 'bindings.postgresql')).toBe(false);
+    const offApi = off.find((x) => x.kind === 'Deployment' && x.metadata.labels?.['app.kubernetes.io/component'] === 'api')!;
+    expect(JSON.stringify(offApi.spec.template.spec.containers[0].env)).not.toContain('STATE_SQL_BINDING');
+  });
+
   it('names the Dapr version of src/versions.ts', () => {
     const meta = load(readFileSync(join(chart, 'Chart.yaml'), 'utf8')) as { annotations: Record<string, string> };
     expect(meta.annotations['oke-dapr-actions.io/dapr-version']).toBe(DAPR_VERSION);
@@ -127,7 +145,7 @@ describe('chart/ (helm lint, template, server-side dry run)', () => {
   it('OKE values: Kubernetes secret store (operator-resolved secretKeyRefs), TLS and SASL to Redpanda, an always-free load balancer', () => {
     const docs = template(['-f', join(chart, 'values-oke.yaml'), ...required]);
     const components = docs.filter((d) => d.kind === 'Component');
-    expect(components.map((c) => c.spec.type).sort()).toEqual(['pubsub.kafka', 'secretstores.kubernetes', 'state.postgresql']);
+    expect(components.map((c) => c.spec.type).sort()).toEqual(['bindings.postgresql', 'pubsub.kafka', 'secretstores.kubernetes', 'state.postgresql']);
     expect(components.every((c) => c.auth === undefined)).toBe(true);
     const meta = Object.fromEntries((components.find((c) => c.spec.type === 'pubsub.kafka')!.spec.metadata as Array<{ name: string; value?: string; secretKeyRef?: unknown }>).map((m) => [m.name, m.value ?? m.secretKeyRef]));
     expect(meta).toMatchObject({ authType: 'password', saslMechanism: 'SHA-256', disableTls: 'false', saslPassword: { name: 'todo-secrets', key: 'kafka-password' }, consumerGroup: '{appID}' });
