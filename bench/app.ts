@@ -18,7 +18,10 @@ import { cpus, loadavg } from 'node:os';
 import { signHs256 } from '../app/src/auth/jwt.js';
 import { jwtKey, stackEndpoints, startLocal, stopLocal } from '../app/scripts/local.js';
 import { createContext } from '../stack/src/stack.js';
+import { Admin } from '@platformatic/kafka';
+import { endOffsets } from '../src/events/kafka-io.js';
 import { KafkaTail } from '../test/support/kafka-tail.js';
+import { stack } from '../test/support/stack.js';
 import type { BenchOutcome } from './run.js';
 
 const CLIENTS = 20;
@@ -53,6 +56,24 @@ function machineCpu(): { busy: number; total: number } {
   const idle = (fields[3] ?? 0) + (fields[4] ?? 0); // idle + iowait
   const tick = 1000 / 100; // USER_HZ
   return { busy: (total - idle) * tick, total: total * tick };
+}
+
+/**
+ * Deletes task-events' records up to its end (Kafka DeleteRecords): a run writes some 10,000 events, and
+ * every consumer group created later starts at the oldest offset (the chart's pubsub.initialOffset), so
+ * without this the next test run's fresh worker groups first read everything benchmarks left. This is
+ * the local stack: what was on the topic before the run goes too.
+ */
+async function trimTaskEvents(): Promise<bigint> {
+  const k = stack.kafka();
+  const admin = new Admin({ clientId: 'bench-app-trim', bootstrapBrokers: [k.sasl], sasl: { mechanism: 'SCRAM-SHA-256', username: k.username, password: k.password } });
+  try {
+    const ends = await endOffsets(admin, 'task-events');
+    await admin.deleteRecords({ topics: [{ name: 'task-events', partitions: [...ends].map(([partition, offset]) => ({ partition, offset })) }] });
+    return [...ends.values()].reduce((a, b) => a + b, 0n);
+  } finally {
+    await admin.close();
+  }
 }
 
 const percentile = (sorted: number[], p: number): number => (sorted.length ? sorted[Math.min(sorted.length - 1, Math.ceil((p / 100) * sorted.length) - 1)]! : Number.NaN);
@@ -158,5 +179,7 @@ export async function run(): Promise<BenchOutcome> {
     agent.destroy();
     await tail.close();
     await stopLocal(ctx, INSTANCE);
+    const upTo = await trimTaskEvents().catch((err: Error) => console.error(`bench app: could not trim task-events: ${err.message}`));
+    if (upTo !== undefined) console.error(`bench app: deleted task-events records up to its end (${upTo} offsets in all), so new consumer groups do not read them`);
   }
 }

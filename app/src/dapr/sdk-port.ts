@@ -1,10 +1,13 @@
 /**
- * DaprPort over the sidecar's HTTP API: @dapr/dapr for state, pub/sub, bindings and secrets; plain fetch for the
- * Jobs API (the SDK has no jobs client) and for the health check (with a short timeout, so /readyz never
- * hangs on the SDK's start-up wait). The SDK's own log lines go to the app's JSON log.
+ * DaprPort over the sidecar's HTTP API: @dapr/dapr for reads (state, queries), bindings and secrets;
+ * sidecar-http.ts (plain HTTP over kept-alive sockets) for the Jobs API (the SDK has no jobs client),
+ * the health check (a short deadline, so /readyz never hangs on the SDK's start-up wait), and the two
+ * calls every task change makes, the state transaction and the publish (the SDK's HTTP client cost as
+ * much CPU per call as the rest of a create request). The SDK's own log lines go to the app's JSON log.
  */
-import { CommunicationProtocolEnum, DaprClient, LogLevel, StateConcurrencyEnum, StateConsistencyEnum } from '@dapr/dapr';
+import { CommunicationProtocolEnum, DaprClient, LogLevel } from '@dapr/dapr';
 import type { Logger } from '../log.js';
+import { SidecarHttp, type SidecarAnswer } from './sidecar-http.js';
 import { ConcurrencyError, DaprError, type DaprPort, type JobRequest, type OutgoingEvent, type StateItem, type StateQuery, type StateWrite } from './port.js';
 
 export interface SdkPortOptions {
@@ -14,8 +17,10 @@ export interface SdkPortOptions {
   stateStore: string;
   secretStore: string;
   log: Logger;
-  /** Per-call deadline for the plain-HTTP calls (jobs, health). */
+  /** Per-call deadline for the plain-HTTP calls to the Jobs API. */
   timeoutMs?: number;
+  /** Deadline of a state transaction or publish: longer than the resiliency policy's retries take. */
+  writeTimeoutMs?: number;
 }
 
 /** The SDK throws Error(JSON.stringify({ error, error_msg, status })) for HTTP errors. */
@@ -40,7 +45,19 @@ export function isConcurrencyFailure(err: DaprError): boolean {
   return err.status === 409 || /etag mismatch|no item was updated|duplicate key/i.test(err.detail);
 }
 
-const FIRST_WRITE = { concurrency: StateConcurrencyEnum.CONCURRENCY_FIRST_WRITE, consistency: StateConsistencyEnum.CONSISTENCY_STRONG };
+/** Every write is first-write with strong consistency (the HTTP API spells the options as strings). */
+const FIRST_WRITE = { concurrency: 'first-write', consistency: 'strong' } as const;
+
+/** Dapr's error answer ({"errorCode", "message"}) as a DaprError. */
+export function answerFailure(operation: string, answer: SidecarAnswer): DaprError {
+  let detail = answer.text;
+  try {
+    detail = (JSON.parse(answer.text) as { message?: string }).message ?? answer.text;
+  } catch {
+    // not JSON
+  }
+  return new DaprError(operation, answer.status, detail);
+}
 
 export function createSdkPort(options: SdkPortOptions): DaprPort {
   const { log, pubsubName, stateStore, secretStore } = options;
@@ -58,33 +75,21 @@ export function createSdkPort(options: SdkPortOptions): DaprPort {
     communicationProtocol: CommunicationProtocolEnum.HTTP,
     logger: { level: LogLevel.Warn, service },
   });
-  const base = `http://${options.host}:${options.httpPort}/v1.0`;
-  const timeoutMs = options.timeoutMs ?? 5_000;
+  const sidecar = new SidecarHttp(options.host, options.httpPort, options.timeoutMs ?? 5_000);
+  const writeTimeoutMs = options.writeTimeoutMs ?? 30_000;
 
-  const http = async (operation: string, method: string, path: string, body?: unknown): Promise<Response> => {
-    let res: Response;
+  /** A call whose non-2xx answer is a DaprError (as is not reaching the sidecar at all). */
+  const http = async (operation: string, method: string, path: string, body?: { text: string; contentType: string }, timeoutMs?: number): Promise<SidecarAnswer> => {
+    let answer: SidecarAnswer;
     try {
-      res = await fetch(`${base}${path}`, {
-        method,
-        headers: body === undefined ? {} : { 'content-type': 'application/json' },
-        body: body === undefined ? undefined : JSON.stringify(body),
-        signal: AbortSignal.timeout(timeoutMs),
-      });
+      answer = await sidecar.call(method, path, body, timeoutMs);
     } catch (err) {
       throw new DaprError(operation, undefined, err instanceof Error ? err.message : String(err));
     }
-    if (!res.ok) {
-      const text = await res.text();
-      let detail = text;
-      try {
-        detail = (JSON.parse(text) as { message?: string }).message ?? text;
-      } catch {
-        // not JSON
-      }
-      throw new DaprError(operation, res.status, detail);
-    }
-    return res;
+    if (answer.status < 200 || answer.status > 299) throw answerFailure(operation, answer);
+    return answer;
   };
+  const json = (value: unknown) => ({ text: JSON.stringify(value), contentType: 'application/json' });
 
   const getStates = async <T>(keys: string[]): Promise<Array<StateItem<T>>> => {
     if (keys.length === 0) return [];
@@ -126,18 +131,16 @@ export function createSdkPort(options: SdkPortOptions): DaprPort {
         request: { key: w.key, ...(w.op === 'upsert' ? { value: w.value } : {}), ...(w.etag !== undefined ? { etag: w.etag } : {}), options: FIRST_WRITE },
       }));
       try {
-        // The SDK types an ETag as { value } (its gRPC shape); the HTTP API it calls wants the string.
-        await client.state.transaction(stateStore, operations as unknown as Parameters<typeof client.state.transaction>[1]);
+        await http('state transaction', 'POST', `/v1.0/state/${encodeURIComponent(stateStore)}/transaction`, json({ operations }), writeTimeoutMs);
       } catch (err) {
-        const failure = sdkFailure('state transaction', err);
-        if (isConcurrencyFailure(failure)) throw new ConcurrencyError();
-        throw failure;
+        if (err instanceof DaprError && isConcurrencyFailure(err)) throw new ConcurrencyError();
+        throw err;
       }
     },
 
     publish: async (topic: string, event: OutgoingEvent, partitionKey: string) => {
-      const result = await client.pubsub.publish(pubsubName, topic, event, { contentType: 'application/cloudevents+json', metadata: { partitionKey } });
-      if (result.error) throw sdkFailure(`publish to ${topic}`, result.error);
+      const path = `/v1.0/publish/${encodeURIComponent(pubsubName)}/${encodeURIComponent(topic)}?metadata.partitionKey=${encodeURIComponent(partitionKey)}`;
+      await http(`publish to ${topic}`, 'POST', path, { text: JSON.stringify(event), contentType: 'application/cloudevents+json' }, writeTimeoutMs);
     },
 
     getSecret: async (name: string) => {
@@ -149,12 +152,12 @@ export function createSdkPort(options: SdkPortOptions): DaprPort {
     },
 
     scheduleJob: async (name: string, job: JobRequest) => {
-      await http(`schedule job ${name}`, 'POST', `/jobs/${encodeURIComponent(name)}`, { dueTime: job.dueTime, data: job.data, overwrite: true });
+      await http(`schedule job ${name}`, 'POST', `/v1.0/jobs/${encodeURIComponent(name)}`, json({ dueTime: job.dueTime, data: job.data, overwrite: true }));
     },
 
     deleteJob: async (name: string) => {
       try {
-        await http(`delete job ${name}`, 'DELETE', `/jobs/${encodeURIComponent(name)}`);
+        await http(`delete job ${name}`, 'DELETE', `/v1.0/jobs/${encodeURIComponent(name)}`);
       } catch (err) {
         if (err instanceof DaprError && (err.status === 404 || /not found/i.test(err.detail))) return;
         throw err;
@@ -163,15 +166,15 @@ export function createSdkPort(options: SdkPortOptions): DaprPort {
 
     healthy: async () => {
       try {
-        const res = await fetch(`${base}/healthz`, { signal: AbortSignal.timeout(1_000) });
-        await res.arrayBuffer();
-        return res.ok;
+        const answer = await sidecar.call('GET', '/v1.0/healthz', undefined, 1_000);
+        return answer.status >= 200 && answer.status <= 299;
       } catch {
         return false;
       }
     },
 
     close: async () => {
+      sidecar.close();
       await client.stop().catch(() => undefined);
     },
   };

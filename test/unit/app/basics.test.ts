@@ -1,6 +1,9 @@
 import { loadConfig } from '../../../app/src/config.js';
 import { DaprError } from '../../../app/src/dapr/port.js';
-import { isConcurrencyFailure, sdkFailure } from '../../../app/src/dapr/sdk-port.js';
+import { answerFailure, isConcurrencyFailure, sdkFailure } from '../../../app/src/dapr/sdk-port.js';
+import { SidecarHttp } from '../../../app/src/dapr/sidecar-http.js';
+import { createServer, type IncomingMessage } from 'node:http';
+import type { AddressInfo } from 'node:net';
 import { parseIncoming } from '../../../app/src/events/cloudevents.js';
 import { createLogger, withTrace } from '../../../app/src/log.js';
 import { Counter } from '../../../app/src/metrics.js';
@@ -68,6 +71,13 @@ describe('Dapr error mapping', () => {
     expect(isConcurrencyFailure(err)).toBe(true);
   });
 
+  it('reads Dapr\'s own error answer from the plain-HTTP calls', () => {
+    const err = answerFailure('state transaction', { status: 500, text: JSON.stringify({ errorCode: 'ERR_STATE_TRANSACTION', message: 'error while executing state transaction: possible etag mismatch' }) });
+    expect(err).toMatchObject({ status: 500, detail: 'error while executing state transaction: possible etag mismatch' });
+    expect(isConcurrencyFailure(err)).toBe(true);
+    expect(answerFailure('publish to x', { status: 502, text: 'bad gateway' })).toMatchObject({ status: 502, detail: 'bad gateway' });
+  });
+
   it.each([
     [409, 'failed saving state: possible etag mismatch', true],
     [500, 'error while executing state transaction: no item was updated', true],
@@ -89,5 +99,33 @@ describe('small parsers', () => {
     expect(parseIncoming({ id: '1', type: 't', source: 's', specversion: '1.0', datacontenttype: 'application/json', data: '{"a":1}' })).toMatchObject({ id: '1', data: { a: 1 } });
     expect(parseIncoming({ id: '1', type: 't', specversion: '1.0' })).toBe('the CloudEvent has no "source"');
     expect(parseIncoming([1])).toBe('the delivery is not a JSON object');
+  });
+});
+
+describe('SidecarHttp', () => {
+  it('reuses kept-alive sockets, sends the body with its type, returns any status with the text, and keeps its deadline', async () => {
+    const seen: Array<{ method?: string; url?: string; type?: string; body: string; socket: unknown }> = [];
+    const server = createServer((req: IncomingMessage, res) => {
+      let body = '';
+      req.on('data', (c: Buffer) => (body += c.toString()));
+      req.on('end', () => {
+        seen.push({ method: req.method, url: req.url, type: req.headers['content-type'], body, socket: req.socket });
+        if (req.url === '/slow') return; // never answers
+        res.writeHead(req.url === '/fail' ? 500 : 204).end(req.url === '/fail' ? 'boom' : undefined);
+      });
+    });
+    await new Promise<void>((r) => server.listen(0, '127.0.0.1', r));
+    const http = new SidecarHttp('127.0.0.1', (server.address() as AddressInfo).port, 200);
+    try {
+      expect(await http.call('POST', '/v1.0/publish/p/t?metadata.partitionKey=k', { text: '{"a":1}', contentType: 'application/cloudevents+json' })).toEqual({ status: 204, text: '' });
+      expect(await http.call('GET', '/fail')).toEqual({ status: 500, text: 'boom' });
+      expect(seen[0]).toMatchObject({ method: 'POST', url: '/v1.0/publish/p/t?metadata.partitionKey=k', type: 'application/cloudevents+json', body: '{"a":1}' });
+      expect(seen[1]!.socket).toBe(seen[0]!.socket);
+      await expect(http.call('GET', '/slow')).rejects.toThrow(/no answer within 200 ms/);
+    } finally {
+      http.close();
+      server.closeAllConnections();
+      await new Promise((r) => server.close(r));
+    }
   });
 });
