@@ -3,7 +3,7 @@
  * `00-<32 hex trace id>-<16 hex parent id>-<2 hex flags>`. A request or event that carries one continues
  * its trace with a new span; one that does not starts a new trace.
  */
-import { randomBytes } from 'node:crypto';
+import { randomFillSync } from 'node:crypto';
 import type { TraceContext } from './log.js';
 
 const TRACEPARENT = /^([0-9a-f]{2})-([0-9a-f]{32})-([0-9a-f]{16})-([0-9a-f]{2})$/;
@@ -26,7 +26,21 @@ export function parseTraceparent(value: unknown): ParsedTraceparent | undefined 
 }
 
 export type RandomHex = (bytes: number) => string;
-const randomHex: RandomHex = (bytes) => randomBytes(bytes).toString('hex');
+
+/**
+ * Random hex from a pool refilled 4 KiB at a time (as crypto.randomUUID does): two ids per request
+ * from randomBytes each cost more than the rest of the trace handling.
+ */
+const pool = Buffer.alloc(4096);
+let used = pool.length;
+const randomHex: RandomHex = (bytes) => {
+  if (used + bytes > pool.length) {
+    randomFillSync(pool);
+    used = 0;
+  }
+  used += bytes;
+  return pool.toString('hex', used - bytes, used);
+};
 
 /** A new span in the trace of `incoming` (a traceparent), or the root span of a new, sampled trace. */
 export function continueTrace(incoming: unknown, random: RandomHex = randomHex): TraceContext {

@@ -54,6 +54,13 @@ describe('trace context', () => {
     expect(next).toEqual({ traceId: '0af7651916cd43dd8448eb211c80319c', spanId: 'c'.repeat(16), traceparent: `00-0af7651916cd43dd8448eb211c80319c-${'c'.repeat(16)}-00` });
     expect(continueTrace(undefined, (n) => 'd'.repeat(n * 2)).traceparent).toBe(`00-${'d'.repeat(32)}-${'d'.repeat(16)}-01`);
   });
+
+  it('draws ids from its random pool without repeats, across refills of the pool', () => {
+    const ids = Array.from({ length: 1000 }, () => continueTrace(undefined)); // 24 bytes each: several 4 KiB refills
+    const all = ids.flatMap((t) => [t.traceId, t.spanId]);
+    expect(new Set(all).size).toBe(all.length);
+    expect(ids.every((t) => /^[0-9a-f]{32}$/.test(t.traceId) && /^[0-9a-f]{16}$/.test(t.spanId) && parseTraceparent(t.traceparent))).toBe(true);
+  });
 });
 
 describe('metrics text format', () => {
