@@ -7,7 +7,8 @@
  * - idempotent (IF NOT EXISTS) and without blocking writes on a big table (CONCURRENTLY), so every
  *   replica may run it at every start;
  * - retried until the sidecar and the table (the state store creates it) are there;
- * - an INVALID index left by an interrupted concurrent build is dropped and built again, once.
+ * - an index another replica is building right now is waited for; an INVALID one that nobody builds
+ *   (left by an interrupted build) is dropped and built again, once.
  *
  * It never gates readiness: without the index lists are slower, not wrong. The outcome is logged and
  * shown by /readyz (`stateIndex`).
@@ -38,12 +39,14 @@ export function userIdIndex(table: string): { name: string; qualified: string } 
   return { name, qualified: `${schema}${name}` };
 }
 
-export function indexStatements(table: string): { create: string; valid: string; drop: string } {
+export function indexStatements(table: string): { create: string; valid: string; building: string; drop: string } {
   const { name, qualified } = userIdIndex(table);
   return {
     create: `CREATE INDEX CONCURRENTLY IF NOT EXISTS ${name} ON ${table} ((value->>'userId'))`,
     // One row [true|false] when the index exists, none when it does not.
     valid: `SELECT indisvalid FROM pg_index WHERE indexrelid = to_regclass('${qualified}')`,
+    // [[n]]: sessions building it now (another replica starting at the same time).
+    building: `SELECT count(*) FROM pg_stat_progress_create_index WHERE index_relid = to_regclass('${qualified}')`,
     drop: `DROP INDEX CONCURRENTLY IF EXISTS ${qualified}`,
   };
 }
@@ -75,6 +78,9 @@ export class StateIndex {
         if (valid === true) {
           log.info('state index ready', { index: userIdIndex(table).qualified, ms: Date.now() - t0 });
           return (this.state = 'ready');
+        }
+        if (valid === false && Number(firstValue(await run('query', sql.building))) > 0) {
+          throw new Error('another session is building the index');
         }
         if (valid === false && !rebuilt) {
           log.warn('state index is INVALID (an interrupted build); building it again', { index: userIdIndex(table).qualified });

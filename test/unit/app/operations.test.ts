@@ -129,13 +129,21 @@ describe('the state index (created through the bindings.postgresql component)', 
     const dapr = new FakeDapr();
     const log = memoryLogger();
     let calls = 0;
-    dapr.onBinding = (_n, op) => {
+    dapr.onBinding = (_n, op, md) => {
       calls++;
       if (calls <= 2) throw new Error('relation "todo_state" does not exist');
+      if (md.sql === sql.building) return '[[0]]';
       return op === 'query' ? (calls < 6 ? '[[false]]' : '[[true]]') : undefined;
     };
     expect(await new StateIndex({ dapr, binding: 'sql', table: 'todo_state', log, retryMs: 1 }).ensure()).toBe('ready');
-    expect(dapr.bindingCalls.map((c) => c.metadata.sql)).toEqual([sql.create, sql.create, sql.create, sql.valid, sql.drop, sql.create, sql.valid]);
+    expect(dapr.bindingCalls.map((c) => c.metadata.sql)).toEqual([sql.create, sql.create, sql.create, sql.valid, sql.building, sql.drop, sql.create, sql.valid]);
+
+    // An index another replica is still building is waited for, never dropped.
+    const racing = new FakeDapr();
+    let checks = 0;
+    racing.onBinding = (_n, _op, md) => (md.sql === sql.valid ? (++checks < 3 ? '[[false]]' : '[[true]]') : md.sql === sql.building ? '[[1]]' : undefined);
+    expect(await new StateIndex({ dapr: racing, binding: 'sql', table: 'todo_state', log: memoryLogger(), retryMs: 1 }).ensure()).toBe('ready');
+    expect(racing.bindingCalls.map((c) => c.metadata.sql)).not.toContain(sql.drop);
 
     const failing = new FakeDapr();
     failing.onBinding = () => {
