@@ -65,8 +65,7 @@ function machineCpu(): { busy: number; total: number } {
  * the local stack: what was on the topic before the run goes too.
  */
 async function trimTaskEvents(): Promise<bigint> {
-  const k = stack.kafka();
-  const admin = new Admin({ clientId: 'bench-app-trim', bootstrapBrokers: [k.sasl], sasl: { mechanism: 'SCRAM-SHA-256', username: k.username, password: k.password } });
+  const admin = new Admin({ clientId: 'bench-app-trim', ...stack.kafkaClient() });
   try {
     const ends = await endOffsets(admin, 'task-events');
     await admin.deleteRecords({ topics: [{ name: 'task-events', partitions: [...ends].map(([partition, offset]) => ({ partition, offset })) }] });

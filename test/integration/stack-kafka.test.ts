@@ -6,7 +6,7 @@ import { stack } from '../support/stack.js';
 /** Proves the stack's Kafka broker: SCRAM-SHA-256 on the SASL listener, real produce and consume. */
 describe('stack: Kafka (KRaft, SASL/SCRAM listener)', () => {
   const k = stack.kafka();
-  const sasl = { mechanism: 'SCRAM-SHA-256' as const, username: k.username, password: k.password };
+  const { sasl } = stack.kafkaClient();
   const topic = `stack-test-${randomUUID().slice(0, 8)}`;
 
   afterAll(async () => {

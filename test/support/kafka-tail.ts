@@ -20,11 +20,6 @@ export interface TailMessage {
   receivedAt: number;
 }
 
-const sasl = () => {
-  const k = stack.kafka();
-  return { broker: k.sasl, sasl: { mechanism: 'SCRAM-SHA-256' as const, username: k.username, password: k.password } };
-};
-
 export class KafkaTail {
   readonly messages: TailMessage[] = [];
   private readonly waiters = new Set<() => void>();
@@ -41,9 +36,9 @@ export class KafkaTail {
 
   /** Reads with the same group-less reader verify-events uses (src/events/kafka-io.ts). */
   static async open(topic: string): Promise<KafkaTail> {
-    const { broker, sasl: auth } = sasl();
-    const admin = new Admin({ clientId: `tail-admin-${topic}`, bootstrapBrokers: [broker], sasl: auth });
-    const consumer = new Consumer<Buffer, Buffer, Buffer, Buffer>({ clientId: `tail-${topic}`, groupId: `tail-never-joins-${randomUUID()}`, bootstrapBrokers: [broker], sasl: auth });
+    const client = stack.kafkaClient();
+    const admin = new Admin({ clientId: `tail-admin-${topic}`, ...client });
+    const consumer = new Consumer<Buffer, Buffer, Buffer, Buffer>({ clientId: `tail-${topic}`, groupId: `tail-never-joins-${randomUUID()}`, ...client });
     const from = await endOffsets(admin, topic).catch((err: Error) => {
       throw new Error(`${err.message} (npm run app -- up creates the app's topics)`);
     });
@@ -120,8 +115,7 @@ export class KafkaTail {
 
 /** Produces raw messages to a topic on the stack's SASL listener (what verify-events or a foreign producer does). */
 export async function produce(topic: string, messages: Array<{ key?: string; value: string; headers?: Record<string, string> }>): Promise<void> {
-  const { broker, sasl: auth } = sasl();
-  const producer = new Producer({ clientId: 'test-producer', bootstrapBrokers: [broker], sasl: auth, serializers: stringSerializers });
+  const producer = new Producer({ clientId: 'test-producer', ...stack.kafkaClient(), serializers: stringSerializers });
   try {
     await producer.send({ messages: messages.map((m) => ({ topic, key: m.key, value: m.value, headers: m.headers ? new Map(Object.entries(m.headers)) : undefined })) });
   } finally {

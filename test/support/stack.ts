@@ -44,6 +44,11 @@ export const stack = {
       mechanism: String(c.details?.saslMechanism ?? 'SCRAM-SHA-256'),
     };
   },
+  /** What a @platformatic/kafka client needs to reach the stack's SCRAM listener. */
+  kafkaClient: () => {
+    const k = stack.kafka();
+    return { bootstrapBrokers: [k.sasl], sasl: { mechanism: 'SCRAM-SHA-256' as const, username: k.username, password: k.password } };
+  },
   kubeconfig: () => endpoint('kube', 'kubeconfig'),
   helm: () => ({ helm3: endpoint('helm', 'helm3'), helm4: endpoint('helm', 'helm4'), kubectl: endpoint('helm', 'kubectl') }),
   postgres: () => {

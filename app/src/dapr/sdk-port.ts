@@ -23,21 +23,28 @@ export interface SdkPortOptions {
   writeTimeoutMs?: number;
 }
 
+/** Dapr's error answer ({"errorCode", "message"}, or plain text) as a DaprError. */
+function daprAnswerError(operation: string, status: number | undefined, text: string): DaprError {
+  let detail = text;
+  try {
+    detail = (JSON.parse(text) as { message?: string }).message ?? text;
+  } catch {
+    // not JSON
+  }
+  return new DaprError(operation, status, detail);
+}
+
 /** The SDK throws Error(JSON.stringify({ error, error_msg, status })) for HTTP errors. */
 export function sdkFailure(operation: string, err: unknown): DaprError {
   const message = err instanceof Error ? err.message : String(err);
+  let parsed: { status?: number; error_msg?: string; error?: string } | null;
   try {
-    const parsed = JSON.parse(message) as { status?: number; error_msg?: string; error?: string };
-    let detail = parsed.error_msg ?? parsed.error ?? message;
-    try {
-      detail = (JSON.parse(detail) as { message?: string }).message ?? detail;
-    } catch {
-      // error_msg was not JSON
-    }
-    return new DaprError(operation, parsed.status, detail);
+    parsed = JSON.parse(message) as typeof parsed;
   } catch {
-    return new DaprError(operation, undefined, message);
+    parsed = null;
   }
+  if (!parsed || typeof parsed !== 'object') return new DaprError(operation, undefined, message);
+  return daprAnswerError(operation, parsed.status, parsed.error_msg ?? parsed.error ?? message);
 }
 
 /** Dapr reports a stale ETag as 409 on a save, and as a 500 with this text inside a transaction. */
@@ -48,15 +55,9 @@ export function isConcurrencyFailure(err: DaprError): boolean {
 /** Every write is first-write with strong consistency (the HTTP API spells the options as strings). */
 const FIRST_WRITE = { concurrency: 'first-write', consistency: 'strong' } as const;
 
-/** Dapr's error answer ({"errorCode", "message"}) as a DaprError. */
+/** A non-2xx answer to a plain-HTTP call as a DaprError. */
 export function answerFailure(operation: string, answer: SidecarAnswer): DaprError {
-  let detail = answer.text;
-  try {
-    detail = (JSON.parse(answer.text) as { message?: string }).message ?? answer.text;
-  } catch {
-    // not JSON
-  }
-  return new DaprError(operation, answer.status, detail);
+  return daprAnswerError(operation, answer.status, answer.text);
 }
 
 export function createSdkPort(options: SdkPortOptions): DaprPort {

@@ -70,8 +70,7 @@ describe('verify-events probe contract through real Dapr', () => {
 
   it('with the probe route off (subscriptions.probeRoute=false), consumes probes without acknowledging them', async () => {
     const off = await startTodo('todo-it-noprobe', { probeRoute: false });
-    const k = stack.kafka();
-    const admin = new Admin({ clientId: 'probe-it-admin', bootstrapBrokers: [k.sasl], sasl: { mechanism: 'SCRAM-SHA-256', username: k.username, password: k.password } });
+    const admin = new Admin({ clientId: 'probe-it-admin', ...stack.kafkaClient() });
     try {
       const id = randomUUID();
       const tail = await KafkaTail.open('task-events');

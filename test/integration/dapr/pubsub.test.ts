@@ -11,7 +11,7 @@ import { stack } from '../../support/stack.js';
  */
 describe('dapr: Kafka pub/sub (pubsub.kafka, SASL SCRAM-SHA-256)', () => {
   const k = stack.kafka();
-  const sasl = { mechanism: 'SCRAM-SHA-256' as const, username: k.username, password: k.password };
+  const { sasl } = stack.kafkaClient();
   const run = randomUUID().slice(0, 8);
   const topic = `dapr-it-${run}`;
   const appId = 'pubsub-it';

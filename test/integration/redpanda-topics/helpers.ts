@@ -40,8 +40,7 @@ export const header = (prefix: string, policy: string[] = []): string[] => ['api
 
 /** Deletes every topic with the prefix (test clean-up), with our client, not the code under test. */
 export async function deleteTopics(prefix: string): Promise<void> {
-  const k = stack.kafka();
-  const admin = new Admin({ clientId: 'it-cleanup', bootstrapBrokers: [k.sasl], sasl: { mechanism: 'SCRAM-SHA-256', username: k.username, password: k.password } });
+  const admin = new Admin({ clientId: 'it-cleanup', ...stack.kafkaClient() });
   try {
     const names = (await admin.listTopics()).filter((t) => t.startsWith(prefix));
     if (names.length) await admin.deleteTopics({ topics: names });

@@ -1,23 +1,9 @@
 import { ValidationError } from '../../../app/src/http/errors.js';
 import { applyFilters, parseFilters } from '../../../app/src/tasks/filters.js';
 import { durationSeconds, parseCreate, parsePatch, remindAtMs, type Task } from '../../../app/src/tasks/model.js';
+import { makeTask } from './task-fixture.js';
 
-const task = (over: Partial<Task> = {}): Task => ({
-  id: '00000000-0000-4000-8000-000000000001',
-  userId: 'alice',
-  title: 't',
-  description: '',
-  priority: 'normal',
-  tags: [],
-  dueAt: null,
-  remindBefore: null,
-  done: false,
-  createdAt: '2030-01-01T00:00:00.000Z',
-  updatedAt: '2030-01-01T00:00:00.000Z',
-  completedAt: null,
-  revision: 1,
-  ...over,
-});
+const task = makeTask;
 
 function problems(fn: () => unknown): string[] {
   try {

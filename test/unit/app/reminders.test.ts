@@ -5,24 +5,10 @@ import type { Task } from '../../../app/src/tasks/model.js';
 import { jobName, onReminderJob, planReminder, reminderChanged } from '../../../app/src/tasks/reminders.js';
 import { TaskRepository, taskKey } from '../../../app/src/tasks/repository.js';
 import { FakeDapr } from './fake-dapr.js';
+import { makeTask } from './task-fixture.js';
 
 const NOW = Date.parse('2030-01-01T12:00:00.000Z');
-const task = (over: Partial<Task> = {}): Task => ({
-  id: '00000000-0000-4000-8000-000000000001',
-  userId: 'alice',
-  title: 'pay rent',
-  description: '',
-  priority: 'normal',
-  tags: [],
-  dueAt: '2030-01-01T14:00:00.000Z',
-  remindBefore: '1h',
-  done: false,
-  createdAt: '2030-01-01T00:00:00.000Z',
-  updatedAt: '2030-01-01T00:00:00.000Z',
-  completedAt: null,
-  revision: 1,
-  ...over,
-});
+const task = (over: Partial<Task> = {}): Task => makeTask({ title: 'pay rent', dueAt: '2030-01-01T14:00:00.000Z', remindBefore: '1h', ...over });
 
 describe('planReminder', () => {
   it.each<[string, Partial<Task>, ReturnType<typeof planReminder>]>([
