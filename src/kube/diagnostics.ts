@@ -1,6 +1,7 @@
 import { CoreV1Api, type CoreV1Event, type KubeConfig, type V1Pod } from '@kubernetes/client-node';
 import { errorMessage } from '../core/errors.js';
 import { explainPods, sortEvents, type EventLine, type PodProblem } from './explain.js';
+import type { RecordedLog } from './recorder.js';
 
 export interface Diagnostics {
   namespace: string;
@@ -22,6 +23,8 @@ export interface DiagnosticsOptions {
   timeoutMs?: number;
   /** Pods a PodRecorder saw during the rollout (some may have been deleted by a rollback since). */
   recorded?: V1Pod[];
+  /** Logs a PodRecorder read from failed containers while they still existed. */
+  recordedLogs?: RecordedLog[];
 }
 
 function within<T>(p: Promise<T>, ms: number, what: string): Promise<T> {
@@ -35,7 +38,7 @@ function within<T>(p: Promise<T>, ms: number, what: string): Promise<T> {
  */
 export async function collectDiagnostics(kc: KubeConfig, namespace: string, options: DiagnosticsOptions = {}): Promise<Diagnostics> {
   const t0 = Date.now();
-  const { since, labelSelector, maxEvents = 25, logLines = 30, timeoutMs = 2500, recorded = [] } = options;
+  const { since, labelSelector, maxEvents = 25, logLines = 30, timeoutMs = 2500, recorded = [], recordedLogs = [] } = options;
   const core = kc.makeApiClient(CoreV1Api);
   const gaps: string[] = [];
   const [eventList, podList] = await Promise.all([
@@ -58,5 +61,9 @@ export async function collectDiagnostics(kc: KubeConfig, namespace: string, opti
       }
     }),
   );
-  return { namespace, events, pods, logs, gaps, ms: Date.now() - t0 };
+  // Pods a rollback deleted: their logs as the recorder read them while the pods were there.
+  const have = new Set(logs.filter((l) => !l.text.startsWith('(logs unavailable')).map((l) => `${l.pod}/${l.container}`));
+  const fromRecorder = recordedLogs.filter((l) => !have.has(`${l.pod}/${l.container}`) && pods.some((p) => p.name.replace(/ \(deleted\)$/, '') === l.pod)).slice(0, Math.max(0, 5 - logs.length));
+  const merged = [...logs.filter((l) => !fromRecorder.some((r) => r.pod === l.pod && r.container === l.container)), ...fromRecorder];
+  return { namespace, events, pods, logs: merged, gaps, ms: Date.now() - t0 };
 }

@@ -11,7 +11,7 @@ export function diagnosticsText(d: Diagnostics): string {
   if (!d.pods.length) out.push('  (none)');
   for (const p of d.pods) {
     out.push(`  ${p.name} [${p.phase}] ${p.reason}`);
-    for (const c of p.containers) out.push(`    container ${c.name}: ${c.state}, restarts ${c.restarts}`);
+    for (const c of p.containers) out.push(`    container ${c.name}: ${c.state}, restarts ${c.restarts}${c.why ? `\n      -> ${c.why}` : ''}`);
   }
   for (const l of d.logs) out.push(`Last log lines of ${l.pod}/${l.container}${l.previous ? ' (previous run)' : ''}:`, ...l.text.trimEnd().split('\n').map((x) => `  ${x}`));
   for (const g of d.gaps) out.push(`Could not collect ${g}`);
@@ -23,7 +23,7 @@ export function diagnosticsText(d: Diagnostics): string {
 export function diagnosticsSummary(d: Diagnostics, s: SummaryBuilder): SummaryBuilder {
   s.heading('Diagnostics', 3);
   if (d.pods.length) {
-    s.table(['Pod', 'Phase', 'Why', 'Containers'], d.pods.map((p) => [p.name, p.phase, p.reason, p.containers.map((c) => `${c.name}: ${c.state} (restarts ${c.restarts})`).join('\n')]));
+    s.table(['Pod', 'Phase', 'Why', 'Containers'], d.pods.map((p) => [p.name, p.phase, p.reason, p.containers.map((c) => `${c.name}: ${c.why ?? `${c.state} (restarts ${c.restarts})`}`).join('\n')]));
   } else {
     s.paragraph('No pods were left not ready.');
   }

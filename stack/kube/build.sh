@@ -1,6 +1,7 @@
 #!/usr/bin/env bash
 # Builds the local stack's Kubernetes binaries from the Go module proxy (no GitHub releases, no dl.k8s.io):
-#   etcd, kube-apiserver, kube-controller-manager, kube-scheduler  <- this tools module (go.mod next to this file)
+#   etcd, kube-apiserver, kube-controller-manager, kube-scheduler,
+#   kubelet, kube-proxy (the stack's real node)                     <- this tools module (go.mod next to this file)
 #   kwok                                                           <- `go install sigs.k8s.io/kwok/cmd/kwok@<version>`
 #
 # Usage: stack/kube/build.sh <outdir>
@@ -45,7 +46,7 @@ fi
 t_all="$(now)"
 
 missing=()
-for b in kube-apiserver kube-controller-manager kube-scheduler etcd kwok; do
+for b in kube-apiserver kube-controller-manager kube-scheduler kubelet kube-proxy etcd kwok; do
   [[ -x "$out/$b" ]] || missing+=("$b")
 done
 if [[ ${#missing[@]} -eq 0 ]]; then
@@ -57,11 +58,11 @@ echo "build.sh: building ${missing[*]} into $out ($("$GO" version))"
 tmp="$(mktemp -d "$out/.build.XXXXXX")"
 trap 'rm -rf "$tmp"' EXIT
 
-# --- kube-apiserver, kube-controller-manager, kube-scheduler, etcd: one `go build` (shared compile) ---
+# --- kube-apiserver, kube-controller-manager, kube-scheduler, kubelet, kube-proxy, etcd: one `go build` ---
 pkgs=()
 for b in "${missing[@]}"; do
   case "$b" in
-    kube-*) pkgs+=("k8s.io/kubernetes/cmd/$b") ;;
+    kube-* | kubelet) pkgs+=("k8s.io/kubernetes/cmd/$b") ;;
     etcd) pkgs+=("go.etcd.io/etcd/server/v3") ;;
   esac
 done

@@ -83,3 +83,54 @@ function findEndOfCentralDirectory(zip: Buffer): number {
   }
   throw new Error('zip: end of central directory not found (not a zip file?)');
 }
+
+/** One entry of a tar written by writeTar: a directory (no data) or a regular file. */
+export interface TarEntry {
+  path: string;
+  mode: number;
+  /** Absent for a directory. */
+  data?: Buffer;
+}
+
+/**
+ * A ustar archive of `entries` in the order given, every entry owned by 0:0 with mtime 0, so the same
+ * entries always give the same bytes (and the same layer digest). Paths are relative (no leading /);
+ * directories end without a slash and are written with one. Names over 100 bytes use the ustar prefix.
+ */
+export function writeTar(entries: TarEntry[]): Buffer {
+  const blocks: Buffer[] = [];
+  for (const e of entries) {
+    const isDir = e.data === undefined;
+    let name = e.path.replace(/^\/+/, '') + (isDir ? '/' : '');
+    let prefix = '';
+    if (Buffer.byteLength(name) > 100) {
+      const cut = name.lastIndexOf('/', name.length - (isDir ? 2 : 1));
+      prefix = name.slice(0, cut);
+      name = name.slice(cut + 1);
+      if (cut < 0 || Buffer.byteLength(name) > 100 || Buffer.byteLength(prefix) > 155) throw new Error(`tar: path too long: ${e.path}`);
+    }
+    const size = e.data?.length ?? 0;
+    const h = Buffer.alloc(512);
+    h.write(name, 0, 100, 'utf8');
+    h.write(`${(e.mode & 0o7777).toString(8).padStart(7, '0')}\0`, 100, 'latin1');
+    h.write('0000000\0', 108, 'latin1');
+    h.write('0000000\0', 116, 'latin1');
+    h.write(`${size.toString(8).padStart(11, '0')}\0`, 124, 'latin1');
+    h.write('00000000000\0', 136, 'latin1');
+    h.write('        ', 148, 'latin1');
+    h.write(isDir ? '5' : '0', 156, 'latin1');
+    h.write('ustar\0' + '00', 257, 'latin1');
+    h.write(prefix, 345, 155, 'utf8');
+    let sum = 0;
+    for (const b of h) sum += b;
+    h.write(`${sum.toString(8).padStart(6, '0')}\0 `, 148, 'latin1');
+    blocks.push(h);
+    if (e.data) {
+      blocks.push(e.data);
+      const pad = (512 - (size % 512)) % 512;
+      if (pad) blocks.push(Buffer.alloc(pad));
+    }
+  }
+  blocks.push(Buffer.alloc(1024));
+  return Buffer.concat(blocks);
+}

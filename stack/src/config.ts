@@ -33,4 +33,27 @@ export const defaultPorts: Ports = {
   daprSchedulerHealthz: 16451,
   daprSchedulerEtcdClient: 16452,
   daprSchedulerEtcdPeer: 16453,
+  registry: 16460,
 };
+
+/**
+ * The real node's network. The node (containerd, kubelet, kube-proxy and, through CNI, its pods) lives in
+ * the network namespace `netns`, which the stack creates and removes. The one link in the root namespace
+ * is the stack's veth `hostVeth` (hostIp/30); its peer in the node's namespace is `eth0` with nodeIp.
+ * The node's namespace has no default route: pods reach the node, each other, Services, and the stack's
+ * servers that listen on hostIp, and nothing else. Pod and Service ranges exist only inside that namespace.
+ */
+export const nodeNetwork = {
+  netns: 'oke-stack-node',
+  hostVeth: 'oke-stack0',
+  hostIp: '10.203.0.1',
+  nodeIp: '10.203.0.2',
+  prefixLength: 30,
+  nodeName: 'oke-stack-node',
+  podCidr: '10.244.0.0/24',
+  serviceCidr: '10.96.0.0/16',
+  /** First address of serviceCidr: the `kubernetes` Service. */
+  apiServiceIp: '10.96.0.1',
+  clusterDnsIp: '10.96.0.10',
+  clusterDomain: 'cluster.local',
+} as const;

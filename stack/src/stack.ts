@@ -80,10 +80,23 @@ export async function up(ctx: StackContext, names: string[] = []): Promise<UpRep
   return { seconds, status };
 }
 
+/** The components named and every component that depends on them (what `down` of those names stops). */
+export function withDependents(names: string[]): Component[] {
+  if (names.length === 0) return components;
+  select(names); // unknown names fail the same way as for `up`
+  const gone = new Set(names);
+  for (const c of components) if (c.dependsOn?.some((d) => gone.has(d))) gone.add(c.name);
+  return components.filter((c) => gone.has(c.name));
+}
+
 /** Stops exactly the processes the stack started (by pid file), components in reverse order. */
 export async function down(ctx: StackContext, names: string[] = []): Promise<string[]> {
   const stopped: string[] = [];
-  for (const c of [...select(names)].reverse()) {
+  for (const c of [...withDependents(names)].reverse()) {
+    if (c.stop) {
+      stopped.push(...(await c.stop(ctx)));
+      continue;
+    }
     for (const p of [...c.processes(ctx)].reverse()) {
       if (ctx.procs.isRunning(p)) stopped.push(p);
       await ctx.procs.stop(p);

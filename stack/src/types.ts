@@ -58,6 +58,8 @@ export interface Ports {
   daprSchedulerHealthz: number;
   daprSchedulerEtcdClient: number;
   daprSchedulerEtcdPeer: number;
+  /** The stack's OCI registry (crane registry), which the real node pulls from. */
+  registry: number;
 }
 
 export interface ComponentStatus {
@@ -81,4 +83,9 @@ export interface Component {
   status(ctx: StackContext): Promise<ComponentStatus>;
   /** Process names (as given to procs.spawn) this component owns, stopped in reverse order. */
   processes(ctx: StackContext): string[];
+  /**
+   * Stops the component when more than its processes must go (namespaces, mounts, cgroups): replaces the
+   * stop by pid files in `down`. Returns the names of the processes it stopped.
+   */
+  stop?(ctx: StackContext): Promise<string[]>;
 }

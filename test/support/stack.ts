@@ -60,6 +60,15 @@ export const stack = {
     const c = component('dapr');
     return { scheduler: endpoint('dapr', 'scheduler'), daprd: String(c.details?.daprd), version: String(c.details?.version) };
   },
+  /** The real node: its name and the images the stack built and pushed (`localhost:<port>/<repo>:<tag>@sha256:...`). */
+  node: () => {
+    const c = component('node');
+    const images = c.details?.images as Record<'testapp' | 'pause' | 'coredns', string> | undefined;
+    if (!images?.testapp) throw new Error('stack component "node" reports no images. Run: npm run stack -- up');
+    return { name: String(c.details?.nodeName), images };
+  },
+  /** The stack's OCI registry: how image references name it, its URL on this machine, and crane. */
+  registry: () => ({ name: endpoint('registry', 'registry'), url: endpoint('registry', 'url'), crane: String(component('registry').details?.crane) }),
   /** The workflow tools built from the Go module proxy: act (host mode) and actionlint. */
   act: () => ({ act: endpoint('act', 'act'), actionlint: endpoint('act', 'actionlint') }),
 };

@@ -121,7 +121,7 @@ export async function deploy(req: DeployRequest, deps: DeployDeps): Promise<Depl
     log,
     'Diagnostics',
     async () => {
-      const d = await collectDiagnostics(deps.kc, namespace, { since: started, recorded: recorder.snapshot() });
+      const d = await collectDiagnostics(deps.kc, namespace, { since: started, recorded: recorder.snapshot(), recordedLogs: await recorder.failedLogs() });
       log.info(diagnosticsText(d));
       return d;
     },

@@ -5,6 +5,8 @@ import { helm } from './helm.js';
 import { postgres } from './postgres.js';
 import { dapr } from './dapr.js';
 import { act } from './act.js';
+import { registry } from './registry.js';
+import { node } from './node.js';
 
 /** Every component of the local stack, in start order. */
-export const components: Component[] = [postgres, kafka, dapr, kube, helm, act];
+export const components: Component[] = [postgres, kafka, dapr, kube, helm, act, registry, node];

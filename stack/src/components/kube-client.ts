@@ -18,11 +18,11 @@ export interface TlsFiles {
 }
 
 /** One request; resolves with status and body (never throws on HTTP status), rejects on network errors. */
-export function call(url: string, opts: { method?: string; body?: unknown; tls?: TlsFiles; timeoutMs?: number } = {}): Promise<HttpResult> {
+export function call(url: string, opts: { method?: string; body?: unknown; tls?: TlsFiles; timeoutMs?: number; contentType?: string } = {}): Promise<HttpResult> {
   const u = new URL(url);
   const payload = opts.body === undefined ? undefined : JSON.stringify(opts.body);
   const headers: Record<string, string> = { accept: 'application/json' };
-  if (payload !== undefined) headers['content-type'] = 'application/json';
+  if (payload !== undefined) headers['content-type'] = opts.contentType ?? 'application/json';
   return new Promise((resolve, reject) => {
     const onResponse = (res: IncomingMessage) => {
       const chunks: Buffer[] = [];
@@ -75,6 +75,18 @@ export class KubeApi {
     if (r.status === 409) return false;
     throw new Error(`POST ${path}: HTTP ${r.status} ${r.body.slice(0, 300)}`);
   }
+
+  /** Server-side apply of `body` (a whole object) at its own path, as field manager `oke-stack`. */
+  async apply(path: string, body: unknown): Promise<void> {
+    const r = await call(`${this.server}${path}?fieldManager=oke-stack&force=true`, { method: 'PATCH', body, tls: this.tls, contentType: 'application/apply-patch+yaml' });
+    if (r.status !== 200 && r.status !== 201) throw new Error(`apply ${path}: HTTP ${r.status} ${r.body.slice(0, 300)}`);
+  }
+
+  /** DELETE; a missing object counts as deleted. */
+  async delete(path: string): Promise<void> {
+    const r = await call(this.server + path, { method: 'DELETE', tls: this.tls });
+    if (r.status !== 200 && r.status !== 202 && r.status !== 404) throw new Error(`DELETE ${path}: HTTP ${r.status} ${r.body.slice(0, 300)}`);
+  }
 }
 
 export interface NodeCondition {
@@ -82,8 +94,14 @@ export interface NodeCondition {
   status: string;
 }
 export interface NodeObject {
-  metadata: { name: string; annotations?: Record<string, string> };
-  status?: { conditions?: NodeCondition[]; allocatable?: Record<string, string> };
+  metadata: { name: string; annotations?: Record<string, string>; labels?: Record<string, string> };
+  spec?: { taints?: Array<{ key: string; value?: string; effect: string }> };
+  status?: {
+    conditions?: Array<NodeCondition & { reason?: string; message?: string }>;
+    allocatable?: Record<string, string>;
+    nodeInfo?: { kubeletVersion?: string; kubeProxyVersion?: string; containerRuntimeVersion?: string; kernelVersion?: string; osImage?: string };
+    addresses?: Array<{ type: string; address: string }>;
+  };
 }
 
 export function isNodeReady(node: NodeObject): boolean {

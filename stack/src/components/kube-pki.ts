@@ -18,6 +18,12 @@ export const clientIdentities = {
   kwok: { cn: 'kwok-controller', o: 'system:masters' },
   /** The apiserver's identity towards aggregated API servers (--proxy-client-cert-file). */
   'front-proxy-client': { cn: 'front-proxy-client' },
+  /** The apiserver's identity towards kubelets (logs, exec, port-forward): --kubelet-client-certificate. */
+  'apiserver-kubelet-client': { cn: 'kube-apiserver-kubelet-client', o: 'system:masters' },
+  /** The real node's kubelet (Node authorizer: system:node:<name> in system:nodes). */
+  kubelet: { cn: 'system:node:oke-stack-node', o: 'system:nodes' },
+  /** kube-proxy on the real node (bound to system:node-proxier by RBAC's bootstrap policy). */
+  'kube-proxy': { cn: 'system:kube-proxy' },
 } as const;
 export type ClientName = keyof typeof clientIdentities;
 
@@ -80,7 +86,7 @@ async function issue(dir: string, stem: string, subject: string, ext: string): P
  * service-account key pair. The CA is made in a temporary sibling directory and renamed into place (a
  * half-made CA never appears); leaves are added one by one, so a new identity only adds its own files.
  */
-export async function ensurePki(dir: string, serviceIp: string): Promise<Pki> {
+export async function ensurePki(dir: string, serviceIp: string, extraIps: string[] = []): Promise<Pki> {
   const pki = pkiPaths(dir);
   if (!existsSync(pki.caCert)) {
     await mkdir(dirname(dir), { recursive: true });
@@ -100,11 +106,17 @@ export async function ensurePki(dir: string, serviceIp: string): Promise<Pki> {
     }
   }
   const sans = [
-    'IP:127.0.0.1', `IP:${serviceIp}`, 'DNS:localhost', 'DNS:kubernetes', 'DNS:kubernetes.default',
+    'IP:127.0.0.1', `IP:${serviceIp}`, ...extraIps.map((ip) => `IP:${ip}`), 'DNS:localhost', 'DNS:kubernetes', 'DNS:kubernetes.default',
     'DNS:kubernetes.default.svc', 'DNS:kubernetes.default.svc.cluster.local',
   ];
+  // A serving certificate made before a SAN was added (an older state directory) is made again.
+  const sanFile = join(dir, 'apiserver.sans');
+  if (existsSync(pki.apiserverCert) && (!existsSync(sanFile) || (await readFile(sanFile, 'utf8')) !== sans.join(','))) {
+    await rm(pki.apiserverCert, { force: true });
+  }
   await issue(dir, 'apiserver', '/CN=kube-apiserver',
     `basicConstraints=CA:FALSE\nkeyUsage=critical,digitalSignature,keyEncipherment\nextendedKeyUsage=serverAuth\nsubjectAltName=${sans.join(',')}\n`);
+  await writeFile(sanFile, sans.join(','));
   for (const [stem, id] of Object.entries(clientIdentities)) {
     const subject = 'o' in id ? `/O=${id.o}/CN=${id.cn}` : `/CN=${id.cn}`;
     await issue(dir, stem, subject, 'basicConstraints=CA:FALSE\nkeyUsage=critical,digitalSignature,keyEncipherment\nextendedKeyUsage=clientAuth\n');

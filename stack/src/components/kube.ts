@@ -14,6 +14,7 @@ import { spawn } from 'node:child_process';
 import { existsSync, readFileSync, writeFileSync } from 'node:fs';
 import { mkdir, open, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
+import { nodeNetwork } from '../config.js';
 import type { Component, ComponentStatus, StackContext } from '../types.js';
 import { ensurePki, pkiPaths, writeKubeconfig, type ClientName, type Pki } from './kube-pki.js';
 import { KubeApi, isNodeReady, probe, type NodeObject, type TlsFiles } from './kube-client.js';
@@ -22,8 +23,13 @@ export const KWOK_VERSION = 'v0.7.0';
 /** Nodes kwok fakes; kwok manages exactly the nodes carrying this annotation. */
 export const FAKE_NODES = ['kwok-node-0', 'kwok-node-1'];
 const KWOK_ANNOTATION = 'kwok.x-k8s.io/node';
-const SERVICE_CIDR = '10.96.0.0/16';
-const SERVICE_IP = '10.96.0.1';
+/**
+ * The fake nodes are tainted, so that only pods that ask for them (scale tests with many cheap pods)
+ * land there; every other pod runs for real on the stack's node (component `node`).
+ */
+export const KWOK_TAINT = { key: KWOK_ANNOTATION, value: 'fake', effect: 'NoSchedule' } as const;
+const SERVICE_CIDR = nodeNetwork.serviceCidr;
+const SERVICE_IP = nodeNetwork.apiServiceIp;
 const BINARIES = ['etcd', 'kube-apiserver', 'kube-controller-manager', 'kube-scheduler', 'kwok'];
 const PROCESSES = ['kube-etcd', 'kube-apiserver', 'kube-controller-manager', 'kube-scheduler', 'kwok'];
 const START_DEADLINE_MS = 90_000;
@@ -46,7 +52,7 @@ export function kubeBinDir(ctx: StackContext): string {
   return join(ctx.cacheDir, `kube-${v.kubernetes}-kwok-${v.kwok}`, 'bin');
 }
 
-interface Layout {
+export interface Layout {
   dir: string;
   pki: Pki;
   etcdData: string;
@@ -57,7 +63,8 @@ interface Layout {
   webhookConfig: string;
 }
 
-function layout(ctx: StackContext): Layout {
+/** Where the control plane's files are: PKI, kubeconfigs, the API server's URL and admin credentials. */
+export function kubeLayout(ctx: StackContext): Layout {
   const dir = join(ctx.stateDir, 'kube');
   const pki = pkiPaths(join(dir, 'pki'));
   const admin = pki.client('admin');
@@ -171,6 +178,11 @@ function steps(ctx: StackContext, l: Layout, bin: string): Step[] {
         `--proxy-client-cert-file=${l.pki.client('front-proxy-client').cert}`,
         `--proxy-client-key-file=${l.pki.client('front-proxy-client').key}`,
         '--allow-privileged=true',
+        // Logs, exec and port-forward reach the real node's kubelet at its InternalIP (inside the node's
+        // network namespace, through the stack's veth) with this client certificate.
+        `--kubelet-client-certificate=${l.pki.client('apiserver-kubelet-client').cert}`,
+        `--kubelet-client-key=${l.pki.client('apiserver-kubelet-client').key}`,
+        '--kubelet-preferred-address-types=InternalIP',
         // The "kubernetes" Service would get a loopback endpoint, which endpoint validation refuses.
         '--endpoint-reconciler-type=none',
         '--profiling=false',
@@ -256,6 +268,7 @@ function fakeNode(name: string): object {
   return {
     apiVersion: 'v1',
     kind: 'Node',
+    spec: { taints: [KWOK_TAINT] },
     metadata: {
       name,
       annotations: { [KWOK_ANNOTATION]: 'fake', 'node.alpha.kubernetes.io/ttl': '0' },
@@ -305,9 +318,10 @@ async function start(ctx: StackContext): Promise<void> {
   await install(ctx);
   const t0 = Date.now();
   const deadline = t0 + START_DEADLINE_MS;
-  const l = layout(ctx);
+  const l = kubeLayout(ctx);
   await mkdir(join(l.dir, 'kwok'), { recursive: true });
-  await ensurePki(l.pki.dir, SERVICE_IP);
+  // hostIp: the node's kubelet and kube-proxy, and pods through the `kubernetes` Service, reach the API server there.
+  await ensurePki(l.pki.dir, SERVICE_IP, [nodeNetwork.hostIp]);
   for (const user of ['admin', 'kube-controller-manager', 'kube-scheduler', 'kwok'] as const) {
     await writeKubeconfig(l.kubeconfig(user), l.server, l.pki, user);
   }
@@ -327,6 +341,13 @@ async function start(ctx: StackContext): Promise<void> {
   const api = new KubeApi(l.server, l.adminTls);
   for (const name of FAKE_NODES) {
     if (await api.create('/api/v1/nodes', fakeNode(name))) ctx.log.info(`kube: created fake node ${name}`);
+    else {
+      // A node made by an older stack may lack the taint.
+      const node = await api.get<NodeObject>(`/api/v1/nodes/${name}`);
+      if (!node?.spec?.taints?.some((t) => t.key === KWOK_TAINT.key)) {
+        await api.apply(`/api/v1/nodes/${name}`, { apiVersion: 'v1', kind: 'Node', metadata: { name }, spec: { taints: [KWOK_TAINT] } });
+      }
+    }
   }
   await waitFor(ctx, `fake nodes ${FAKE_NODES.join(', ')} Ready`, async () => {
     const ready = new Set((await listNodes(api)).filter(isNodeReady).map((n) => n.metadata.name));
@@ -338,7 +359,7 @@ async function start(ctx: StackContext): Promise<void> {
 }
 
 async function status(ctx: StackContext): Promise<ComponentStatus> {
-  const l = layout(ctx);
+  const l = kubeLayout(ctx);
   const endpoints = { apiserver: l.server, kubeconfig: l.kubeconfig('admin'), tokenWebhook: `http://127.0.0.1:${ctx.ports.okeTokenWebhook}/` };
   const details: Record<string, unknown> = { binDir: kubeBinDir(ctx), versions: kubeVersions(ctx), etcd: `http://127.0.0.1:${ctx.ports.etcdClient}` };
   if (!existsSync(l.adminTls.cert ?? '')) return { healthy: false, endpoints, details, problem: 'not started (no admin certificate yet)' };

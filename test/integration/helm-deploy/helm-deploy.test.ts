@@ -8,6 +8,7 @@ import { loadKubeConfig } from '../../../src/kube/client.js';
 import { waitForWorkloads } from '../../../src/kube/wait.js';
 import { runActionBundle, type ActionRun } from '../../support/action-harness.js';
 import { helmMirror, type HelmMirror } from '../../support/helm-mirror.js';
+import { runPod } from '../../support/pods.js';
 import { stack } from '../../support/stack.js';
 
 const chart = resolve(import.meta.dirname, '..', '..', 'fixtures', 'charts', 'hello');
@@ -31,8 +32,10 @@ const newNamespace = async (): Promise<string> => {
   return name;
 };
 
+/** The chart's pods run on the stack's real node, from the test image the stack pushed to its registry. */
 function deployAction(inputs: Record<string, string>, helmVersion: string, extraEnv: Record<string, string> = {}): Promise<ActionRun> {
-  return runActionBundle('helm-deploy', 'main', { chart, 'helm-version': helmVersion, 'helm-base-url': mirror.url, timeout: '60s', ...inputs }, { env: { KUBECONFIG: kubeconfig, GITHUB_WORKSPACE: process.cwd(), RUNNER_TOOL_CACHE: toolCache, ...extraEnv } });
+  const set = [`image=${stack.node().images.testapp}`, inputs.set].filter(Boolean).join('\n');
+  return runActionBundle('helm-deploy', 'main', { chart, 'helm-version': helmVersion, 'helm-base-url': mirror.url, timeout: '60s', ...inputs, set }, { env: { KUBECONFIG: kubeconfig, GITHUB_WORKSPACE: process.cwd(), RUNNER_TOOL_CACHE: toolCache, ...extraEnv } });
 }
 
 /** The release's history read with helm itself (an independent view); [] when there is no release. */
@@ -112,6 +115,46 @@ describe.each([
     expect(recovered.code).toBe(0);
     expect(recovered.stdout).toMatch(/recover-pending: release was pending-upgrade at revision 5; rolled back to revision 4/);
     expect(recovered.outputs).toMatchObject({ revision: '7', status: 'deployed' });
+  });
+});
+
+describe('helm-deploy on the real node: broken releases are diagnosed and rolled back', () => {
+  let namespace: string;
+  const serves = async (name: string): Promise<string> => {
+    const r = await runPod(kc, namespace, name, stack.node().images.testapp, ['get', `http://web.${namespace}.svc.cluster.local:8080/`]);
+    expect(r).toMatchObject({ phase: 'Succeeded', exitCode: 0 });
+    return r.logs;
+  };
+
+  beforeAll(async () => {
+    namespace = await newNamespace();
+    const good = await deployAction({ release: 'web', namespace, set: 'message=good\nreplicas=2' }, mirror.versions.helm4);
+    expect(good.code).toBe(0);
+    expect(await serves('client-0')).toContain('"message":"good"');
+  });
+
+  it.each([
+    ['a crash-looping container', 'env.CRASH_AFTER=300ms', /-> keeps crashing: its last run ended with exit code 1 \(Error\); restarted \d+ times?/, /stack-testapp: fatal: connection refused/],
+    ['an image that cannot be pulled', 'image=localhost:16460/oke-stack/does-not-exist:1', /-> cannot pull its image localhost:16460\/oke-stack\/does-not-exist:1/, /Failed to pull image "localhost:16460\/oke-stack\/does-not-exist:1".*not found/],
+    ['a container killed for memory under its limit', 'env.ALLOC_MB=256\nresources.limits.memory=64Mi', /-> was killed for using more memory than its limit \(64Mi\) \(OOMKilled\)/, /allocating 256 MiB/],
+    ['a readiness probe that never passes', 'env.READY=false', /-> runs but is not ready: its readiness probe \(HTTP GET :http\/readyz\) does not pass/, /Readiness probe failed: HTTP probe failed with statuscode: 503/],
+  ])('%s', async (label, set, why, evidence) => {
+    const run = await deployAction({ release: 'web', namespace, set: `message=broken\nreplicas=2\n${set}`, timeout: '20s' }, mirror.versions.helm4);
+    expect(run.code).toBe(1);
+    expect(run.outputs['rolled-back']).toBe('true');
+    expect(run.stdout).toMatch(/::group::Diagnostics/);
+    // The pod, the container and the cause in words, and the evidence (last log lines or the event).
+    expect(run.stdout).toMatch(/^ {2}web-[a-z0-9]+-[a-z0-9]{5}( \(deleted\))? \[\w+\]/m);
+    expect(run.stdout).toMatch(/container hello: /);
+    expect(run.stdout).toMatch(why);
+    expect(run.stdout).toMatch(evidence);
+    expect(run.summary).toContain('### Diagnostics');
+    // The previous revision is live again and its pods keep serving through the Service.
+    const deployment = await apps.readNamespacedDeployment({ name: 'web', namespace });
+    expect(deployment.spec?.template.spec?.containers[0]?.env?.find((e) => e.name === 'MESSAGE')?.value).toBe('good');
+    const [r] = await waitForWorkloads(kc, [{ kind: 'Deployment', namespace, name: 'web' }], 30_000);
+    expect(r?.readiness.ready).toBe(true);
+    expect(await serves(`client-${label.split(' ')[1]}`)).toContain('"message":"good"');
   });
 });
 

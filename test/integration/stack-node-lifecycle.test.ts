@@ -1,0 +1,102 @@
+import { CoreV1Api } from '@kubernetes/client-node';
+import { execFile } from 'node:child_process';
+import { randomUUID } from 'node:crypto';
+import { readFileSync } from 'node:fs';
+import { join, resolve } from 'node:path';
+import { loadKubeConfig } from '../../src/kube/client.js';
+import { stateDir } from '../../stack/src/config.js';
+import { footprint, type Footprint } from '../../stack/src/node/host.js';
+import { runPod } from '../support/pods.js';
+import { stack } from '../support/stack.js';
+
+const root = resolve(import.meta.dirname, '..', '..');
+
+/** The stack CLI as a user runs it (npm run stack -- ...). */
+function stackCli(args: string[]): Promise<{ code: number; out: string }> {
+  return new Promise((done) => {
+    execFile(process.execPath, [join(root, 'node_modules/tsx/dist/cli.mjs'), join(root, 'stack/src/cli.ts'), ...args], { cwd: root, maxBuffer: 16 * 1024 * 1024 }, (err, stdout, stderr) => {
+      done({ code: err ? Number((err as { code?: number }).code ?? 1) : 0, out: `${stdout}${stderr}` });
+    });
+  });
+}
+
+async function nodeStatus(): Promise<{ healthy: boolean; problem?: string }> {
+  const r = await stackCli(['status', '--json', 'node']);
+  return (JSON.parse(r.out.slice(r.out.indexOf('{'))) as { components: Record<string, { healthy: boolean; problem?: string }> }).components.node ?? { healthy: false };
+}
+
+const pidOf = (name: string): number => Number(readFileSync(join(stateDir(), 'pids', `${name}.pid`), 'utf8').split('\n')[0]);
+
+afterAll(async () => {
+  // Whatever happened above, leave the node up for the tests after this one.
+  await stackCli(['up', 'node']);
+  await stackCli(['status']);
+}, 240_000);
+
+describe('stack: the real node comes and goes without leftovers', () => {
+  it('down, then up, twice: healthy each time; after each down no namespace, mount, cgroup, veth or process of the node is left', async () => {
+    const kc = loadKubeConfig(stack.kubeconfig());
+    const core = kc.makeApiClient(CoreV1Api);
+    const namespace = `lifecycle-${randomUUID().slice(0, 8)}`;
+    await core.createNamespace({ body: { metadata: { name: namespace } } });
+    let before: Footprint | undefined;
+    try {
+      for (let round = 0; round < 2; round++) {
+        const down = await stackCli(['down', 'node']);
+        expect(down.code).toBe(0);
+        const after = footprint();
+        expect(after).toMatchObject({ veths: 0, cgroups: 0, nodeProcesses: 0 });
+        expect(after.hostPaths).not.toContain('/run/oke-stack');
+        if (before) expect(after).toEqual(before);
+        before = after;
+
+        const up = await stackCli(['up', 'node']);
+        expect(up.out).toMatch(/ok {2}node/);
+        expect(up.code).toBe(0);
+        expect((await nodeStatus()).healthy).toBe(true);
+        // Real work in between: a pod with its own network namespace, overlay rootfs and cgroups.
+        const r = await runPod(kc, namespace, `round-${round}`, stack.node().images.testapp, ['lookup', 'kubernetes.default.svc.cluster.local']);
+        expect(r).toMatchObject({ phase: 'Succeeded', exitCode: 0 });
+        expect(footprint().nodeProcesses).toBeGreaterThan(0);
+      }
+      expect((await stackCli(['down', 'node'])).code).toBe(0);
+      expect(footprint()).toEqual(before);
+    } finally {
+      await stackCli(['up', 'node']);
+      await core.deleteNamespace({ name: namespace }).catch(() => undefined);
+    }
+  }, 600_000);
+
+  it.each(['kubelet', 'containerd'])('reports %s dying as unhealthy with the reason, and `up` repairs it while pods keep running', async (proc) => {
+    const kc = loadKubeConfig(stack.kubeconfig());
+    const core = kc.makeApiClient(CoreV1Api);
+    const namespace = `repair-${proc}-${randomUUID().slice(0, 6)}`;
+    await core.createNamespace({ body: { metadata: { name: namespace } } });
+    try {
+      await core.createNamespacedPod({ namespace, body: { metadata: { name: 'survivor' }, spec: { containers: [{ name: 'app', image: stack.node().images.testapp }] } } });
+      for (let i = 0; i < 120; i++) {
+        const p = await core.readNamespacedPod({ name: 'survivor', namespace });
+        if (p.status?.containerStatuses?.[0]?.ready) break;
+        await new Promise((r) => setTimeout(r, 250));
+      }
+      const startedAt = (await core.readNamespacedPod({ name: 'survivor', namespace })).status?.containerStatuses?.[0]?.state?.running?.startedAt;
+      expect(startedAt).toBeDefined();
+
+      process.kill(pidOf(proc), 'SIGKILL');
+      await new Promise((r) => setTimeout(r, 300));
+      const broken = await nodeStatus();
+      expect(broken.healthy).toBe(false);
+      expect(broken.problem).toContain(`${proc} is not running`);
+
+      const up = await stackCli(['up', 'node']);
+      expect(up.code).toBe(0);
+      expect((await nodeStatus()).healthy).toBe(true);
+      // The container was not restarted: killing the node's daemons does not kill its pods.
+      const after = await core.readNamespacedPod({ name: 'survivor', namespace });
+      expect(after.status?.containerStatuses?.[0]?.state?.running?.startedAt).toEqual(startedAt);
+      expect(after.status?.containerStatuses?.[0]?.restartCount).toBe(0);
+    } finally {
+      await core.deleteNamespace({ name: namespace }).catch(() => undefined);
+    }
+  }, 300_000);
+});
