@@ -32,3 +32,18 @@ export async function runPod(kc: KubeConfig, namespace: string, name: string, im
     await new Promise((r) => setTimeout(r, 250));
   }
 }
+
+/**
+ * GETs `url` from a pod (stack-testapp get) and returns its output. A Service's rules reach kube-proxy a
+ * moment after its endpoints turn ready, so a failed attempt is retried (at most `attempts`, 1 s apart);
+ * the last failure is thrown with the pod's output.
+ */
+export async function getFromPod(kc: KubeConfig, namespace: string, name: string, image: string, url: string, attempts = 4): Promise<string> {
+  let last: PodRun | undefined;
+  for (let i = 0; i < attempts; i++) {
+    last = await runPod(kc, namespace, `${name}-${i}`, image, ['get', url]);
+    if (last.phase === 'Succeeded' && last.exitCode === 0) return last.logs;
+    await new Promise((r) => setTimeout(r, 1000));
+  }
+  throw new Error(`GET ${url} from a pod failed ${attempts} times; last: ${last?.phase} exit ${last?.exitCode}: ${last?.logs.trim()}`);
+}

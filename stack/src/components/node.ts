@@ -301,6 +301,13 @@ async function status(ctx: StackContext): Promise<ComponentStatus> {
         problems.push(`node ${nodeNetwork.nodeName} is not Ready (${ready?.reason ?? 'no Ready condition'}${ready?.message ? `: ${ready.message}` : ''})`);
       }
     }
+    // crane's registry keeps manifests in memory: after it restarts, the node's images must be pushed again.
+    for (const [key, ref] of Object.entries(details.images as Record<string, string>)) {
+      const [name = '', digest = ''] = ref.split('@');
+      const repo = name.slice(name.indexOf('/') + 1).replace(/:[^:/]+$/, '');
+      const head = await call(`http://${registryAddress(ctx)}/v2/${repo}/manifests/${digest}`, { method: 'HEAD' }).catch(() => ({ status: 0 }));
+      if (head.status !== 200) problems.push(`image ${key} (${ref}) is missing from the registry (restarted?)`);
+    }
     const dns = await api.get<{ status?: { readyReplicas?: number } }>('/apis/apps/v1/namespaces/kube-system/deployments/coredns');
     if ((dns?.status?.readyReplicas ?? 0) < 1) problems.push('CoreDNS (kube-system/coredns) has no Ready pod');
   } catch (err) {

@@ -8,7 +8,7 @@ import { loadKubeConfig } from '../../../src/kube/client.js';
 import { waitForWorkloads } from '../../../src/kube/wait.js';
 import { runActionBundle, type ActionRun } from '../../support/action-harness.js';
 import { helmMirror, type HelmMirror } from '../../support/helm-mirror.js';
-import { runPod } from '../../support/pods.js';
+import { getFromPod } from '../../support/pods.js';
 import { stack } from '../../support/stack.js';
 
 const chart = resolve(import.meta.dirname, '..', '..', 'fixtures', 'charts', 'hello');
@@ -120,11 +120,7 @@ describe.each([
 
 describe('helm-deploy on the real node: broken releases are diagnosed and rolled back', () => {
   let namespace: string;
-  const serves = async (name: string): Promise<string> => {
-    const r = await runPod(kc, namespace, name, stack.node().images.testapp, ['get', `http://web.${namespace}.svc.cluster.local:8080/`]);
-    expect(r).toMatchObject({ phase: 'Succeeded', exitCode: 0 });
-    return r.logs;
-  };
+  const serves = (name: string): Promise<string> => getFromPod(kc, namespace, name, stack.node().images.testapp, `http://web.${namespace}.svc.cluster.local:8080/`);
 
   beforeAll(async () => {
     namespace = await newNamespace();
