@@ -1,7 +1,7 @@
 import { CoreV1Api, type CoreV1Event, type KubeConfig, type V1Pod } from '@kubernetes/client-node';
 import { errorMessage } from '../core/errors.js';
 import { explainPods, sortEvents, type EventLine, type PodProblem } from './explain.js';
-import type { RecordedLog } from './recorder.js';
+import { isFailing, type RecordedLog } from './recorder.js';
 
 export interface Diagnostics {
   namespace: string;
@@ -48,7 +48,14 @@ export async function collectDiagnostics(kc: KubeConfig, namespace: string, opti
   const events = sortEvents(eventList.items, since).slice(0, maxEvents);
   const current = new Set(podList.items.map((p) => p.metadata?.name));
   const gone = recorded.filter((p) => !current.has(p.metadata?.name?.replace(/ \(deleted\)$/, '')));
-  const pods = explainPods([...podList.items, ...gone]);
+  // A pod that is being deleted shows its containers as merely waiting: what the recorder saw fail wins.
+  const seen = new Map(recorded.map((p) => [p.metadata?.name, p]));
+  const live = podList.items.map((p) => {
+    const r = seen.get(p.metadata?.name);
+    const statuses = p.status?.containerStatuses?.map((c) => (isFailing(c) ? c : (r?.status?.containerStatuses?.find((x) => x.name === c.name && isFailing(x)) ?? c)));
+    return statuses ? { ...p, status: { ...p.status, containerStatuses: statuses } } : p;
+  });
+  const pods = explainPods([...live, ...gone]);
   const wanted = pods.filter((p) => current.has(p.name)).flatMap((p) => p.containers.filter((c) => c.failing).map((c) => ({ pod: p.name, container: c.name, previous: c.restarts > 0 })));
   const remaining = Math.max(500, timeoutMs - (Date.now() - t0));
   const logs = await Promise.all(

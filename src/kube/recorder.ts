@@ -1,4 +1,4 @@
-import { CoreV1Api, Watch, type KubeConfig, type V1Pod } from '@kubernetes/client-node';
+import { CoreV1Api, Watch, type KubeConfig, type V1ContainerStatus, type V1Pod } from '@kubernetes/client-node';
 import type { Logger } from '../core/log.js';
 
 /**
@@ -15,6 +15,11 @@ export interface RecordedLog {
 
 export class PodRecorder {
   private readonly pods = new Map<string, { pod: V1Pod; deleted: boolean }>();
+  /**
+   * The last failing status of each pod's containers. A pod being deleted reports its containers as
+   * merely waiting or killed, which hides why it failed (an image that could not be pulled, say).
+   */
+  private readonly failing = new Map<string, Map<string, V1ContainerStatus>>();
   /** Logs of failed container runs, read as soon as the failure shows (a rollback deletes the pod soon after). */
   private readonly logs = new Map<string, Promise<RecordedLog | undefined>>();
   private core: CoreV1Api | undefined;
@@ -39,6 +44,11 @@ export class PodRecorder {
             const name = pod.metadata?.name;
             if (!name) return;
             this.pods.set(name, { pod, deleted: phase === 'DELETED' });
+            for (const c of pod.status?.containerStatuses ?? []) {
+              if (!isFailing(c)) continue;
+              if (!this.failing.has(name)) this.failing.set(name, new Map());
+              this.failing.get(name)?.set(c.name, c);
+            }
             if (phase !== 'DELETED') this.captureLogs(pod);
           },
           () => {
@@ -90,8 +100,21 @@ export class PodRecorder {
 
   /** Last seen state of every pod; deleted ones are named "<pod> (deleted)". */
   snapshot(): V1Pod[] {
-    return [...this.pods.values()].map(({ pod, deleted }) =>
-      deleted ? { ...pod, metadata: { ...pod.metadata, name: `${pod.metadata?.name} (deleted)` } } : pod,
-    );
+    return [...this.pods.values()].map(({ pod, deleted }) => {
+      const worst = this.failing.get(pod.metadata?.name ?? '');
+      const containerStatuses = pod.status?.containerStatuses?.map((c) => (isFailing(c) ? c : (worst?.get(c.name) ?? c)));
+      const merged = { ...pod, status: { ...pod.status, ...(containerStatuses ? { containerStatuses } : {}) } };
+      return deleted ? { ...merged, metadata: { ...pod.metadata, name: `${pod.metadata?.name} (deleted)` } } : merged;
+    });
   }
+}
+
+/** A container status that says something went wrong (what diagnostics must not lose). */
+export function isFailing(c: V1ContainerStatus): boolean {
+  const w = c.state?.waiting?.reason ?? '';
+  if (/Err|BackOff|Invalid|CreateContainer/i.test(w)) return true;
+  if (c.lastState?.terminated && c.lastState.terminated.exitCode !== 0) return true;
+  // Stopped for the pod's deletion (SIGTERM 143, SIGKILL 137) is not a failure; an OOM kill or an error exit is.
+  const t = c.state?.terminated;
+  return t !== undefined && (t.reason === 'OOMKilled' || (t.exitCode !== 0 && t.exitCode !== 137 && t.exitCode !== 143));
 }

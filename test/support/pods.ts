@@ -26,6 +26,8 @@ export async function runPod(kc: KubeConfig, namespace: string, name: string, im
     const phase = pod.status?.phase ?? 'Unknown';
     if (phase === 'Succeeded' || phase === 'Failed') {
       const logs = String(await core.readNamespacedPodLog({ name, namespace, container: 'client' }));
+      // Gone once read: a finished client pod must not show up in a later deploy's diagnostics.
+      await core.deleteNamespacedPod({ name, namespace, gracePeriodSeconds: 0 }).catch(() => undefined);
       return { phase, exitCode: pod.status?.containerStatuses?.[0]?.state?.terminated?.exitCode, logs, pod };
     }
     if (Date.now() > deadline) throw new Error(`pod ${namespace}/${name} did not finish within ${timeoutMs} ms (phase ${phase}: ${JSON.stringify(pod.status?.containerStatuses?.[0]?.state)})`);
