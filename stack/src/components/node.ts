@@ -161,7 +161,7 @@ async function bringUp(ctx: StackContext): Promise<void> {
   const bin = kubeBinDir(ctx);
   const step = (m: string) => ctx.log.info(`node: ${m} (${((Date.now() - t0) / 1000).toFixed(1)}s)`);
 
-  await ensureNamespaces(ctx.stateDir);
+  const { madeAt } = await ensureNamespaces(ctx.stateDir);
   step(`namespace ${nodeNetwork.netns}, veth ${nodeNetwork.hostVeth} ${nodeNetwork.hostIp} <-> ${nodeNetwork.nodeIp}`);
 
   for (const [what, port] of Object.entries(forwardedPorts(ctx))) {
@@ -205,11 +205,24 @@ async function bringUp(ctx: StackContext): Promise<void> {
   for (const obj of [...apiServerEndpoints(ctx.ports.kubeApiserver), ...corednsManifests(images.coredns ?? '')]) {
     await api.apply(objectPath(obj), obj);
   }
-  await until(ctx, 'CoreDNS Ready', async () => {
-    const d = await api.get<{ status?: { readyReplicas?: number; updatedReplicas?: number; replicas?: number } }>('/apis/apps/v1/namespaces/kube-system/deployments/coredns');
-    return (d?.status?.readyReplicas ?? 0) >= 1 && d?.status?.updatedReplicas === d?.status?.replicas;
-  }, deadline);
+  // The API may still show the pod Ready from before a `down`: only a container started by this node counts
+  // (after a repair, one that kept running since the node was made).
+  const since = madeAt - 2000;
+  await until(ctx, 'CoreDNS Ready', async () => (await corednsReadySince(api)) >= since, deadline);
   step('CoreDNS Ready');
+}
+
+/** When the newest Ready CoreDNS container started (ms since the epoch), 0 when none is Ready. */
+async function corednsReadySince(api: KubeApi): Promise<number> {
+  type Pod = { status?: { conditions?: Array<{ type: string; status: string }>; containerStatuses?: Array<{ ready?: boolean; state?: { running?: { startedAt?: string } } }> } };
+  const pods = (await api.get<{ items: Pod[] }>('/api/v1/namespaces/kube-system/pods?labelSelector=k8s-app%3Dkube-dns'))?.items ?? [];
+  let newest = 0;
+  for (const p of pods) {
+    const ready = p.status?.conditions?.some((c) => c.type === 'Ready' && c.status === 'True');
+    const started = Date.parse(p.status?.containerStatuses?.[0]?.state?.running?.startedAt ?? '');
+    if (ready && p.status?.containerStatuses?.[0]?.ready && Number.isFinite(started)) newest = Math.max(newest, started);
+  }
+  return newest;
 }
 
 /** The REST path of a namespaced or cluster-scoped object (for server-side apply). */

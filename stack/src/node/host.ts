@@ -97,6 +97,8 @@ export function preflight(binaries: Record<string, string>): string[] {
 interface Baseline {
   runNetnsWasMount: boolean;
   createdDirs: string[];
+  /** When this node was made (ms since the epoch): containers started before it belong to an older node. */
+  madeAt: number;
 }
 
 function baselineFile(stateDir: string): string {
@@ -140,11 +142,12 @@ export async function checkFree(stateDir: string): Promise<string[]> {
  * Makes (or completes) the node's namespaces: idempotent, so `up` after a crash repairs what is missing.
  * Records the baseline first, so a failure half-way still lets teardown undo exactly what was made.
  */
-export async function ensureNamespaces(stateDir: string): Promise<void> {
+export async function ensureNamespaces(stateDir: string): Promise<{ madeAt: number }> {
   mkdirSync(join(stateDir, 'node'), { recursive: true });
-  if (!readBaseline(stateDir)) {
+  let baseline = readBaseline(stateDir);
+  if (!baseline) {
     const createdDirs = HOST_PATHS.filter((d) => !existsSync(d));
-    const baseline: Baseline = { runNetnsWasMount: isMountPoint('/run/netns'), createdDirs };
+    baseline = { runNetnsWasMount: isMountPoint('/run/netns'), createdDirs, madeAt: Date.now() };
     writeFileSync(baselineFile(stateDir), `${JSON.stringify(baseline, null, 2)}\n`);
   }
   for (const d of [RUN_DIR, ...PRIVATE_DIRS]) mkdirSync(d, { recursive: true });
@@ -194,6 +197,7 @@ export async function ensureNamespaces(stateDir: string): Promise<void> {
       for (const f of ['cpuset.cpus', 'cpuset.mems']) writeFileSync(join(dir, f), readFileSync(join(h, f), 'utf8').trim() || '0');
     }
   }
+  return { madeAt: baseline.madeAt ?? 0 };
 }
 
 /** Every pid in the node's cgroups (containers, pause processes). */
@@ -358,8 +362,10 @@ export function footprint(): Footprint {
     const n = nsInode(Number(d), 'net');
     if (n) netnsIds.add(n);
     try {
-      const comm = readFileSync(`/proc/${d}/comm`, 'utf8').trim();
-      if (NODE_BINARIES.test(comm)) nodeProcesses++;
+      // A zombie is already dead (it only waits for pid 1 to reap it, which this VM's init does lazily).
+      const stat = readFileSync(`/proc/${d}/stat`, 'utf8');
+      const comm = stat.slice(stat.indexOf('(') + 1, stat.lastIndexOf(')'));
+      if (NODE_BINARIES.test(comm) && stat[stat.lastIndexOf(')') + 2] !== 'Z') nodeProcesses++;
     } catch {
       // gone
     }
