@@ -17,6 +17,17 @@ have shellcheck || need+=(shellcheck)  # actionlint checks the workflows' run: s
 pg_server || need+=(postgresql)
 have java || need+=(openjdk-17-jre-headless)
 have mvn || need+=(maven)
+# The real node (stack component `node`): containerd 1.6 and runc from Debian (checked on this kernel:
+# cgroup v1, overlayfs), the CNI plugins (/usr/lib/cni: bridge, host-local, loopback, portmap), iptables for
+# kube-proxy and the bridge's masquerade (inside the node's namespace only), socat for the forwarders on the
+# stack's veth, conntrack (kube-proxy clears stale UDP entries with it), iproute2 for the namespaces and veth.
+have containerd || need+=(containerd)
+have runc || need+=(runc)
+[ -x /usr/lib/cni/bridge ] || need+=(containernetworking-plugins)
+have iptables || need+=(iptables)
+have socat || need+=(socat)
+have conntrack || need+=(conntrack)
+have ip || need+=(iproute2)
 # Headless browser for the sample app's UI test (test/integration/app/browser.test.ts, playwright-core).
 [ -x /usr/bin/chromium ] || need+=(chromium)
 
