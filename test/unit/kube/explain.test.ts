@@ -20,6 +20,15 @@ describe('explainPods', () => {
     ['image pull', pod('c', { phase: 'Pending', containerStatuses: [{ name: 'app', ready: false, restartCount: 0, image: 'x', imageID: '', state: { waiting: { reason: 'ErrImagePull' } } }] }), { containers: [expect.objectContaining({ failing: true, state: 'waiting: ErrImagePull' })] }],
   ])('%s', (_n, p, expected) => expect(explainPods([p])[0]).toMatchObject(expected));
 
+  it.each<[string, V1Pod, RegExp]>([
+    ['OOM killed, restarting', { metadata: { name: 'o' }, spec: { containers: [{ name: 'app', resources: { limits: { memory: '64Mi' } } }] }, status: { phase: 'Running', containerStatuses: [{ name: 'app', ready: false, restartCount: 2, image: 'x', imageID: '', state: { waiting: { reason: 'CrashLoopBackOff' } }, lastState: { terminated: { exitCode: 137, reason: 'OOMKilled' } } }] } }, /^was killed for using more memory than its limit \(64Mi\) \(OOMKilled\); restarted 2 times$/],
+    ['crash loop', { metadata: { name: 'c' }, status: { phase: 'Running', containerStatuses: [{ name: 'app', ready: false, restartCount: 1, image: 'x', imageID: '', state: { waiting: { reason: 'CrashLoopBackOff' } }, lastState: { terminated: { exitCode: 1, reason: 'Error' } } }] } }, /^keeps crashing: its last run ended with exit code 1 \(Error\); restarted 1 time$/],
+    ['image pull', { metadata: { name: 'i' }, status: { phase: 'Pending', containerStatuses: [{ name: 'app', ready: false, restartCount: 0, image: 'r/x:1', imageID: '', state: { waiting: { reason: 'ErrImagePull', message: 'not found' } } }] } }, /^cannot pull its image r\/x:1: not found$/],
+    ['readiness', { metadata: { name: 'r' }, spec: { containers: [{ name: 'app', readinessProbe: { httpGet: { path: '/readyz', port: 'http' } } }] }, status: { phase: 'Running', containerStatuses: [{ name: 'app', ready: false, started: true, restartCount: 0, image: 'x', imageID: '', state: { running: {} } }] } }, /^runs but is not ready: its readiness probe \(HTTP GET :http\/readyz\) does not pass$/],
+  ])('says in words why a container fails: %s', (_n, p, why) => {
+    expect(explainPods([p])[0]?.containers[0]?.why).toMatch(why);
+  });
+
   it('leaves out ready pods and completed job pods', () => {
     expect(explainPods([pod('ok', { phase: 'Running', conditions: [{ type: 'Ready', status: 'True' }] }), pod('job', { phase: 'Succeeded' })])).toEqual([]);
   });
