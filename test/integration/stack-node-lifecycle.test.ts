@@ -1,10 +1,10 @@
 import { CoreV1Api } from '@kubernetes/client-node';
-import { execFile } from 'node:child_process';
+import { execFile, execFileSync, spawn } from 'node:child_process';
 import { randomUUID } from 'node:crypto';
 import { readFileSync } from 'node:fs';
 import { join, resolve } from 'node:path';
 import { loadKubeConfig } from '../../src/kube/client.js';
-import { stateDir } from '../../stack/src/config.js';
+import { nodeNetwork, stateDir } from '../../stack/src/config.js';
 import { footprint, type Footprint } from '../../stack/src/node/host.js';
 import { runPod } from '../support/pods.js';
 import { stack } from '../support/stack.js';
@@ -68,6 +68,31 @@ describe('stack: the real node comes and goes without leftovers', () => {
       await core.deleteNamespace({ name: namespace }).catch(() => undefined);
     }
   }, 600_000);
+
+  it('refuses in seconds, changing nothing, when its namespace is taken by something alive; removes a dead leftover itself', async () => {
+    expect((await stackCli(['down', 'node'])).code).toBe(0);
+    execFileSync('ip', ['netns', 'add', nodeNetwork.netns]);
+    const holder = spawn('nsenter', [`--net=/run/netns/${nodeNetwork.netns}`, 'sleep', '300'], { stdio: 'ignore' });
+    const gone = new Promise((r) => holder.once('exit', r));
+    try {
+      await new Promise((r) => setTimeout(r, 300));
+      const t0 = Date.now();
+      const refused = await stackCli(['up', 'node']);
+      expect(Date.now() - t0).toBeLessThan(20_000);
+      expect(refused.code).toBe(1);
+      expect(refused.out).toContain(`network namespace ${nodeNetwork.netns} already exists and was not made by this stack`);
+      expect(refused.out).toContain('nothing was changed');
+      expect(footprint()).toMatchObject({ veths: 0, cgroups: 0, nodeProcesses: 0 });
+      expect(footprint().hostPaths).not.toContain('/run/oke-stack');
+    } finally {
+      holder.kill('SIGKILL');
+      await gone;
+    }
+    // Nothing uses the namespace now: a leftover of a stack that is gone, which `up` clears before it starts.
+    const up = await stackCli(['up', 'node']);
+    expect(up).toMatchObject({ code: 0 });
+    expect(up.out).toContain('removing the leftovers of a node whose stack is gone');
+  }, 300_000);
 
   it.each(['kubelet', 'containerd'])('reports %s dying as unhealthy with the reason, and `up` repairs it while pods keep running', async (proc) => {
     const kc = loadKubeConfig(stack.kubeconfig());

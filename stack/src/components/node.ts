@@ -12,12 +12,13 @@
  */
 import { existsSync, mkdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { mkdtemp, rm } from 'node:fs/promises';
+import { connect } from 'node:net';
 import { join } from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { nodeNetwork } from '../config.js';
 import { buildImageLayout, removeLayout, type ImageSpec } from '../oci-image.js';
 import { apiServerEndpoints, containerdConfig, corednsManifests, cniConflist, kubeletConfig, kubeProxyConfig, registryHostsToml, registryNames, type NodePaths } from '../node/configs.js';
-import { checkFree, containerdSocket, ensureNamespaces, inNode, preflight, run, teardown } from '../node/host.js';
+import { checkFree, containerdSocket, ensureNamespaces, inNode, isStaleLeftover, preflight, run, teardown } from '../node/host.js';
 import type { Component, ComponentStatus, StackContext } from '../types.js';
 import { KubeApi, call, isNodeReady, probe, type NodeObject } from './kube-client.js';
 import { writeKubeconfig } from './kube-pki.js';
@@ -169,6 +170,13 @@ async function bringUp(ctx: StackContext): Promise<void> {
     await ctx.procs.spawn(fwdName(what), SYSTEM.socat, [`TCP-LISTEN:${port},bind=${nodeNetwork.hostIp},fork,reuseaddr,backlog=256`, `TCP:127.0.0.1:${port}`]);
   }
 
+  for (const [what, port] of Object.entries(forwardedPorts(ctx))) {
+    await until(ctx, `the ${what} forwarder on ${nodeNetwork.hostIp}:${port}`, () => listening(nodeNetwork.hostIp, port), Date.now() + 5000, fwdName(what))
+      .catch((err: Error) => {
+        throw new Error(`node: port ${port} on ${nodeNetwork.hostIp} cannot be used for the ${what} forwarder (is another process listening on it, or on 0.0.0.0:${port}?): ${err.message.split('\n')[0]}; end of ${ctx.procs.logFile(fwdName(what))}:\n${tailOf(ctx, fwdName(what), 5)}`);
+      });
+  }
+
   const images = await pushImages(ctx);
   step('images in the registry');
   await writeConfigs(ctx, p, images);
@@ -212,6 +220,15 @@ async function bringUp(ctx: StackContext): Promise<void> {
   step('CoreDNS Ready');
 }
 
+function listening(host: string, port: number): Promise<boolean> {
+  return new Promise((resolve) => {
+    const sock = connect({ host, port, timeout: 1000 });
+    sock.once('connect', () => (sock.destroy(), resolve(true)));
+    sock.once('error', () => resolve(false));
+    sock.once('timeout', () => (sock.destroy(), resolve(false)));
+  });
+}
+
 /** When the newest Ready CoreDNS container started (ms since the epoch), 0 when none is Ready. */
 async function corednsReadySince(api: KubeApi): Promise<number> {
   type Pod = { status?: { conditions?: Array<{ type: string; status: string }>; containerStatuses?: Array<{ ready?: boolean; state?: { running?: { startedAt?: string } } }> } };
@@ -240,6 +257,10 @@ async function start(ctx: StackContext): Promise<void> {
   if ((await status(ctx)).healthy) {
     ctx.log.info('node: already healthy');
     return;
+  }
+  if (isStaleLeftover(ctx.stateDir)) {
+    ctx.log.info(`node: removing the leftovers of a node whose stack is gone (namespace ${nodeNetwork.netns}, veth ${nodeNetwork.hostVeth}; no process uses them)`);
+    await teardown(ctx.stateDir, (m) => ctx.log.info(m));
   }
   const problems = [...preflight({ ...SYSTEM, kubelet: join(kubeBinDir(ctx), 'kubelet'), 'kube-proxy': join(kubeBinDir(ctx), 'kube-proxy') }), ...(await checkFree(ctx.stateDir))];
   if (problems.length) throw new Error(`node: cannot start; nothing was changed:\n  - ${problems.join('\n  - ')}`);

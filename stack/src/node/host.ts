@@ -122,6 +122,16 @@ export function linkExists(name: string): boolean {
 }
 
 /**
+ * A node left by a stack that is gone (its processes were killed, its state directory deleted or another
+ * clone's): the namespace or veth exists, this state directory did not make it, and no process uses it.
+ */
+export function isStaleLeftover(stateDir: string): boolean {
+  if (readBaseline(stateDir) !== undefined) return false;
+  if (!existsSync(netnsPath) && !linkExists(nodeNetwork.hostVeth) && !existsSync(mountNsFile)) return false;
+  return namespacePids().length === 0 && cgroupPids().length === 0;
+}
+
+/**
  * Fails, before anything is made, when a name or address the node needs is taken by something that is
  * not the stack's: the namespace, the veth, or the /30 routed elsewhere.
  */
