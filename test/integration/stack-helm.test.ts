@@ -29,7 +29,8 @@ describe.each([
   });
 
   it('installs a chart with --wait and the release is deployed', async () => {
-    await runner.run(helmPath(), ['install', 'hello', chart, '--namespace', namespace, '--create-namespace', '--wait', '--timeout', '90s'], { env });
+    // Real pods on the stack's node, from the test image the stack pushed to its registry.
+    await runner.run(helmPath(), ['install', 'hello', chart, '--namespace', namespace, '--create-namespace', '--set', `image=${stack.node().images.testapp}`, '--wait', '--timeout', '90s'], { env });
     const { stdout } = await runner.run(helmPath(), ['status', 'hello', '--namespace', namespace, '--output', 'json'], { env });
     const status = JSON.parse(stdout) as { info: { status: string }; version: number };
     expect(status.info.status).toBe('deployed');

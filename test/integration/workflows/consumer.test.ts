@@ -49,6 +49,7 @@ jobs:
           create-namespace: true
           set: |
             message=from-a-consumer
+            image=${stack.node().images.testapp}
           helm-version: preinstalled
           timeout: 90s
       - name: Outputs
