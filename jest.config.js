@@ -5,6 +5,8 @@ const common = {
   extensionsToTreatAsEsm: ['.ts'],
   moduleNameMapper: { '^(\\.{1,2}/.*)\\.js$': '$1' },
   testEnvironment: 'node',
+  // The local stack's runtime state (etcd's *.snap files look like jest snapshots to jest).
+  modulePathIgnorePatterns: ['<rootDir>/.stack/'],
 };
 
 /** @type {import('jest').Config} */

@@ -11,9 +11,6 @@ export function controlPlaneWorkloads(namespace: string): WorkloadRef[] {
   ];
 }
 
-/** The Dapr CRDs apps and components need; each must be Established before a component is applied. */
-export const DAPR_CRDS = ['components.dapr.io', 'configurations.dapr.io', 'subscriptions.dapr.io', 'resiliencies.dapr.io'] as const;
-
 export const DAPR_HELM_REPO = 'https://dapr.github.io/helm-charts/';
 
 /** Values the action's own inputs translate to (the Dapr chart's names). */

@@ -17,6 +17,8 @@ export interface UpgradeOptions {
   historyMax?: number;
   /** Release labels (kept on Helm's storage Secret), e.g. a digest of the inputs for idempotent re-runs. */
   labels?: Record<string, string>;
+  /** Leave the chart's crds/ folder to the caller (dapr-install applies CRDs itself, on upgrades too). */
+  skipCrds?: boolean;
 }
 
 const seconds = (ms: number): string => `${Math.max(1, Math.ceil(ms / 1000))}s`;
@@ -31,6 +33,7 @@ export function upgradeArgs(o: UpgradeOptions, major: 3 | 4): string[] {
   for (const { key, value } of o.setString) args.push('--set-string', `${key}=${value}`);
   for (const { key, value } of o.setFile) args.push('--set-file', `${key}=${value}`);
   if (o.historyMax !== undefined) args.push('--history-max', String(o.historyMax));
+  if (o.skipCrds) args.push('--skip-crds');
   if (o.labels && Object.keys(o.labels).length) args.push('--labels', Object.entries(o.labels).map(([k, v]) => `${k}=${v}`).join(','));
   if (o.dryRun) {
     // Server-side dry run; --hide-secret keeps rendered Secrets (base64 values) out of the output.

@@ -55,6 +55,16 @@ export class Helm {
     await this.run(['uninstall', release, '--namespace', namespace, '--timeout', `${Math.ceil(timeoutMs / 1000)}s`, ...(this.major === 3 ? ['--wait'] : ['--wait=watcher'])], { stream: true });
   }
 
+  /** The CRDs of a chart's crds/ folder as one YAML stream (`helm show crds`): what Helm itself would install. */
+  async showCrds(chart: string, options: { version?: string; repo?: string } = {}): Promise<string> {
+    const args = ['show', 'crds', chart, ...(options.version ? ['--version', options.version] : []), ...(options.repo ? ['--repo', options.repo] : [])];
+    const r = await this.run(args, { allowFailure: true });
+    if (r.exitCode !== 0) {
+      throw new OperationError(`helm show crds ${chart}${options.version ? ` --version ${options.version}` : ''} failed: ${r.stderr.trim().split('\n').slice(-3).join(' ')}`, { hint: 'check that the chart (and that version of it) exists where chart / chart-repo point' });
+    }
+    return r.stdout;
+  }
+
   /** `helm status` as text (no values; notes are redacted by the runner). */
   async statusText(release: string, namespace: string): Promise<string> {
     const r = await this.run(['status', release, '--namespace', namespace], { allowFailure: true });

@@ -2,6 +2,8 @@
 # Builds the local stack's Dapr binaries from the Go module proxy (no GitHub releases, no container images):
 #   daprd      <- ./cmd/daprd (this module): Dapr's runtime with only the components the project uses
 #   scheduler  <- github.com/dapr/dapr/cmd/scheduler (the Jobs API's backend, embedded etcd)
+#   operator, sentry, injector, placement <- github.com/dapr/dapr/cmd/<name>: the rest of the control plane,
+#                 which the stack packs into images for Dapr's own Helm chart on its real node
 #
 # Usage: stack/dapr/build.sh <outdir>
 #   Idempotent: when <outdir> holds both binaries and `daprd --version` prints this module's Dapr version,
@@ -18,7 +20,9 @@
 #   module download, empty GOMODCACHE (`go mod download`, 806 MB)     13.8 s
 #   compile both binaries, empty GOCACHE (one `go build`, 1.7 GB cache) 364-420 s wall; 5.4 min CPU (user+sys)
 #   compile, GOCACHE already holding the k8s/etcd packages of stack/kube  282 s
-#   nothing to do (both binaries present at this version)                0.2 s
+#   nothing to do (every binary present at this version)                 0.2 s
+#   operator + sentry + injector + placement added to a warm build (daprd, scheduler done): 21 s;
+#   sizes 51.5, 54.7, 53.8, 44.6 MB
 #   sizes (-s -w, trimpath): daprd 84,787,362 B (81 MiB), scheduler 57,610,402 B (55 MiB); byte-identical
 #   across two builds with separate caches.
 set -euo pipefail
@@ -40,13 +44,16 @@ if [[ -z "$DAPR_TAG" ]]; then
 fi
 DAPR_VERSION="${DAPR_TAG#v}" # Dapr's own builds print the version without the leading v
 
-if [[ -x "$out/daprd" && -x "$out/scheduler" ]] && [[ "$("$out/daprd" --version 2>/dev/null || true)" == "$DAPR_VERSION" ]]; then
-  echo "build.sh: daprd and scheduler $DAPR_VERSION present in $out"
+CONTROL_PLANE=(scheduler operator sentry injector placement)
+complete=1
+for b in "${CONTROL_PLANE[@]}"; do [[ -x "$out/$b" ]] || complete=0; done
+if [[ $complete == 1 && -x "$out/daprd" ]] && [[ "$("$out/daprd" --version 2>/dev/null || true)" == "$DAPR_VERSION" ]]; then
+  echo "build.sh: daprd and ${CONTROL_PLANE[*]} $DAPR_VERSION present in $out"
   exit 0
 fi
 
 t_all="$(now)"
-echo "build.sh: building daprd and scheduler $DAPR_VERSION into $out ($("$GO" version))"
+echo "build.sh: building daprd and ${CONTROL_PLANE[*]} $DAPR_VERSION into $out ($("$GO" version))"
 
 t="$(now)"
 (cd "$here" && "$GO" mod download)
@@ -61,8 +68,8 @@ trap 'rm -rf "$tmp"' EXIT
 bi=github.com/dapr/dapr/pkg/buildinfo
 ldflags="-s -w -X $bi.version=$DAPR_VERSION -X $bi.gitversion=$DAPR_TAG -X $bi.gitcommit=$commit"
 t="$(now)"
-# One `go build` for both: the packages they share (most of Dapr, gRPC, client-go) compile once.
-(cd "$here" && "$GO" build -ldflags "$ldflags" -o "$tmp/" ./cmd/daprd github.com/dapr/dapr/cmd/scheduler)
+# One `go build` for all: the packages they share (most of Dapr, gRPC, client-go) compile once.
+(cd "$here" && "$GO" build -ldflags "$ldflags" -o "$tmp/" ./cmd/daprd "${CONTROL_PLANE[@]/#/github.com/dapr/dapr/cmd/}")
 echo "build.sh: compiled in $(elapsed "$t")"
 
 got="$("$tmp/daprd" --version)"
@@ -70,7 +77,7 @@ if [[ "$got" != "$DAPR_VERSION" ]]; then
   echo "build.sh: the new daprd says version '$got', expected '$DAPR_VERSION'" >&2
   exit 1
 fi
-mv -f "$tmp/scheduler" "$out/scheduler"
+for b in "${CONTROL_PLANE[@]}"; do mv -f "$tmp/$b" "$out/$b"; done
 mv -f "$tmp/daprd" "$out/daprd" # last: its version is what marks the build complete
 echo "build.sh: done in $(elapsed "$t_all")"
-ls -l "$out/daprd" "$out/scheduler"
+ls -l "$out/daprd" "${CONTROL_PLANE[@]/#/$out/}"

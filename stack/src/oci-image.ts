@@ -12,8 +12,10 @@ import { gzipSync } from 'node:zlib';
 import { writeTar, type TarEntry } from './archive.js';
 
 export interface ImageSpec {
-  /** Files of the single layer; parent directories are added. */
+  /** Files of the single layer; parent directories are added (0755). */
   files: Array<{ path: string; data: Buffer; mode?: number }>;
+  /** Directories with a mode of their own (e.g. tmp, 01777). */
+  dirs?: Array<{ path: string; mode: number }>;
   entrypoint: string[];
   cmd?: string[];
   env?: string[];
@@ -33,21 +35,23 @@ export interface BuiltImage {
 
 const sha256 = (b: Buffer | string): string => createHash('sha256').update(b).digest('hex');
 
-/** The layer's entries: every parent directory (0755) once, then the files, sorted by path. */
-export function layerEntries(files: ImageSpec['files']): TarEntry[] {
-  const dirs = new Set<string>();
+/** The layer's entries: every parent directory once (0755 unless given), then the files, sorted by path. */
+export function layerEntries(files: ImageSpec['files'], extraDirs: ImageSpec['dirs'] = []): TarEntry[] {
+  const dirs = new Map<string, number>();
   for (const f of files) {
     const parts = f.path.replace(/^\/+/, '').split('/').slice(0, -1);
-    for (let i = 1; i <= parts.length; i++) dirs.add(parts.slice(0, i).join('/'));
+    for (let i = 1; i <= parts.length; i++) dirs.set(parts.slice(0, i).join('/'), 0o755);
   }
-  const entries: TarEntry[] = [...dirs].map((d) => ({ path: d, mode: 0o755 }));
+  for (const d of extraDirs) dirs.set(d.path.replace(/^\/+/, ''), d.mode);
+  const entries: TarEntry[] = [...dirs].map(([d, mode]) => ({ path: d, mode }));
   for (const f of files) entries.push({ path: f.path.replace(/^\/+/, ''), mode: f.mode ?? 0o755, data: f.data });
   return entries.sort((a, b) => (a.path < b.path ? -1 : a.path > b.path ? 1 : 0));
 }
 
 /** Writes the OCI layout of `spec` into a new directory under `parent`; returns it and the manifest digest. */
-export function buildImageLayout(spec: ImageSpec, parent: string): BuiltImage {
-  const layout = mkdtempSync(join(parent, 'oci-'));
+export function buildImageLayout(spec: ImageSpec, parent: string, name?: string): BuiltImage {
+  const layout = name ? join(parent, name) : mkdtempSync(join(parent, 'oci-'));
+  rmSync(layout, { recursive: true, force: true });
   const blobs = join(layout, 'blobs', 'sha256');
   mkdirSync(blobs, { recursive: true });
   const put = (data: Buffer | string): { digest: string; size: number } => {
@@ -55,7 +59,7 @@ export function buildImageLayout(spec: ImageSpec, parent: string): BuiltImage {
     writeFileSync(join(blobs, hex), data);
     return { digest: `sha256:${hex}`, size: Buffer.byteLength(data) };
   };
-  const tar = writeTar(layerEntries(spec.files));
+  const tar = writeTar(layerEntries(spec.files, spec.dirs));
   // mtime 0 and no file name in the gzip header: the compressed layer is as deterministic as the tar.
   const layer = put(gzipSync(tar, { level: 6 }));
   const config = put(JSON.stringify({
@@ -92,3 +96,12 @@ export function buildImageLayout(spec: ImageSpec, parent: string): BuiltImage {
 export function removeLayout(image: BuiltImage): void {
   rmSync(image.layout, { recursive: true, force: true });
 }
+
+/** What a distroless "static:nonroot" base gives a static binary: users, groups, a writable /tmp. */
+export const NONROOT_BASE: Pick<ImageSpec, 'files' | 'dirs'> = {
+  files: [
+    { path: 'etc/passwd', data: Buffer.from('root:x:0:0:root:/root:/sbin/nologin\nnobody:x:65534:65534:nobody:/nonexistent:/sbin/nologin\nnonroot:x:65532:65532:nonroot:/home/nonroot:/sbin/nologin\n'), mode: 0o644 },
+    { path: 'etc/group', data: Buffer.from('root:x:0:\nnobody:x:65534:\nnonroot:x:65532:\n'), mode: 0o644 },
+  ],
+  dirs: [{ path: 'tmp', mode: 0o1777 }],
+};

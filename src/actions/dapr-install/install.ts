@@ -4,7 +4,9 @@ import { readFileSync } from 'node:fs';
 import { ConfigurationError, OperationError } from '../../core/errors.js';
 import { withGroup, type Timings } from '../../core/groups.js';
 import type { Logger } from '../../core/log.js';
-import { compareVersions, controlPlaneValues, controlPlaneWorkloads, DAPR_CRDS } from '../../dapr/control-plane.js';
+import { compareVersions, controlPlaneValues, controlPlaneWorkloads } from '../../dapr/control-plane.js';
+import { chartCrds } from '../../dapr/crds.js';
+import { serverSideApply, type Applied } from '../../kube/apply.js';
 import type { Helm } from '../../helm/helm.js';
 import { chartVersionOf, isPending, latest, liveRevision } from '../../helm/release.js';
 import { deployedReleaseLabels } from '../../helm/storage.js';
@@ -28,6 +30,8 @@ export interface ControlPlaneResult {
   version: string;
   changed: boolean;
   rows: ControlPlaneRow[];
+  /** The chart's CRDs as applied before Helm ran: created, configured or unchanged. */
+  crds: Applied[];
 }
 
 export interface InstallDeps {
@@ -75,10 +79,29 @@ async function rows(kc: KubeConfig, refs: WorkloadRef[]): Promise<ControlPlaneRo
   );
 }
 
-/** Waits for the CRDs and every workload; on timeout, names each one that is not ready and why (from its pods). */
+/**
+ * The target chart's CRDs, applied with server-side apply before the Helm upgrade (Helm never upgrades a
+ * chart's crds/), each reported as created, configured or unchanged, and waited for until Established.
+ */
+async function applyCrds(i: DaprInstallInputs, deps: InstallDeps): Promise<Applied[]> {
+  const chart = chartRef(i);
+  const text = await deps.helm.showCrds(chart, { version: i.chart.kind === 'local' ? undefined : i.daprVersion, repo: i.chart.kind === 'repo' ? i.chart.repo : undefined });
+  const crds = chartCrds(text, chart);
+  const applied = await serverSideApply(deps.kc, crds, 'dapr-install');
+  for (const a of applied) deps.log.info(`CustomResourceDefinition/${a.name}: ${a.result}`);
+  await waitForCrds(deps.kc, applied.map((a) => a.name), i.timeoutMs);
+  deps.log.info(`${applied.length} CRDs Established`);
+  return applied;
+}
+
+function chartRef(i: DaprInstallInputs): string {
+  return i.chart.kind === 'repo' ? RELEASE : i.chart.kind === 'oci' ? i.chart.ref : i.chart.path;
+}
+
+/** Waits for every workload; on timeout, names each one that is not ready and why (from its pods). */
 async function waitReady(i: DaprInstallInputs, deps: InstallDeps, since: Date): Promise<void> {
   const refs = controlPlaneWorkloads(i.namespace);
-  const [results] = await Promise.all([Promise.all(refs.map((r) => waitForWorkload(deps.kc, r, i.timeoutMs, deps.log))), waitForCrds(deps.kc, DAPR_CRDS, i.timeoutMs)]);
+  const results = await Promise.all(refs.map((r) => waitForWorkload(deps.kc, r, i.timeoutMs, deps.log)));
   const bad = results.filter((r) => !r.readiness.ready);
   if (!bad.length) return;
   const d = await collectDiagnostics(deps.kc, i.namespace, { since });
@@ -97,12 +120,13 @@ export async function installControlPlane(i: DaprInstallInputs, deps: InstallDep
   const plan = await withGroup(log, 'Detect installed Dapr', () => planControlPlane(i, deps), timings);
   log.info(plan.from ? `installed: Dapr ${plan.from}; requested: ${i.daprVersion}` : `no Dapr release in ${i.namespace}; requested: ${i.daprVersion}`);
   const since = new Date();
+  const crds = await withGroup(log, 'Dapr CRDs (server-side apply)', () => applyCrds(i, deps), timings);
   let action: ControlPlaneResult['action'] = 'unchanged';
   if (plan.skip) {
     log.info(`Dapr ${i.daprVersion} is installed with the same inputs: nothing to change`);
   } else {
     action = !plan.from ? 'installed' : compareVersions(i.daprVersion, plan.from) > 0 ? 'upgraded' : compareVersions(i.daprVersion, plan.from) < 0 ? 'downgraded' : 'reconfigured';
-    const chart = i.chart.kind === 'repo' ? RELEASE : i.chart.kind === 'oci' ? i.chart.ref : i.chart.path;
+    const chart = chartRef(i);
     const { result } = await withGroup(log, `helm upgrade --install ${RELEASE} (${action}, Dapr ${i.daprVersion})`, () =>
       helm.upgrade({
         release: RELEASE,
@@ -120,13 +144,15 @@ export async function installControlPlane(i: DaprInstallInputs, deps: InstallDep
         rollbackOnFailure: false,
         dryRun: false,
         labels: { [DIGEST_LABEL]: plan.digest },
+        skipCrds: true,
       }), timings);
     if (result.exitCode !== 0) {
       throw new OperationError(`helm upgrade --install ${RELEASE} failed:\n${result.stderr.trim().split('\n').slice(-10).join('\n')}`, { hint: 'check chart-repo / chart and dapr-version (does that chart version exist?), and the cluster permissions' });
     }
   }
   await withGroup(log, 'Wait for the control plane', () => waitReady(i, deps, since), timings);
-  return { action, from: plan.from, version: i.daprVersion, changed: action !== 'unchanged', rows: await rows(deps.kc, controlPlaneWorkloads(i.namespace)) };
+  const crdsChanged = crds.some((c) => c.result !== 'unchanged');
+  return { action, from: plan.from, version: i.daprVersion, changed: action !== 'unchanged' || crdsChanged, rows: await rows(deps.kc, controlPlaneWorkloads(i.namespace)), crds };
 }
 
 export async function namespaceExists(kc: KubeConfig, name: string): Promise<boolean> {

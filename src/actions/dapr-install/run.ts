@@ -49,13 +49,16 @@ export async function daprInstall(env: ActionEnv): Promise<void> {
 
   const componentsChanged = applied.filter((a) => a.result !== 'unchanged').length;
   const changed = controlPlane.changed || componentsChanged > 0;
-  env.log.info(changed ? `changed: control plane ${controlPlane.action}, ${componentsChanged} resources created or configured` : 'no changes: Dapr and every resource were already as declared');
+  const crdsChanged = controlPlane.crds.filter((c) => c.result !== 'unchanged').length;
+  env.log.info(changed ? `changed: control plane ${controlPlane.action}, ${crdsChanged} CRDs and ${componentsChanged} resources created or configured` : 'no changes: Dapr, its CRDs and every resource were already as declared');
   env.setOutputs({
     'dapr-version': controlPlane.version,
     changed,
     'control-plane': controlPlane.action,
     'components-applied': applied.length,
     'components-changed': componentsChanged,
+    crds: controlPlane.crds.map((c) => `${c.name}=${c.result}`).join(','),
+    'crds-changed': controlPlane.crds.filter((c) => c.result !== 'unchanged').length,
     'cli-path': cliPath,
   });
   env.writeSummary(renderSummary(inputs, controlPlane, applied, changed, env.timings));

@@ -9,6 +9,9 @@ export function renderSummary(i: DaprInstallInputs, cp: ControlPlaneResult, appl
   const what = cp.action === 'unchanged' ? `already installed with the same inputs` : cp.from ? `${cp.action} from ${cp.from}` : cp.action;
   s.paragraph(`Control plane in \`${i.namespace}\`: ${what}${i.ha ? ', HA' : ''}, scheduler storage ${i.schedulerStorage}.`);
   s.table(['Workload', 'Ready', 'Version'], cp.rows.map((r) => [r.workload, r.ready, r.version]));
+  const crdChanges = cp.crds.filter((c) => c.result !== 'unchanged').length;
+  s.heading('CRDs', 3).paragraph(`The chart's ${cp.crds.length} CRDs, applied with server-side apply before Helm ran (Helm never upgrades them), all Established: ${crdChanges ? `${crdChanges} created or configured` : 'none changed'}.`)
+    .table(['CRD', 'Result'], cp.crds.map((c) => [c.name, c.result]));
   if (applied.length) s.heading('Dapr resources', 3).table(['Kind', 'Name', 'Namespace', 'Result'], applied.map((a) => [a.kind, a.name, a.namespace, a.result]));
   return s.timings(timings.steps);
 }

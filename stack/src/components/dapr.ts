@@ -38,16 +38,21 @@ export function daprVersion(ctx: Pick<StackContext, 'root'>): string {
   return daprVersionFromGoMod(readFileSync(join(ctx.root, 'stack', 'dapr', 'go.mod'), 'utf8'));
 }
 
+export const CONTROL_PLANE = ['operator', 'sentry', 'injector', 'placement', 'scheduler'] as const;
+export type ControlPlaneBinary = (typeof CONTROL_PLANE)[number];
+
 export interface DaprPaths {
   bin: string;
   daprd: string;
   scheduler: string;
+  /** The control plane's commands, packed into images for Dapr's chart on the real node (dapr-chart component). */
+  controlPlane: Record<ControlPlaneBinary, string>;
   buildLog: string;
   schedulerData: string;
 }
 
 /** The files stack/dapr/build.sh builds from, relative to the repository root. */
-export const DAPR_BUILD_INPUTS = ['stack/dapr/cmd/daprd/main.go', 'stack/dapr/go.mod', 'stack/dapr/go.sum', 'stack/dapr/build.sh', 'stack/go-build.sh'];
+export const DAPR_BUILD_INPUTS = ['stack/dapr/cmd/daprd/main.go', 'stack/dapr/tools.go', 'stack/dapr/go.mod', 'stack/dapr/go.sum', 'stack/dapr/build.sh', 'stack/go-build.sh'];
 
 /** 12 hex digits naming the build inputs' contents. */
 export function daprBuildDigest(ctx: Pick<StackContext, 'root'>): string {
@@ -63,6 +68,7 @@ export function daprPaths(ctx: StackContext): DaprPaths {
     bin,
     daprd: join(bin, 'daprd'),
     scheduler: join(bin, 'scheduler'),
+    controlPlane: Object.fromEntries(CONTROL_PLANE.map((b) => [b, join(bin, b)])) as Record<ControlPlaneBinary, string>,
     buildLog: join(base, 'build.log'),
     schedulerData: join(ctx.stateDir, 'dapr', 'scheduler'),
   };
@@ -75,7 +81,7 @@ function goBinary(): string {
 
 async function install(ctx: StackContext): Promise<void> {
   const p = daprPaths(ctx);
-  if (existsSync(p.daprd) && existsSync(p.scheduler)) return;
+  if ([p.daprd, ...Object.values(p.controlPlane)].every((f) => existsSync(f))) return;
   mkdirSync(p.bin, { recursive: true });
   ctx.log.info(`dapr: building daprd and scheduler ${daprVersion(ctx)} into ${p.bin} (cold caches: minutes on 2 cores; log ${p.buildLog})`);
   const fd = openSync(p.buildLog, 'w');

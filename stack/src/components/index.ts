@@ -7,6 +7,7 @@ import { dapr } from './dapr.js';
 import { act } from './act.js';
 import { registry } from './registry.js';
 import { node } from './node.js';
+import { daprChart } from './dapr-chart.js';
 
 /** Every component of the local stack, in start order. */
-export const components: Component[] = [postgres, kafka, dapr, kube, helm, act, registry, node];
+export const components: Component[] = [postgres, kafka, dapr, kube, helm, act, registry, node, daprChart];

@@ -1,0 +1,139 @@
+/**
+ * Dapr's own Helm chart and images for the stack's real node, at the version the stack builds (stack/dapr).
+ *
+ * - Chart: `charts/dapr` of the `github.com/dapr/dapr` module (subcharts and `crds/` included), made into the
+ *   package Dapr publishes the way Dapr's release does it: every `'edge'` becomes the version as image tag and
+ *   every `'0.0.0'` the version as chart version, then one .tgz, cached at
+ *   <cacheDir>/dapr-chart-<version>/dapr-<version>.tgz. Nothing else of the chart is changed.
+ * - Images: one per binary, named as the chart names them (`<global.registry>/<name>:<version>`): operator,
+ *   sentry, injector, placement, scheduler from the module's commands and daprd (the stack's slim build, whose
+ *   components cover the sample app's: Kafka pub/sub, PostgreSQL state and binding, Kubernetes and local
+ *   secret stores), each on the files a distroless static:nonroot base gives, pushed to the stack's registry.
+ *   So the chart deploys unchanged with only `global.registry=localhost:<registry port>`.
+ */
+import { execFile } from 'node:child_process';
+import { existsSync, mkdirSync, readdirSync, readFileSync, renameSync, statSync, writeFileSync } from 'node:fs';
+import { join, relative } from 'node:path';
+import { promisify } from 'node:util';
+import { gzipSync } from 'node:zlib';
+import { writeTar, type TarEntry } from '../archive.js';
+import { buildImageLayout, NONROOT_BASE } from '../oci-image.js';
+import type { Component, ComponentStatus, StackContext } from '../types.js';
+import { CONTROL_PLANE, daprPaths, daprVersion } from './dapr.js';
+import { nodeTool } from './node-tools.js';
+import { registryAddress, registryName } from './registry.js';
+
+const exec = promisify(execFile);
+export const DAPR_IMAGES = [...CONTROL_PLANE, 'daprd'] as const;
+
+/** Where `go` keeps the module's files (read-only), which hold charts/dapr. */
+async function moduleDir(ctx: StackContext): Promise<string> {
+  const { stdout } = await exec('go', ['mod', 'download', '-json', `github.com/dapr/dapr@v${daprVersion(ctx)}`], { cwd: join(ctx.root, 'stack', 'dapr'), maxBuffer: 8 * 1024 * 1024 });
+  const dir = (JSON.parse(stdout) as { Dir?: string }).Dir;
+  if (!dir || !existsSync(join(dir, 'charts', 'dapr', 'Chart.yaml'))) throw new Error(`dapr-chart: the module github.com/dapr/dapr@v${daprVersion(ctx)} has no charts/dapr (go mod download said ${stdout.slice(0, 200)})`);
+  return dir;
+}
+
+/** Dapr's release step for its chart: `'edge'` -> the version (image tags), `'0.0.0'` -> the version (chart versions). */
+export function releaseChartFile(text: string, version: string): string {
+  return text.replaceAll("'edge'", `'${version}'`).replaceAll("'0.0.0'", `'${version}'`);
+}
+
+/** The chart directory as a Helm package (.tgz whose entries sit under `dapr/`), deterministic. */
+export function packageChart(chartDir: string, version: string): Buffer {
+  const entries: TarEntry[] = [];
+  const walk = (dir: string): void => {
+    for (const n of readdirSync(dir).sort()) {
+      const p = join(dir, n);
+      const rel = `dapr/${relative(chartDir, p)}`;
+      if (statSync(p).isDirectory()) {
+        entries.push({ path: rel, mode: 0o755 });
+        walk(p);
+      } else if (!n.endsWith('.go')) {
+        entries.push({ path: rel, mode: 0o644, data: Buffer.from(releaseChartFile(readFileSync(p, 'utf8'), version)) });
+      }
+    }
+  };
+  walk(chartDir);
+  return gzipSync(writeTar(entries));
+}
+
+function chartPath(ctx: StackContext): string {
+  const v = daprVersion(ctx);
+  return join(ctx.cacheDir, `dapr-chart-${v}`, `dapr-${v}.tgz`);
+}
+
+function imagesDir(ctx: StackContext): string {
+  return join(daprPaths(ctx).bin, '..', 'images');
+}
+
+async function install(ctx: StackContext): Promise<void> {
+  const tgz = chartPath(ctx);
+  if (!existsSync(tgz)) {
+    const dir = await moduleDir(ctx);
+    mkdirSync(join(tgz, '..'), { recursive: true });
+    writeFileSync(`${tgz}.tmp`, packageChart(join(dir, 'charts', 'dapr'), daprVersion(ctx)));
+    renameSync(`${tgz}.tmp`, tgz);
+    ctx.log.info(`dapr-chart: packaged Dapr's chart ${daprVersion(ctx)} from ${dir}/charts/dapr into ${tgz}`);
+  }
+  // Layouts are built once per build of the binaries (they live beside them) and pushed at every start.
+  const bins = { ...daprPaths(ctx).controlPlane, daprd: daprPaths(ctx).daprd };
+  mkdirSync(imagesDir(ctx), { recursive: true });
+  for (const name of DAPR_IMAGES) {
+    if (existsSync(join(imagesDir(ctx), name, 'index.json'))) continue;
+    buildImageLayout({
+      files: [...NONROOT_BASE.files, { path: name, data: readFileSync(bins[name]), mode: 0o755 }],
+      dirs: NONROOT_BASE.dirs,
+      entrypoint: [`/${name}`],
+      user: '65532:65532',
+      labels: { 'org.opencontainers.image.version': daprVersion(ctx), 'org.opencontainers.image.source': 'github.com/dapr/dapr (built by the oke-dapr stack)' },
+    }, imagesDir(ctx), name);
+  }
+}
+
+function imageRef(ctx: StackContext, name: string): string {
+  return `${registryName(ctx)}/${name}:${daprVersion(ctx)}`;
+}
+
+/** The manifest digest an image layout holds. */
+function layoutDigest(ctx: StackContext, name: string): string {
+  return (JSON.parse(readFileSync(join(imagesDir(ctx), name, 'index.json'), 'utf8')) as { manifests: Array<{ digest: string }> }).manifests[0]?.digest ?? '';
+}
+
+async function registryDigest(ctx: StackContext, name: string): Promise<string> {
+  try {
+    return (await exec(nodeTool(ctx, 'crane'), ['digest', `${registryAddress(ctx)}/${name}:${daprVersion(ctx)}`])).stdout.trim();
+  } catch {
+    return '';
+  }
+}
+
+async function start(ctx: StackContext): Promise<void> {
+  await install(ctx);
+  await Promise.all(DAPR_IMAGES.map(async (name) => {
+    if ((await registryDigest(ctx, name)) === layoutDigest(ctx, name)) return;
+    await exec(nodeTool(ctx, 'crane'), ['push', join(imagesDir(ctx), name), `${registryAddress(ctx)}/${name}:${daprVersion(ctx)}`], { maxBuffer: 8 * 1024 * 1024 });
+    ctx.log.info(`dapr-chart: pushed ${imageRef(ctx, name)}`);
+  }));
+}
+
+async function status(ctx: StackContext): Promise<ComponentStatus> {
+  const endpoints = { chart: chartPath(ctx), registry: registryName(ctx) };
+  const details: Record<string, unknown> = { version: daprVersion(ctx), images: Object.fromEntries(DAPR_IMAGES.map((n) => [n, imageRef(ctx, n)])), helmValues: { 'global.registry': registryName(ctx), 'global.tag': daprVersion(ctx) } };
+  if (!existsSync(chartPath(ctx))) return { healthy: false, endpoints, details, problem: 'the chart is not packaged yet' };
+  const missing: string[] = [];
+  for (const name of DAPR_IMAGES) {
+    if (!existsSync(join(imagesDir(ctx), name, 'index.json')) || (await registryDigest(ctx, name)) !== layoutDigest(ctx, name)) missing.push(name);
+  }
+  if (missing.length) return { healthy: false, endpoints, details, problem: `images not in the registry: ${missing.join(', ')}` };
+  return { healthy: true, endpoints, details };
+}
+
+export const daprChart: Component = {
+  name: 'dapr-chart',
+  dependsOn: ['dapr', 'registry'],
+  install,
+  start,
+  status,
+  processes: () => [],
+};
