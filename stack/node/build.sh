@@ -6,6 +6,8 @@
 #                     no `forward`, so the cluster DNS never sends a query off the machine
 #   pause          <- ./cmd/pause: the pod sandbox's pid 1 (blocks, reaps zombies, exits 0 on SIGTERM)
 #   stack-testapp  <- ./cmd/testapp: the HTTP server the integration tests run as a real container image
+#   connect-proxy  <- ./cmd/connect-proxy: the API server's HTTP CONNECT egress into the node's namespace
+#                     (webhooks served by pods, Services, the kubelet)
 #   crane          <- `go install github.com/google/go-containerregistry/cmd/crane@<CRANE_VERSION>` (its own
 #                     module graph): builds images from these binaries, serves the local registry, pushes
 #
@@ -56,7 +58,7 @@ if [[ -z "$COREDNS_VERSION" ]]; then
 fi
 
 missing=()
-for b in coredns pause stack-testapp crane; do
+for b in coredns pause stack-testapp connect-proxy crane; do
   [[ -x "$out/$b" ]] || missing+=("$b")
 done
 if [[ ${#missing[@]} -eq 0 ]]; then
@@ -81,6 +83,7 @@ for b in "${missing[@]}"; do
       ;;
     pause) pkg=./cmd/pause ;;
     stack-testapp) pkg=./cmd/testapp ;;
+    connect-proxy) pkg=./cmd/connect-proxy ;;
     *) continue ;;
   esac
   t="$(now)"

@@ -67,6 +67,11 @@ export const stack = {
     if (!images?.testapp) throw new Error('stack component "node" reports no images. Run: npm run stack -- up');
     return { name: String(c.details?.nodeName), images };
   },
+  /** Dapr's own chart (packaged as Dapr publishes it) and the registry holding its images, at the stack's version. */
+  daprChart: () => {
+    const c = component('dapr-chart');
+    return { chart: endpoint('dapr-chart', 'chart'), registry: endpoint('dapr-chart', 'registry'), version: String(c.details?.version), images: c.details?.images as Record<string, string> };
+  },
   /** The stack's OCI registry: how image references name it, its URL on this machine, and crane. */
   registry: () => ({ name: endpoint('registry', 'registry'), url: endpoint('registry', 'url'), crane: String(component('registry').details?.crane) }),
   /** The workflow tools built from the Go module proxy: act (host mode) and actionlint. */

@@ -15,6 +15,7 @@ import { existsSync, readFileSync, writeFileSync } from 'node:fs';
 import { mkdir, open, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { nodeNetwork } from '../config.js';
+import { EGRESS_SOCKET } from '../node/host.js';
 import type { Component, ComponentStatus, StackContext } from '../types.js';
 import { ensurePki, pkiPaths, writeKubeconfig, type ClientName, type Pki } from './kube-pki.js';
 import { KubeApi, isNodeReady, probe, type NodeObject, type TlsFiles } from './kube-client.js';
@@ -61,6 +62,8 @@ export interface Layout {
   adminTls: TlsFiles;
   /** Kubeconfig-format file telling kube-apiserver where the OKE token webhook is. */
   webhookConfig: string;
+  /** EgressSelectorConfiguration: cluster-bound traffic goes through the node's CONNECT proxy. */
+  egressConfig: string;
 }
 
 /** Where the control plane's files are: PKI, kubeconfigs, the API server's URL and admin credentials. */
@@ -76,6 +79,7 @@ export function kubeLayout(ctx: StackContext): Layout {
     server: `https://127.0.0.1:${ctx.ports.kubeApiserver}`,
     adminTls: { ca: pki.caCert, cert: admin.cert, key: admin.key },
     webhookConfig: join(dir, 'oke-token-webhook.kubeconfig'),
+    egressConfig: join(dir, 'egress-selector.yaml'),
   };
 }
 
@@ -183,6 +187,12 @@ function steps(ctx: StackContext, l: Layout, bin: string): Step[] {
         `--kubelet-client-certificate=${l.pki.client('apiserver-kubelet-client').cert}`,
         `--kubelet-client-key=${l.pki.client('apiserver-kubelet-client').key}`,
         '--kubelet-preferred-address-types=InternalIP',
+        // The API server runs on the host, which has no route to Service or pod addresses (they exist only in
+        // the node's network namespace). Its cluster-bound traffic (webhooks served by pods, such as Dapr's
+        // sidecar injector and CRD conversion; the kubelet) goes through the node's CONNECT proxy, whose unix
+        // socket the node component serves from inside that namespace. The control plane's own traffic
+        // (etcd, the OKE token webhook) is not affected.
+        `--egress-selector-config-file=${l.egressConfig}`,
         // The "kubernetes" Service would get a loopback endpoint, which endpoint validation refuses.
         '--endpoint-reconciler-type=none',
         '--profiling=false',
@@ -310,6 +320,22 @@ function webhookKubeconfig(port: number): string {
   ].join('\n');
 }
 
+/** The node's CONNECT proxy socket (stack/src/node/host.ts EGRESS_SOCKET), for cluster-bound traffic only. */
+function egressSelectorConfig(): string {
+  return [
+    'apiVersion: apiserver.k8s.io/v1beta1',
+    'kind: EgressSelectorConfiguration',
+    'egressSelections:',
+    '- name: cluster',
+    '  connection:',
+    '    proxyProtocol: HTTPConnect',
+    '    transport:',
+    '      uds:',
+    `        udsName: ${EGRESS_SOCKET}`,
+    '',
+  ].join('\n');
+}
+
 async function start(ctx: StackContext): Promise<void> {
   if ((await status(ctx)).healthy) {
     ctx.log.info('kube: already healthy');
@@ -326,6 +352,7 @@ async function start(ctx: StackContext): Promise<void> {
     await writeKubeconfig(l.kubeconfig(user), l.server, l.pki, user);
   }
   await writeFile(l.webhookConfig, webhookKubeconfig(ctx.ports.okeTokenWebhook), { mode: 0o600 });
+  await writeFile(l.egressConfig, egressSelectorConfig(), { mode: 0o600 });
 
   for (const s of steps(ctx, l, kubeBinDir(ctx))) {
     const healthy = () => probe(s.health, s.tls);

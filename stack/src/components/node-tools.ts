@@ -10,7 +10,7 @@ import { closeSync, existsSync, mkdirSync, openSync, readdirSync, readFileSync, 
 import { join, relative } from 'node:path';
 import type { StackContext } from '../types.js';
 
-export const NODE_TOOLS = ['coredns', 'pause', 'stack-testapp', 'crane'] as const;
+export const NODE_TOOLS = ['coredns', 'pause', 'stack-testapp', 'connect-proxy', 'crane'] as const;
 export type NodeTool = (typeof NODE_TOOLS)[number];
 
 function inputs(root: string): string[] {

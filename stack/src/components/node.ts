@@ -18,7 +18,7 @@ import { setTimeout as sleep } from 'node:timers/promises';
 import { nodeNetwork } from '../config.js';
 import { buildImageLayout, removeLayout, type ImageSpec } from '../oci-image.js';
 import { apiServerEndpoints, containerdConfig, corednsManifests, cniConflist, kubeletConfig, kubeProxyConfig, registryHostsToml, registryNames, type NodePaths } from '../node/configs.js';
-import { checkFree, containerdSocket, ensureNamespaces, inNode, isStaleLeftover, preflight, run, teardown } from '../node/host.js';
+import { checkFree, containerdSocket, EGRESS_SOCKET, ensureNamespaces, inNode, isStaleLeftover, preflight, run, teardown } from '../node/host.js';
 import type { Component, ComponentStatus, StackContext } from '../types.js';
 import { KubeApi, call, isNodeReady, probe, type NodeObject } from './kube-client.js';
 import { writeKubeconfig } from './kube-pki.js';
@@ -48,7 +48,7 @@ function forwardedPorts(ctx: StackContext): Record<string, number> {
   return { apiserver: ctx.ports.kubeApiserver, registry: ctx.ports.registry };
 }
 const fwdName = (what: string) => `node-fwd-${what}`;
-const PROCESSES = ['containerd', 'kubelet', 'kube-proxy'];
+const PROCESSES = ['node-egress', 'containerd', 'kubelet', 'kube-proxy'];
 
 function paths(ctx: StackContext): NodePaths & { dir: string } {
   const dir = join(ctx.stateDir, 'node');
@@ -177,6 +177,12 @@ async function bringUp(ctx: StackContext): Promise<void> {
       });
   }
 
+  if (!ctx.procs.isRunning('node-egress')) {
+    // In the node's network namespace only (the socket is a file on the host).
+    await ctx.procs.spawn('node-egress', SYSTEM.nsenter, inNode([nodeTool(ctx, 'connect-proxy'), '-unix', EGRESS_SOCKET], false));
+  }
+  await until(ctx, `the API server's egress proxy (${EGRESS_SOCKET})`, async () => existsSync(EGRESS_SOCKET), Date.now() + 5000, 'node-egress');
+
   const images = await pushImages(ctx);
   step('images in the registry');
   await writeConfigs(ctx, p, images);
@@ -276,7 +282,7 @@ async function start(ctx: StackContext): Promise<void> {
 /** Stops the node and removes every trace of it (namespaces, veth, mounts, cgroups, containers). */
 async function stop(ctx: StackContext): Promise<string[]> {
   const stopped: string[] = [];
-  for (const name of ['kube-proxy', 'kubelet', 'containerd', ...Object.keys(forwardedPorts(ctx)).map(fwdName)]) {
+  for (const name of ['kube-proxy', 'kubelet', 'containerd', 'node-egress', ...Object.keys(forwardedPorts(ctx)).map(fwdName)]) {
     if (ctx.procs.isRunning(name)) stopped.push(name);
     await ctx.procs.stop(name, 5_000);
   }

@@ -27,6 +27,8 @@ const execFileP = promisify(execFile);
 export const RUN_DIR = '/run/oke-stack';
 export const mountNsFile = join(RUN_DIR, 'mnt');
 export const containerdSocket = join(RUN_DIR, 'containerd.sock');
+/** The API server's way into the node's network (its egress selector's "cluster"): a CONNECT proxy's socket. */
+export const EGRESS_SOCKET = join(RUN_DIR, 'egress.sock');
 export const netnsPath = `/run/netns/${nodeNetwork.netns}`;
 export const CGROUP_ROOT = 'oke-stack';
 const CGROUP_FS = '/sys/fs/cgroup';
@@ -362,7 +364,7 @@ export interface Footprint {
   hostPaths: string[];
 }
 
-const NODE_BINARIES = /^(containerd|containerd-shim|containerd-shim-runc-v2|runc|kubelet|kube-proxy|coredns|pause|stack-testapp|socat)$/;
+const NODE_BINARIES = /^(containerd|containerd-shim|containerd-shim-runc-v2|runc|kubelet|kube-proxy|coredns|pause|stack-testapp|socat|connect-proxy)$/;
 
 export function footprint(): Footprint {
   const netnsIds = new Set<string>();

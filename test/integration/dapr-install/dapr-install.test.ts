@@ -79,7 +79,9 @@ describe('dapr-install against the stack (stand-in Dapr chart from a loopback He
     expect(Date.now() - t0).toBeLessThan(30_000);
     expect(run.outputs).toMatchObject({ changed: 'false', 'control-plane': 'unchanged', 'components-changed': '0' });
     expect(run.stdout).toContain(`Dapr ${OLD} is installed with the same inputs: nothing to change`);
-    expect(run.stdout).toContain('no changes: Dapr and every resource were already as declared');
+    expect(run.stdout).toContain('no changes: Dapr, its CRDs and every resource were already as declared');
+    expect(run.outputs['crds-changed']).toBe('0');
+    expect(run.outputs.crds).toBe('components.dapr.io=unchanged,configurations.dapr.io=unchanged,httpendpoints.dapr.io=unchanged,resiliencies.dapr.io=unchanged,subscriptions.dapr.io=unchanged');
     expect(history(system)).toEqual(before);
   });
 
