@@ -75,6 +75,7 @@ export function parseDaprInstallInputs(inputs: Inputs, env: NodeJS.ProcessEnv): 
   if (cliBaseUrl && !/^https?:\/\/\S+$/.test(cliBaseUrl)) problems.add({ input: 'cli-base-url', problem: `"${cliBaseUrl}" is not an http(s) URL`, fix: 'use a mirror of the Dapr CLI releases that also serves the .sha256 files' });
   const helmBaseUrl = inputs.string('helm-base-url');
   if (helmBaseUrl && !/^https?:\/\/\S+$/.test(helmBaseUrl)) problems.add({ input: 'helm-base-url', problem: `"${helmBaseUrl}" is not an http(s) URL`, fix: 'use a mirror of https://get.helm.sh that serves the .sha256sum files' });
+  for (const p of chartRejections(parsed.ha, parsed.schedulerStorage, parsed.set ?? [])) problems.add(p);
   problems.throwIfAny();
   // A runner fills unset inputs with action.yml's defaults: chart-repo equal to the default is not a conflict.
   const repoGiven = inputs.raw('chart-repo');
@@ -97,4 +98,31 @@ export function parseDaprInstallInputs(inputs: Inputs, env: NodeJS.ProcessEnv): 
     kubeconfig: inputs.string('kubeconfig'),
     cli: parsed.installCli ? { version: cliVersion, baseUrl: cliBaseUrl } : undefined,
   };
+}
+
+/**
+ * Combinations Dapr's chart (or its control plane) refuses, caught before anything changes instead of
+ * half-way through a Helm run: each with the inputs to change.
+ */
+export function chartRejections(ha: boolean | undefined, storage: 'persistent' | 'in-memory' | undefined, set: Array<{ key: string; value: string }>): Array<{ input: string; problem: string; fix: string }> {
+  const out: Array<{ input: string; problem: string; fix: string }> = [];
+  const value = (key: string): string | undefined => set.filter((x) => x.key === key).at(-1)?.value;
+  const haOn = ha === true || value('global.ha.enabled') === 'true';
+  if (haOn && (storage === 'in-memory' || value('dapr_scheduler.cluster.inMemoryStorage') === 'true')) {
+    out.push({ input: 'ha', problem: 'true together with scheduler-storage: in-memory: the scheduler\'s replicas keep their etcd cluster on disk in HA, and Dapr refuses in-memory storage there', fix: 'use scheduler-storage: persistent with ha: true (a StorageClass must provide the volumes), or ha: false' });
+  }
+  const anti = value('global.ha.podAntiAffinityPolicy');
+  if (anti !== undefined && anti !== 'preferredDuringSchedulingIgnoredDuringExecution' && anti !== 'requiredDuringSchedulingIgnoredDuringExecution') {
+    out.push({ input: 'set', problem: `global.ha.podAntiAffinityPolicy="${anti}" is not a policy Dapr's chart accepts`, fix: 'use preferredDuringSchedulingIgnoredDuringExecution or requiredDuringSchedulingIgnoredDuringExecution' });
+  }
+  const nonRoot = value('dapr_sidecar_injector.sidecarRunAsNonRoot');
+  const runAs = value('dapr_sidecar_injector.sidecarRunAsUser');
+  if (runAs !== undefined && !/^\d+$/.test(runAs)) {
+    out.push({ input: 'set', problem: `dapr_sidecar_injector.sidecarRunAsUser="${runAs}" is not a user id`, fix: 'give a number (a uid), or leave it out' });
+  } else if (nonRoot === 'false' && runAs !== undefined && runAs !== '0') {
+    out.push({ input: 'set', problem: `dapr_sidecar_injector.sidecarRunAsUser=${runAs} with sidecarRunAsNonRoot=false: Dapr's chart requires user 0 (or none) for a root sidecar`, fix: 'drop sidecarRunAsUser, set it to 0, or keep sidecarRunAsNonRoot true' });
+  } else if (nonRoot !== 'false' && runAs === '0') {
+    out.push({ input: 'set', problem: 'dapr_sidecar_injector.sidecarRunAsUser=0 while the sidecar runs as non-root (sidecarRunAsNonRoot, true by default)', fix: 'give a positive uid, or set dapr_sidecar_injector.sidecarRunAsNonRoot=false as well' });
+  }
+  return out;
 }

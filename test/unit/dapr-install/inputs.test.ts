@@ -22,3 +22,25 @@ describe('dapr-install inputs: chart override and chart-repo', () => {
     expect(() => parse({ chart: 'dapr-1.18.2.tgz', 'chart-repo': 'https://charts.example.com/' })).toThrow(/chart-repo.*is set together with a chart override/s);
   });
 });
+
+describe('dapr-install inputs: combinations Dapr refuses, caught before any change', () => {
+  it.each<[string, Record<string, string>, RegExp]>([
+    ['HA with the in-memory scheduler', { ha: 'true', 'scheduler-storage': 'in-memory' }, /ha: true together with scheduler-storage: in-memory.*Fix: use scheduler-storage: persistent with ha: true/s],
+    ['HA through set with the in-memory scheduler', { set: 'global.ha.enabled=true', 'scheduler-storage': 'in-memory' }, /ha: true together with scheduler-storage: in-memory/],
+    ['an anti-affinity policy the chart fails on', { set: 'global.ha.podAntiAffinityPolicy=sometimes' }, /set: global\.ha\.podAntiAffinityPolicy="sometimes" is not a policy Dapr's chart accepts/],
+    ['a root sidecar with a non-zero user', { set: 'dapr_sidecar_injector.sidecarRunAsNonRoot=false\ndapr_sidecar_injector.sidecarRunAsUser=1000' }, /sidecarRunAsUser=1000 with sidecarRunAsNonRoot=false/],
+    ['a non-root sidecar as user 0', { set: 'dapr_sidecar_injector.sidecarRunAsUser=0' }, /sidecarRunAsUser=0 while the sidecar runs as non-root/],
+    ['a user id that is not a number', { set: 'dapr_sidecar_injector.sidecarRunAsUser=nobody' }, /sidecarRunAsUser="nobody" is not a user id/],
+  ])('refuses %s', (_name, values, message) => {
+    expect(() => parse(values)).toThrow(message);
+  });
+
+  it('reports every problem of the inputs together', () => {
+    expect(() => parse({ ha: 'true', 'scheduler-storage': 'in-memory', namespace: 'Bad_NS', set: 'global.ha.podAntiAffinityPolicy=x' })).toThrow(/namespace[\s\S]*ha: true[\s\S]*podAntiAffinityPolicy/);
+  });
+
+  it('accepts what the chart accepts', () => {
+    expect(parse({ ha: 'true', set: 'global.ha.podAntiAffinityPolicy=requiredDuringSchedulingIgnoredDuringExecution\ndapr_sidecar_injector.sidecarRunAsUser=1000' })).toMatchObject({ ha: true, schedulerStorage: 'persistent' });
+    expect(parse({ 'scheduler-storage': 'in-memory', set: 'dapr_sidecar_injector.sidecarRunAsNonRoot=false\ndapr_sidecar_injector.sidecarRunAsUser=0' })).toMatchObject({ ha: false, schedulerStorage: 'in-memory' });
+  });
+});
