@@ -1,11 +1,11 @@
-import { AppsV1Api, CoreV1Api, type KubeConfig } from '@kubernetes/client-node';
+import { AppsV1Api, CoreV1Api, KubernetesObjectApi, type KubeConfig } from '@kubernetes/client-node';
 import { createHash } from 'node:crypto';
 import { readFileSync } from 'node:fs';
 import { ConfigurationError, OperationError } from '../../core/errors.js';
 import { withGroup, type Timings } from '../../core/groups.js';
 import type { Logger } from '../../core/log.js';
 import { compareVersions, controlPlaneValues, controlPlaneWorkloads } from '../../dapr/control-plane.js';
-import { chartCrds } from '../../dapr/crds.js';
+import { chartCrds, keepLiveConversion } from '../../dapr/crds.js';
 import { serverSideApply, type Applied } from '../../kube/apply.js';
 import type { Helm } from '../../helm/helm.js';
 import { chartVersionOf, isPending, latest, liveRevision } from '../../helm/release.js';
@@ -86,7 +86,11 @@ async function rows(kc: KubeConfig, refs: WorkloadRef[]): Promise<ControlPlaneRo
 async function applyCrds(i: DaprInstallInputs, deps: InstallDeps): Promise<Applied[]> {
   const chart = chartRef(i);
   const text = await deps.helm.showCrds(chart, { version: i.chart.kind === 'local' ? undefined : i.daprVersion, repo: i.chart.kind === 'repo' ? i.chart.repo : undefined });
-  const crds = chartCrds(text, chart);
+  const api = KubernetesObjectApi.makeApiClient(deps.kc);
+  const crds = await Promise.all(chartCrds(text, chart).map(async (c) => {
+    const live = await api.read({ apiVersion: c.apiVersion!, kind: c.kind!, metadata: { name: c.metadata!.name! } }).catch(() => undefined);
+    return keepLiveConversion(c, live);
+  }));
   const applied = await serverSideApply(deps.kc, crds, 'dapr-install');
   for (const a of applied) deps.log.info(`CustomResourceDefinition/${a.name}: ${a.result}`);
   await waitForCrds(deps.kc, applied.map((a) => a.name), i.timeoutMs);

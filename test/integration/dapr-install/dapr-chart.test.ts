@@ -21,12 +21,18 @@ const core = kc.makeApiClient(CoreV1Api);
 const apps = kc.makeApiClient(AppsV1Api);
 const toolCache = mkdtempSync(join(tmpdir(), 'dapr-chart-tc-'));
 const dapr = stack.daprChart();
-const system = `dapr-real-${randomUUID().slice(0, 6)}`;
+/**
+ * Dapr's chart has cluster-scoped parts (the injector's webhook, cluster roles): one installation per cluster.
+ * The tests and the bench use this namespace, and start from a clean one.
+ */
+export const REAL_DAPR_NAMESPACE = 'dapr-real';
+const system = REAL_DAPR_NAMESPACE;
 let mirror: HelmMirror;
 
 beforeAll(async () => {
   mirror = await helmMirror();
-});
+  await removeDapr(system);
+}, 180_000);
 afterAll(async () => {
   await mirror.close();
 });
@@ -36,6 +42,20 @@ function install(inputs: Record<string, string> = {}): Promise<ActionRun> {
     chart: dapr.chart, 'dapr-version': dapr.version, namespace: system, 'scheduler-storage': 'in-memory', timeout: '240s',
     set: `global.registry=${dapr.registry}`, 'helm-version': mirror.versions.helm4, 'helm-base-url': mirror.url, ...inputs,
   }, { env: { KUBECONFIG: kubeconfig, RUNNER_TOOL_CACHE: toolCache, GITHUB_WORKSPACE: process.cwd() } });
+}
+
+async function removeDapr(namespace: string): Promise<void> {
+  try {
+    execFileSync(stack.helm().helm4, ['uninstall', 'dapr', '-n', namespace, '--wait', '--timeout', '120s'], { env: { ...process.env, KUBECONFIG: kubeconfig }, stdio: 'pipe' });
+  } catch {
+    // not installed
+  }
+  await core.deleteNamespace({ name: namespace }).catch(() => undefined);
+  for (let i = 0; i < 240; i++) {
+    if (!(await core.readNamespace({ name: namespace }).then(() => true, () => false))) return;
+    await new Promise((r) => setTimeout(r, 500));
+  }
+  throw new Error(`namespace ${namespace} is still there after 120 s`);
 }
 
 const kubectl = (args: string[], input?: string): string => execFileSync(stack.helm().kubectl, args, { env: { ...process.env, KUBECONFIG: kubeconfig }, encoding: 'utf8', input, stdio: ['pipe', 'pipe', 'pipe'] });

@@ -1,7 +1,7 @@
 import { readFileSync, readdirSync } from 'node:fs';
 import { join } from 'node:path';
 import { gunzipSync } from 'node:zlib';
-import { chartCrds } from '../../../src/dapr/crds.js';
+import { chartCrds, keepLiveConversion } from '../../../src/dapr/crds.js';
 import { upgradeArgs } from '../../../src/helm/args.js';
 import { packageChart, releaseChartFile } from '../../../stack/src/components/dapr-chart.js';
 import { readTarGz } from '../../../stack/src/archive.js';
@@ -41,5 +41,22 @@ describe('Dapr chart packaging (stack)', () => {
     expect(files.get('dapr/crds/components.yaml')).toBeDefined();
     expect(gunzipSync(tgz).length % 512).toBe(0);
     expect(packageChart(fixture, '9.9.9').equals(tgz)).toBe(true);
+  });
+});
+
+describe('keepLiveConversion', () => {
+  const chartCrd = { apiVersion: 'apiextensions.k8s.io/v1', kind: 'CustomResourceDefinition', metadata: { name: 'subscriptions.dapr.io' }, spec: { conversion: { strategy: 'Webhook', webhook: { clientConfig: { service: { namespace: 'replaceme', name: 'dapr-webhook', path: '/convert', port: 443 } }, conversionReviewVersions: ['v1'] } } } };
+  const patched = { ...chartCrd, spec: { conversion: { strategy: 'Webhook', webhook: { clientConfig: { service: { namespace: 'dapr-system', name: 'dapr-webhook', path: '/convert', port: 443 }, caBundle: 'Q0E=' }, conversionReviewVersions: ['v1'] } } } };
+
+  it("keeps the webhook Dapr's operator patched in (namespace and CA bundle)", () => {
+    const out = keepLiveConversion(chartCrd, patched);
+    expect(out.spec.conversion.webhook.clientConfig).toEqual({ service: { namespace: 'dapr-system', name: 'dapr-webhook', path: '/convert', port: 443 }, caBundle: 'Q0E=' });
+    expect(out.spec.conversion.webhook.conversionReviewVersions).toEqual(['v1']);
+    expect(chartCrd.spec.conversion.webhook.clientConfig.service.namespace).toBe('replaceme');
+  });
+
+  it('applies the chart as it is on a first install, or when the operator has not patched it yet', () => {
+    expect(keepLiveConversion(chartCrd, undefined)).toBe(chartCrd);
+    expect(keepLiveConversion(chartCrd, chartCrd)).toBe(chartCrd);
   });
 });
