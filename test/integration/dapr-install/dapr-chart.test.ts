@@ -25,7 +25,7 @@ const dapr = stack.daprChart();
  * Dapr's chart has cluster-scoped parts (the injector's webhook, cluster roles): one installation per cluster.
  * The tests and the bench use this namespace, and start from a clean one.
  */
-export const REAL_DAPR_NAMESPACE = 'dapr-real';
+const REAL_DAPR_NAMESPACE = 'dapr-real';
 const system = REAL_DAPR_NAMESPACE;
 let mirror: HelmMirror;
 
