@@ -180,6 +180,10 @@ export async function ensureNamespaces(stateDir: string): Promise<{ madeAt: numb
   if (!nodeAddr.out.includes(`${nodeIp}/${prefixLength}`)) await nsenter(['ip', 'addr', 'add', `${nodeIp}/${prefixLength}`, 'dev', 'eth0']);
   await nsenter(['ip', 'link', 'set', 'eth0', 'up']);
   await nsenter(['ip', 'link', 'set', 'lo', 'up']);
+  // Service addresses must route for the node's own processes (the API server's egress proxy dials
+  // ClusterIPs): a locally made packet is routed before kube-proxy's OUTPUT rules rewrite it. Inside the
+  // node's namespace only; kube-proxy rejects addresses without endpoints.
+  await nsenter(['ip', 'route', 'replace', nodeNetwork.serviceCidr, 'dev', 'eth0']);
   // Inside the node's namespace only (these sysctls are per network namespace): bridged pod traffic
   // passes iptables (Service DNAT between pods on the bridge), and the node routes between its pods.
   await nsenter(['sysctl', '-q', '-w', 'net.ipv4.ip_forward=1']);

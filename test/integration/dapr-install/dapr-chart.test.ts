@@ -93,7 +93,7 @@ describe("dapr-install with Dapr's own chart and images on the real node", () =>
     const namespace = `dapr-app-${randomUUID().slice(0, 6)}`;
     await core.createNamespace({ body: { metadata: { name: namespace } } });
     // A component the slim daprd has and that needs no server: the operator must hand it to the sidecar.
-    kubectl(['apply', '-n', namespace, '-f', '-'], 'apiVersion: dapr.io/v1alpha1\nkind: Component\nmetadata:\n  name: envsecrets\nspec:\n  type: secretstores.local.env\n  version: v1\n');
+    kubectl(['apply', '-n', namespace, '-f', '-'], 'apiVersion: dapr.io/v1alpha1\nkind: Component\nmetadata:\n  name: envsecrets\nspec:\n  type: secretstores.local.env\n  version: v1\n  metadata: []\n');
     await apps.createNamespacedDeployment({
       namespace,
       body: {
