@@ -35,7 +35,9 @@ beforeAll(async () => {
 }, 180_000);
 afterAll(async () => {
   await mirror.close();
-});
+  // Its webhook and cluster roles are cluster-wide: leave the cluster as the other tests expect it.
+  await removeDapr(system);
+}, 180_000);
 
 function install(inputs: Record<string, string> = {}): Promise<ActionRun> {
   return runActionBundle('dapr-install', 'main', {
