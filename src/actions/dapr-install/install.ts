@@ -110,9 +110,13 @@ async function waitReady(i: DaprInstallInputs, deps: InstallDeps, since: Date): 
   if (!bad.length) return;
   const d = await collectDiagnostics(deps.kc, i.namespace, { since });
   const why = bad.map((r) => {
-    const pods = d.pods.filter((p) => p.name.startsWith(`${r.ref.name}-`)).map((p) => `pod ${p.name}: ${p.reason}${p.containers.filter((c) => !c.ready).map((c) => `; ${c.name} ${c.state}`).join('')}`);
+    const mine = d.pods.filter((p) => p.name.startsWith(`${r.ref.name}-`));
+    const pods = mine.map((p) => `pod ${p.name}: ${p.reason}${p.containers.filter((c) => !c.ready).map((c) => `; ${c.name} ${c.why ?? c.state}`).join('')}`);
     const events = d.events.filter((e) => e.type === 'Warning' && e.object.includes(r.ref.name)).slice(0, 2).map((e) => `${e.reason}: ${e.message}`);
-    return `${refName(r.ref)}: ${r.readiness.reason}${[...pods, ...events].map((x) => `\n    ${x}`).join('')}`;
+    // A crash-looping container's own last words say more than its state.
+    const logs = d.logs.filter((l) => mine.some((p) => p.name === l.pod)).slice(0, 1)
+      .map((l) => `last log lines of ${l.pod}/${l.container}${l.previous ? ' (previous run)' : ''}:${l.text.trimEnd().split('\n').slice(-5).map((x) => `\n      ${x}`).join('')}`);
+    return `${refName(r.ref)}: ${r.readiness.reason}${[...pods, ...events, ...logs].map((x) => `\n    ${x}`).join('')}`;
   });
   throw new OperationError(`the Dapr control plane is not ready after ${Math.round(i.timeoutMs / 1000)} s:\n  ${why.join('\n  ')}`, {
     hint: `look at the pods in ${i.namespace} (kubectl -n ${i.namespace} describe pods); apps deployed now would start without sidecars`,

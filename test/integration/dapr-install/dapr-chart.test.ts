@@ -125,6 +125,24 @@ describe("dapr-install with Dapr's own chart and images on the real node", () =>
     await core.deleteNamespace({ name: namespace }).catch(() => undefined);
   }, 300_000);
 
+  it('names the images a registry does not hold, per workload', async () => {
+    const run = await install({ set: `global.registry=${dapr.registry}/nothing-here`, timeout: '25s' });
+    expect(run.code).toBe(1);
+    expect(run.stdout).toMatch(/the Dapr control plane is not ready after 25 s/);
+    expect(run.stdout).toMatch(/Deployment\/dapr-[a-z-]+: .*\n\s+pod dapr-[a-z-]+-\w+-\w+: .*cannot pull its image localhost:\d+\/nothing-here\/[a-z]+:1\.18\.2/);
+  }, 120_000);
+
+  it('names a control-plane container that crash-loops, with its last log lines', async () => {
+    const run = await install({ set: `global.registry=${dapr.registry}\ndapr_sentry.logLevel=nonsense`, timeout: '30s' });
+    expect(run.code).toBe(1);
+    expect(run.stdout).toMatch(/Deployment\/dapr-sentry: /);
+    expect(run.stdout).toMatch(/dapr-sentry keeps crashing: its last run ended with exit code 1/);
+    expect(run.stdout).toMatch(/last log lines of dapr-sentry-\w+-\w+\/dapr-sentry/);
+    expect(run.stdout).toMatch(/nonsense/);
+    // Put it right again for the re-run below.
+    expect((await install()).code).toBe(0);
+  }, 180_000);
+
   it('a re-run with the same inputs changes nothing, CRDs included', async () => {
     const t0 = Date.now();
     const run = await install();
