@@ -24,6 +24,8 @@ export interface DaprInstallInputs {
   helmVersion: string | 'preinstalled';
   helmBaseUrl?: string;
   kubeconfig?: string;
+  /** Warn when a Dapr mTLS certificate expires within this many days. */
+  certWarnDays: number;
   /** Install the Dapr CLI (verified download) and put it on PATH. */
   cli?: { version: string; baseUrl?: string };
 }
@@ -68,6 +70,7 @@ export function parseDaprInstallInputs(inputs: Inputs, env: NodeJS.ProcessEnv): 
     allowPlaintextSecrets: c(() => inputs.boolean('allow-plaintext-secrets', false)),
     helmVersion: c(() => parseHelmVersion(inputs.string('helm-version'))),
     installCli: c(() => inputs.boolean('install-cli', false)),
+    certWarnDays: c(() => inputs.integer('cert-warn-days', 30, { min: 1, max: 3650 })),
   };
   const cliVersion = (inputs.string('cli-version', DAPR_CLI_VERSION) ?? DAPR_CLI_VERSION).replace(/^v/, '');
   if (!/^\d+\.\d+\.\d+(-[\w.]+)?$/.test(cliVersion)) problems.add({ input: 'cli-version', problem: `"${cliVersion}" is not an exact version`, fix: `use an exact Dapr CLI release such as ${DAPR_CLI_VERSION}` });
@@ -97,6 +100,7 @@ export function parseDaprInstallInputs(inputs: Inputs, env: NodeJS.ProcessEnv): 
     helmBaseUrl,
     kubeconfig: inputs.string('kubeconfig'),
     cli: parsed.installCli ? { version: cliVersion, baseUrl: cliBaseUrl } : undefined,
+    certWarnDays: parsed.certWarnDays!,
   };
 }
 

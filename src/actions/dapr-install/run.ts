@@ -47,6 +47,17 @@ export async function daprInstall(env: ActionEnv): Promise<void> {
     env.addPath(cliPath.slice(0, cliPath.lastIndexOf('/')));
   }
 
+  const { readTrustBundle, daysLeft } = await import('../../dapr/certs.js');
+  const certs = await readTrustBundle(kc, inputs.namespace);
+  const now = new Date();
+  for (const [what, c] of [['trust anchor', certs.trustAnchor], ['issuer certificate', certs.issuer]] as const) {
+    if (!c) continue;
+    const days = daysLeft(c.expires, now);
+    env.log.info(`Dapr mTLS ${what} (${c.subject}) expires ${c.expires.toISOString()} (in ${days} days)`);
+    if (days < inputs.certWarnDays) {
+      env.log.warning(`the Dapr mTLS ${what} expires ${c.expires.toISOString()}, in ${days} days (cert-warn-days: ${inputs.certWarnDays}): renew it before then (dapr mtls renew-certificate), or sidecars lose mTLS when it lapses`);
+    }
+  }
   const componentsChanged = applied.filter((a) => a.result !== 'unchanged').length;
   const changed = controlPlane.changed || componentsChanged > 0;
   const crdsChanged = controlPlane.crds.filter((c) => c.result !== 'unchanged').length;
@@ -60,6 +71,8 @@ export async function daprInstall(env: ActionEnv): Promise<void> {
     crds: controlPlane.crds.map((c) => `${c.name}=${c.result}`).join(','),
     'crds-changed': controlPlane.crds.filter((c) => c.result !== 'unchanged').length,
     'cli-path': cliPath,
+    'trust-anchor-expires': certs.trustAnchor?.expires.toISOString(),
+    'issuer-expires': certs.issuer?.expires.toISOString(),
   });
-  env.writeSummary(renderSummary(inputs, controlPlane, applied, changed, env.timings));
+  env.writeSummary(renderSummary(inputs, controlPlane, applied, changed, env.timings, certs, now));
 }

@@ -145,9 +145,15 @@ describe("dapr-install with Dapr's own chart and images on the real node", () =>
 
   it('a re-run with the same inputs changes nothing, CRDs included', async () => {
     const t0 = Date.now();
-    const run = await install();
+    const run = await install({ 'cert-warn-days': '3650' });
     expect(run.code).toBe(0);
     expect(run.outputs).toMatchObject({ changed: 'false', 'control-plane': 'unchanged', 'crds-changed': '0' });
     expect(Date.now() - t0).toBeLessThan(30_000);
+    // Sentry's certificates: their expiry in outputs and summary, and a warning inside cert-warn-days.
+    for (const key of ['trust-anchor-expires', 'issuer-expires']) {
+      expect(Date.parse(run.outputs[key] ?? '')).toBeGreaterThan(Date.now());
+    }
+    expect(run.summary).toContain('### mTLS certificates');
+    expect(run.stdout).toMatch(/::warning::the Dapr mTLS trust anchor expires \S+, in \d+ days \(cert-warn-days: 3650\)/);
   }, 120_000);
 });
