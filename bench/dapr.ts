@@ -27,7 +27,7 @@ export async function run(): Promise<BenchOutcome> {
   const dapr = stack.daprChart();
   const mirror = await helmMirror();
   // One Dapr per cluster (its webhook and cluster roles): the same namespace as the tests', emptied first.
-  const system = 'dapr-real';
+  const system = 'dapr-system';
   const helm = stack.helm().helm4;
   try {
     execFileSync(helm, ['uninstall', 'dapr', '-n', system, '--wait', '--timeout', '120s'], { env: { ...process.env, KUBECONFIG: kubeconfig }, stdio: 'pipe' });

@@ -1,42 +1,68 @@
-import { CoreV1Api, CustomObjectsApi } from '@kubernetes/client-node';
+import { AppsV1Api, CoreV1Api, CustomObjectsApi } from '@kubernetes/client-node';
 import { execFileSync } from 'node:child_process';
 import { createHash, randomUUID } from 'node:crypto';
 import { mkdirSync, mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
-import { join, resolve } from 'node:path';
+import { join } from 'node:path';
 import { loadKubeConfig } from '../../../src/kube/client.js';
-import { DAPR_VERSION } from '../../../src/versions.js';
+import { waitForWorkloads } from '../../../src/kube/wait.js';
 import { runActionBundle, type ActionRun } from '../../support/action-harness.js';
 import { helmMirror, type HelmMirror } from '../../support/helm-mirror.js';
-import { helmRepo, type HelmRepo } from '../../support/helm-repo.js';
 import { serveFiles } from '../../support/http.js';
 import { stack } from '../../support/stack.js';
 
-const OLD = '1.17.0';
-const fixtures = resolve(import.meta.dirname, '..', '..', 'fixtures');
+/**
+ * dapr-install with Dapr's own Helm chart (from the github.com/dapr/dapr module, packaged as Dapr releases it)
+ * and images built from the same module, on the stack's real node: real pods, the real sentry (mTLS), the real
+ * sidecar injector. Dapr's chart has cluster-scoped parts (the injector's webhook, cluster roles), so there is
+ * one installation per cluster: every test here (and the local deploy, and the bench) uses `dapr-system`, and
+ * this file starts from none and leaves none.
+ */
 const kubeconfig = stack.kubeconfig();
 const kc = loadKubeConfig(kubeconfig);
 const core = kc.makeApiClient(CoreV1Api);
+const apps = kc.makeApiClient(AppsV1Api);
 const custom = kc.makeApiClient(CustomObjectsApi);
 const toolCache = mkdtempSync(join(tmpdir(), 'dapr-install-tc-'));
-let repo: HelmRepo;
+const dapr = stack.daprChart();
+const system = 'dapr-system';
+const OLDER = '1.17.0';
 let mirror: HelmMirror;
+let appNs: string;
+
+async function removeDapr(): Promise<void> {
+  try {
+    execFileSync(stack.helm().helm4, ['uninstall', 'dapr', '-n', system, '--wait', '--timeout', '120s'], { env: { ...process.env, KUBECONFIG: kubeconfig }, stdio: 'pipe' });
+  } catch {
+    // not installed
+  }
+  await core.deleteNamespace({ name: system }).catch(() => undefined);
+  for (let i = 0; i < 240; i++) {
+    if (!(await core.readNamespace({ name: system }).then(() => true, () => false))) return;
+    await new Promise((r) => setTimeout(r, 500));
+  }
+  throw new Error(`namespace ${system} is still there after 120 s`);
+}
 
 beforeAll(async () => {
-  [repo, mirror] = await Promise.all([helmRepo(join(fixtures, 'charts', 'dapr'), [OLD, DAPR_VERSION]), helmMirror()]);
-});
+  mirror = await helmMirror();
+  await removeDapr();
+  appNs = `dapr-apps-${randomUUID().slice(0, 6)}`;
+  await core.createNamespace({ body: { metadata: { name: appNs } } });
+}, 180_000);
+
 afterAll(async () => {
-  await Promise.all([repo.close(), mirror.close()]);
-});
+  await mirror.close();
+  await core.deleteNamespace({ name: appNs }).catch(() => undefined);
+  // Its webhook and cluster roles are cluster-wide: leave the cluster as the other tests expect it.
+  await removeDapr();
+}, 180_000);
 
-const newNamespace = async (prefix: string): Promise<string> => {
-  const name = `${prefix}-${randomUUID().slice(0, 6)}`;
-  await core.createNamespace({ body: { metadata: { name } } });
-  return name;
-};
-
-function daprInstall(inputs: Record<string, string>): Promise<ActionRun> {
-  return runActionBundle('dapr-install', 'main', { 'chart-repo': repo.url, 'helm-version': mirror.versions.helm4, 'helm-base-url': mirror.url, 'scheduler-storage': 'in-memory', timeout: '60s', ...inputs }, { env: { KUBECONFIG: kubeconfig, RUNNER_TOOL_CACHE: toolCache, GITHUB_WORKSPACE: process.cwd() } });
+function daprInstall(inputs: Record<string, string> = {}): Promise<ActionRun> {
+  return runActionBundle('dapr-install', 'main', {
+    chart: dapr.chart, 'dapr-version': dapr.version, namespace: system, 'scheduler-storage': 'in-memory', timeout: '240s',
+    set: `global.registry=${dapr.registry}`, 'helm-version': mirror.versions.helm4, 'helm-base-url': mirror.url, ...inputs,
+  }, { env: { KUBECONFIG: kubeconfig, RUNNER_TOOL_CACHE: toolCache, GITHUB_WORKSPACE: process.cwd() } });
 }
 
 function history(namespace: string): Array<{ revision: number; status: string; chart: string }> {
@@ -48,80 +74,102 @@ function history(namespace: string): Array<{ revision: number; status: string; c
   }
 }
 
-describe('dapr-install against the stack (stand-in Dapr chart from a loopback Helm repo)', () => {
-  let system: string;
-  let apps: string;
+const kubectl = (args: string[], input?: string): string => execFileSync(stack.helm().kubectl, args, { env: { ...process.env, KUBECONFIG: kubeconfig }, encoding: 'utf8', input, stdio: ['pipe', 'pipe', 'pipe'] });
+const components = 'test/fixtures/dapr-components';
 
-  beforeAll(async () => {
-    system = `dapr-it-${randomUUID().slice(0, 6)}`;
-    apps = await newNamespace('dapr-apps');
-  });
-
-  it('installs the control plane, waits until it is ready, applies the components', async () => {
-    const run = await daprInstall({ 'dapr-version': OLD, namespace: system, components: 'test/fixtures/dapr-components', 'components-namespace': apps });
+describe("dapr-install with Dapr's own chart and images on the real node", () => {
+  it('installs: every CRD of the chart applied and Established, every workload Ready for real, the components applied', async () => {
+    const run = await daprInstall({ components, 'components-namespace': appNs });
     expect(run.stdout).not.toMatch(/::error::/);
     expect(run.code).toBe(0);
-    expect(run.outputs).toMatchObject({ 'dapr-version': OLD, changed: 'true', 'control-plane': 'installed', 'components-applied': '3', 'components-changed': '3' });
-    expect(run.summary).toContain('| StatefulSet/dapr-scheduler-server | 1/1 | 1.17.0 |');
+    expect(run.outputs).toMatchObject({ 'dapr-version': dapr.version, 'control-plane': 'installed', changed: 'true', 'components-applied': '3', 'components-changed': '3' });
+    const crds = Object.fromEntries(run.outputs.crds!.split(',').map((x) => x.split('=')));
+    expect(Object.keys(crds).sort()).toEqual([
+      'components.dapr.io', 'configurations.dapr.io', 'httpendpoints.dapr.io', 'mcpservers.dapr.io', 'resiliencies.dapr.io', 'subscriptions.dapr.io', 'workflowaccesspolicies.dapr.io',
+    ]);
+    for (const w of ['Deployment/dapr-operator', 'Deployment/dapr-sentry', 'Deployment/dapr-sidecar-injector', 'StatefulSet/dapr-placement-server', 'StatefulSet/dapr-scheduler-server']) {
+      // Dapr 1.18's chart runs 3 scheduler replicas even without HA; every one must be Ready.
+      expect(run.summary).toMatch(new RegExp(`\\| ${w} \\| (\\d+)/\\1 \\| ${dapr.version.replaceAll('.', '\\.')} \\|`));
+    }
     expect(run.summary).toContain('| Component | taskpubsub |');
-    const pubsub = (await custom.getNamespacedCustomObject({ group: 'dapr.io', version: 'v1alpha1', namespace: apps, plural: 'components', name: 'taskpubsub' })) as { spec: { type: string }; scopes: string[] };
+    const pods = await core.listNamespacedPod({ namespace: system });
+    expect(pods.items.length).toBeGreaterThanOrEqual(5);
+    for (const p of pods.items) {
+      expect(p.spec?.nodeName).toBe(stack.node().name);
+      expect(p.status?.containerStatuses?.every((c) => c.ready && c.image.startsWith(`${dapr.registry}/`))).toBe(true);
+    }
+    const pubsub = (await custom.getNamespacedCustomObject({ group: 'dapr.io', version: 'v1alpha1', namespace: appNs, plural: 'components', name: 'taskpubsub' })) as { spec: { type: string }; scopes: string[] };
     expect(pubsub.spec.type).toBe('pubsub.kafka');
     expect(pubsub.scopes).toEqual(['todo-api', 'todo-worker']);
-    const sub = (await custom.getNamespacedCustomObject({ group: 'dapr.io', version: 'v2alpha1', namespace: apps, plural: 'subscriptions', name: 'task-events' })) as { spec: { topic: string } };
+    // Served by the real operator's conversion webhook (v2alpha1 stored, v1alpha1 asked for), through the API server's egress.
+    const sub = (await custom.getNamespacedCustomObject({ group: 'dapr.io', version: 'v1alpha1', namespace: appNs, plural: 'subscriptions', name: 'task-events' })) as { spec: { topic: string; route?: string } };
     expect(sub.spec.topic).toBe('task-events');
+  }, 300_000);
+
+  it('runs mTLS through the real sentry: the trust bundle is issued', async () => {
+    const bundle = await core.readNamespacedConfigMap({ name: 'dapr-trust-bundle', namespace: system });
+    expect(bundle.data?.['ca.crt']).toMatch(/-----BEGIN CERTIFICATE-----/);
+    expect(kubectl(['get', 'configurations.dapr.io', 'daprsystem', '-n', system, '-o', 'jsonpath={.spec.mtls.enabled}'])).toBe('true');
   });
 
-  it('a re-run with the same inputs changes nothing and says so', async () => {
+  it('injects daprd into an annotated pod, which gets its identity from sentry and its components from the operator', async () => {
+    const namespace = `dapr-app-${randomUUID().slice(0, 6)}`;
+    await core.createNamespace({ body: { metadata: { name: namespace } } });
+    try {
+      // A component the slim daprd has and that needs no server: the operator must hand it to the sidecar.
+      kubectl(['apply', '-n', namespace, '-f', '-'], 'apiVersion: dapr.io/v1alpha1\nkind: Component\nmetadata:\n  name: envsecrets\nspec:\n  type: secretstores.local.env\n  version: v1\n  metadata: []\n');
+      await apps.createNamespacedDeployment({
+        namespace,
+        body: {
+          metadata: { name: 'probe' },
+          spec: {
+            replicas: 1,
+            selector: { matchLabels: { app: 'probe' } },
+            template: {
+              metadata: { labels: { app: 'probe' }, annotations: { 'dapr.io/enabled': 'true', 'dapr.io/app-id': 'probe', 'dapr.io/app-port': '8080' } },
+              spec: { containers: [{ name: 'app', image: stack.node().images.testapp, ports: [{ containerPort: 8080 }], readinessProbe: { httpGet: { path: '/readyz', port: 8080 } } }] },
+            },
+          },
+        },
+      });
+      const [ready] = await waitForWorkloads(kc, [{ kind: 'Deployment', namespace, name: 'probe' }], 120_000);
+      expect(ready?.readiness).toEqual({ ready: true, reason: 'ready' });
+      const [pod] = (await core.listNamespacedPod({ namespace, labelSelector: 'app=probe' })).items;
+      const sidecar = pod?.spec?.containers.find((c) => c.name === 'daprd');
+      expect(sidecar?.image).toBe(`${dapr.registry}/daprd:${dapr.version}`);
+      expect(sidecar?.env?.find((e) => e.name === 'DAPR_TRUST_ANCHORS')?.value).toMatch(/BEGIN CERTIFICATE/);
+      // Ask daprd itself, from inside the pod (its API listens on loopback): its id, its version, what it loaded.
+      const out = kubectl(['exec', '-n', namespace, pod!.metadata!.name!, '-c', 'app', '--', '/stack-testapp', 'get', 'http://127.0.0.1:3500/v1.0/metadata']);
+      const metadata = JSON.parse(out.slice(out.indexOf('{'))) as { id: string; runtimeVersion: string; components?: Array<{ name: string; type: string }> };
+      expect(metadata).toMatchObject({ id: 'probe', runtimeVersion: dapr.version });
+      expect(metadata.components).toEqual(expect.arrayContaining([expect.objectContaining({ name: 'envsecrets', type: 'secretstores.local.env' })]));
+      expect(kubectl(['logs', '-n', namespace, pod!.metadata!.name!, '-c', 'daprd'])).not.toMatch(/level=fatal/);
+    } finally {
+      await core.deleteNamespace({ name: namespace }).catch(() => undefined);
+    }
+  }, 300_000);
+
+  it('a re-run with the same inputs changes nothing, CRDs included, and reports the mTLS certificates', async () => {
     const before = history(system);
     const t0 = Date.now();
-    const run = await daprInstall({ 'dapr-version': OLD, namespace: system, components: 'test/fixtures/dapr-components', 'components-namespace': apps });
+    const run = await daprInstall({ components, 'components-namespace': appNs, 'cert-warn-days': '3650' });
     expect(run.code).toBe(0);
     expect(Date.now() - t0).toBeLessThan(30_000);
-    expect(run.outputs).toMatchObject({ changed: 'false', 'control-plane': 'unchanged', 'components-changed': '0' });
-    expect(run.stdout).toContain(`Dapr ${OLD} is installed with the same inputs: nothing to change`);
+    expect(run.outputs).toMatchObject({ changed: 'false', 'control-plane': 'unchanged', 'crds-changed': '0', 'components-changed': '0' });
+    expect(run.stdout).toContain(`Dapr ${dapr.version} is installed with the same inputs: nothing to change`);
     expect(run.stdout).toContain('no changes: Dapr, its CRDs and every resource were already as declared');
-    expect(run.outputs['crds-changed']).toBe('0');
-    expect(run.outputs.crds).toBe('components.dapr.io=unchanged,configurations.dapr.io=unchanged,httpendpoints.dapr.io=unchanged,resiliencies.dapr.io=unchanged,subscriptions.dapr.io=unchanged');
     expect(history(system)).toEqual(before);
-  });
-
-  it('upgrades to the pinned version', async () => {
-    const run = await daprInstall({ namespace: system });
-    expect(run.code).toBe(0);
-    expect(run.outputs).toMatchObject({ 'dapr-version': DAPR_VERSION, 'control-plane': 'upgraded', changed: 'true' });
-    expect(run.summary).toContain(`upgraded from ${OLD}`);
-    expect(run.summary).toContain(`| Deployment/dapr-sidecar-injector | 1/1 | ${DAPR_VERSION} |`);
-  });
+    for (const key of ['trust-anchor-expires', 'issuer-expires']) expect(Date.parse(run.outputs[key] ?? '')).toBeGreaterThan(Date.now());
+    expect(run.summary).toContain('### mTLS certificates');
+    expect(run.stdout).toMatch(/::warning::the Dapr mTLS trust anchor expires \S+, in \d+ days \(cert-warn-days: 3650\)/);
+  }, 120_000);
 
   it('refuses a downgrade, changing nothing', async () => {
     const before = history(system);
-    const run = await daprInstall({ 'dapr-version': OLD, namespace: system });
+    const run = await daprInstall({ 'dapr-version': OLDER });
     expect(run.code).toBe(1);
-    expect(run.stdout).toContain(`dapr-version: ${OLD} is older than the installed Dapr ${DAPR_VERSION}. Fix: a downgrade can break apps and CRDs; set allow-downgrade: true if you mean it`);
+    expect(run.stdout).toContain(`dapr-version: ${OLDER} is older than the installed Dapr ${dapr.version}. Fix: a downgrade can break apps and CRDs; set allow-downgrade: true if you mean it`);
     expect(history(system)).toEqual(before);
-  });
-
-  it('names the workload that never becomes Ready, and why', async () => {
-    const run = await daprInstall({ namespace: system, set: 'dapr_scheduler.nodeSelector.pool=nowhere', timeout: '15s' });
-    expect(run.code).toBe(1);
-    expect(run.stdout).toMatch(/the Dapr control plane is not ready after 15 s:/);
-    expect(run.stdout).toMatch(new RegExp(`StatefulSet/${system}/dapr-scheduler-server: \\d of 1 replicas ready`));
-    expect(run.stdout).toMatch(/pod dapr-scheduler-server-0: Unschedulable: 0\/\d+ nodes are available/);
-    expect(run.stdout).not.toMatch(/Deployment\/[\w-]+\/dapr-operator:/);
-  });
-});
-
-describe('dapr-install: validation before any change', () => {
-  it('an invalid component fails before Helm or the API server is touched', async () => {
-    const system = `dapr-bad-${randomUUID().slice(0, 6)}`;
-    const dir = mkdtempSync(join(tmpdir(), 'bad-components-'));
-    writeFileSync(join(dir, 'store.yaml'), 'apiVersion: dapr.io/v1alpha1\nkind: Component\nmetadata:\n  name: store\nspec:\n  type: state.postgresql\n  version: v1\n  metadata:\n    - name: connectionString\n      value: "host=db password=hunter2-secret"\n');
-    const run = await daprInstall({ namespace: system, components: dir, 'components-namespace': 'default' });
-    expect(run.code).toBe(1);
-    expect(run.stdout).toContain(`${join(dir, 'store.yaml')}:10:14: components (spec.metadata[0].value): metadata "connectionString" holds a plaintext value that looks like a secret`);
-    expect(run.everything()).not.toContain('hunter2-secret');
-    expect(history(system)).toEqual([]);
-    await expect(core.readNamespace({ name: system })).rejects.toMatchObject({ code: 404 });
   });
 
   it('installs the Dapr CLI through the verified download', async () => {
@@ -132,13 +180,61 @@ describe('dapr-install: validation before any change', () => {
     const archive = readFileSync(join(work, 'cli.tar.gz'));
     const server = await serveFiles({ '/v1.18.0/dapr_linux_amd64.tar.gz': archive, '/v1.18.0/dapr_linux_amd64.tar.gz.sha256': `${createHash('sha256').update(archive).digest('hex')}  dapr_linux_amd64.tar.gz\n` });
     try {
-      const system = `dapr-cli-${randomUUID().slice(0, 6)}`;
-      const run = await daprInstall({ namespace: system, 'install-cli': 'true', 'cli-version': '1.18.0', 'cli-base-url': server.url });
+      const run = await daprInstall({ 'install-cli': 'true', 'cli-version': '1.18.0', 'cli-base-url': server.url });
       expect(run.code).toBe(0);
       expect(execFileSync(run.outputs['cli-path']!).toString()).toBe('CLI version: 1.18.0\n');
       expect(run.stdout).toMatch(/dapr 1.18.0: SHA-256 verified/);
     } finally {
       await server.close();
     }
+  }, 120_000);
+
+  it('names the images a registry does not hold, per workload', async () => {
+    const run = await daprInstall({ set: `global.registry=${dapr.registry}/nothing-here`, timeout: '25s' });
+    expect(run.code).toBe(1);
+    expect(run.stdout).toMatch(/the Dapr control plane is not ready after 25 s/);
+    expect(run.stdout).toMatch(/cannot pull its image localhost:\d+\/nothing-here\/[a-z]+:1\.18\.2/);
+  }, 120_000);
+
+  it('names a control-plane container that crash-loops, with its last log lines', async () => {
+    const run = await daprInstall({ set: `global.registry=${dapr.registry}\ndapr_sentry.logLevel=nonsense`, timeout: '30s' });
+    expect(run.code).toBe(1);
+    expect(run.stdout).toMatch(/Deployment\/dapr-system\/dapr-sentry: /);
+    expect(run.stdout).toMatch(/dapr-sentry keeps crashing: its last run ended with exit code 1/);
+    expect(run.stdout).toMatch(/last log lines of dapr-sentry-\w+-\w+\/dapr-sentry/);
+    expect(run.stdout).toMatch(/nonsense/);
+    // Put it right again: the next test starts from a healthy control plane.
+    expect((await daprInstall()).code).toBe(0);
+  }, 300_000);
+
+  it('names the workload that never becomes Ready, and why', async () => {
+    const run = await daprInstall({ set: `global.registry=${dapr.registry}\nglobal.nodeSelector.pool=nowhere`, timeout: '20s' });
+    expect(run.code).toBe(1);
+    expect(run.stdout).toMatch(/the Dapr control plane is not ready after 20 s:/);
+    expect(run.stdout).toMatch(/StatefulSet\/dapr-system\/dapr-scheduler-server: /);
+    expect(run.stdout).toMatch(/pod dapr-[a-z-]+-\w+(-\w+)?: Unschedulable: 0\/\d+ nodes are available/);
+  }, 120_000);
+});
+
+describe('dapr-install: validation before any change', () => {
+  it('an invalid component fails before Helm or the API server is touched', async () => {
+    const namespace = `dapr-bad-${randomUUID().slice(0, 6)}`;
+    const dir = mkdtempSync(join(tmpdir(), 'bad-components-'));
+    writeFileSync(join(dir, 'store.yaml'), 'apiVersion: dapr.io/v1alpha1\nkind: Component\nmetadata:\n  name: store\nspec:\n  type: state.postgresql\n  version: v1\n  metadata:\n    - name: connectionString\n      value: "host=db password=hunter2-secret"\n');
+    const run = await daprInstall({ namespace, components: dir, 'components-namespace': 'default' });
+    expect(run.code).toBe(1);
+    expect(run.stdout).toContain(`${join(dir, 'store.yaml')}:10:14: components (spec.metadata[0].value): metadata "connectionString" holds a plaintext value that looks like a secret`);
+    expect(run.everything()).not.toContain('hunter2-secret');
+    expect(history(namespace)).toEqual([]);
+    await expect(core.readNamespace({ name: namespace })).rejects.toMatchObject({ code: 404 });
+  });
+
+  it('HA with the in-memory scheduler is refused before anything changes', async () => {
+    const namespace = `dapr-ha-${randomUUID().slice(0, 6)}`;
+    const run = await daprInstall({ namespace, ha: 'true' });
+    expect(run.code).toBe(1);
+    expect(run.stdout).toContain('ha: true together with scheduler-storage: in-memory');
+    expect(history(namespace)).toEqual([]);
+    await expect(core.readNamespace({ name: namespace })).rejects.toMatchObject({ code: 404 });
   });
 });
