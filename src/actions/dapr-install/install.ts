@@ -154,13 +154,23 @@ export async function installControlPlane(i: DaprInstallInputs, deps: InstallDep
         labels: { [DIGEST_LABEL]: plan.digest },
         skipCrds: true,
       }), timings);
-    if (result.exitCode !== 0) {
-      throw new OperationError(`helm upgrade --install ${RELEASE} failed:\n${result.stderr.trim().split('\n').slice(-10).join('\n')}`, { hint: 'check chart-repo / chart and dapr-version (does that chart version exist?), and the cluster permissions' });
-    }
+    if (result.exitCode !== 0) throw helmFailure(result.stderr, i.namespace);
   }
   await withGroup(log, 'Wait for the control plane', () => waitReady(i, deps, since), timings);
   const crdsChanged = crds.some((c) => c.result !== 'unchanged');
   return { action, from: plan.from, version: i.daprVersion, changed: action !== 'unchanged' || crdsChanged, rows: await rows(deps.kc, controlPlaneWorkloads(i.namespace)), crds };
+}
+
+/** What a failed Helm run means, with the fix that fits (another Dapr elsewhere in the cluster, above all). */
+export function helmFailure(stderr: string, namespace: string): OperationError {
+  const tail = stderr.trim().split('\n').slice(-10).join('\n');
+  const other = /cannot be imported into the current release: invalid ownership metadata;.*release-namespace" must equal "[^"]+": current value is "([^"]+)"/.exec(stderr.replace(/\\"/g, '"'));
+  if (other?.[1] && other[1] !== namespace) {
+    return new OperationError(`helm upgrade --install ${RELEASE} failed: Dapr is already installed in namespace ${other[1]}, and a cluster holds one Dapr (its sidecar injector webhook and cluster roles are cluster-wide):\n${tail}`, {
+      hint: `set namespace: ${other[1]} to manage that installation, or uninstall it first (helm uninstall ${RELEASE} -n ${other[1]})`,
+    });
+  }
+  return new OperationError(`helm upgrade --install ${RELEASE} failed:\n${tail}`, { hint: 'check chart-repo / chart and dapr-version (does that chart version exist?), and the cluster permissions' });
 }
 
 export async function namespaceExists(kc: KubeConfig, name: string): Promise<boolean> {
