@@ -207,6 +207,7 @@ describe("dapr-install with Dapr's own chart and images on the real node", () =>
     expect(run.stdout).toMatch(/StatefulSet\/dapr-system\/dapr-scheduler-server: /);
     expect(run.stdout).toMatch(/pod dapr-[a-z-]+-\w+(-\w+)?: Unschedulable: 0\/\d+ nodes are available/);
   }, 120_000);
+
   // Last: a StatefulSet whose pod cannot start is not rolled back by a later good template (Kubernetes' forced
   // rollback needs the pod deleted), so nothing that must become Ready again may follow.
   it('names the images a registry does not hold, per workload', async () => {
