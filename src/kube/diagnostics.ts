@@ -52,6 +52,8 @@ export async function collectDiagnostics(kc: KubeConfig, namespace: string, opti
   const seen = new Map(recorded.map((p) => [p.metadata?.name, p]));
   const live = podList.items.map((p) => {
     const r = seen.get(p.metadata?.name);
+    // Being deleted (a rollback): what the pod was before says why it failed; what it is now does not.
+    if (p.metadata?.deletionTimestamp && r) return r;
     const statuses = p.status?.containerStatuses?.map((c) => (isFailing(c) ? c : (r?.status?.containerStatuses?.find((x) => x.name === c.name && isFailing(x)) ?? c)));
     return statuses ? { ...p, status: { ...p.status, containerStatuses: statuses } } : p;
   });
@@ -69,7 +71,9 @@ export async function collectDiagnostics(kc: KubeConfig, namespace: string, opti
     }),
   );
   // Pods a rollback deleted: their logs as the recorder read them while the pods were there.
-  const have = new Set(logs.filter((l) => !l.text.startsWith('(logs unavailable')).map((l) => `${l.pod}/${l.container}`));
+  // A pod being deleted may already have lost its containers: the kubelet then answers with a sentence, not logs.
+  const unavailable = (t: string) => t.startsWith('(logs unavailable') || /^unable to retrieve container logs/.test(t.trim());
+  const have = new Set(logs.filter((l) => !unavailable(l.text)).map((l) => `${l.pod}/${l.container}`));
   const fromRecorder = recordedLogs.filter((l) => !have.has(`${l.pod}/${l.container}`) && pods.some((p) => p.name.replace(/ \(deleted\)$/, '') === l.pod)).slice(0, Math.max(0, 5 - logs.length));
   const merged = [...logs.filter((l) => !fromRecorder.some((r) => r.pod === l.pod && r.container === l.container)), ...fromRecorder];
   return { namespace, events, pods, logs: merged, gaps, ms: Date.now() - t0 };

@@ -43,7 +43,11 @@ export class PodRecorder {
           (phase, pod: V1Pod) => {
             const name = pod.metadata?.name;
             if (!name) return;
-            this.pods.set(name, { pod, deleted: phase === 'DELETED' });
+            // Once its deletion starts, a pod's status only says it is going away (a container that exits 0
+            // on SIGTERM even turns the pod Succeeded): keep the state from before, which says why it failed.
+            const known = this.pods.get(name);
+            const keep = known && pod.metadata?.deletionTimestamp && !known.pod.metadata?.deletionTimestamp;
+            this.pods.set(name, { pod: keep ? known.pod : pod, deleted: phase === 'DELETED' });
             for (const c of pod.status?.containerStatuses ?? []) {
               if (!isFailing(c)) continue;
               if (!this.failing.has(name)) this.failing.set(name, new Map());
