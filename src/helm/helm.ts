@@ -55,6 +55,17 @@ export class Helm {
     await this.run(['uninstall', release, '--namespace', namespace, '--timeout', `${Math.ceil(timeoutMs / 1000)}s`, ...(this.major === 3 ? ['--wait'] : ['--wait=watcher'])], { stream: true });
   }
 
+  /** A chart's Chart.yaml (`helm show chart`): its version and appVersion, before anything is installed. */
+  async showChart(chart: string, options: { version?: string; repo?: string } = {}): Promise<{ version: string; appVersion?: string }> {
+    const args = ['show', 'chart', chart, ...(options.version ? ['--version', options.version] : []), ...(options.repo ? ['--repo', options.repo] : [])];
+    const r = await this.run(args, { allowFailure: true });
+    if (r.exitCode !== 0) {
+      throw new OperationError(`helm show chart ${chart} failed: ${r.stderr.trim().split('\n').slice(-3).join(' ')}`, { hint: 'check that the chart exists where chart / chart-repo point' });
+    }
+    const field = (name: string) => new RegExp(`^${name}:\\s*['"]?([^'"\\s]+)`, 'm').exec(r.stdout)?.[1];
+    return { version: field('version') ?? '', appVersion: field('appVersion') };
+  }
+
   /** The CRDs of a chart's crds/ folder as one YAML stream (`helm show crds`): what Helm itself would install. */
   async showCrds(chart: string, options: { version?: string; repo?: string } = {}): Promise<string> {
     const args = ['show', 'crds', chart, ...(options.version ? ['--version', options.version] : []), ...(options.repo ? ['--repo', options.repo] : [])];

@@ -98,6 +98,18 @@ async function applyCrds(i: DaprInstallInputs, deps: InstallDeps): Promise<Appli
   return applied;
 }
 
+/**
+ * A chart given by path or oci:// reference carries its own version: it must be the Dapr asked for, or the
+ * action would report a version that does not run. Checked before any change.
+ */
+async function checkChartVersion(i: DaprInstallInputs, deps: InstallDeps): Promise<void> {
+  const chart = await deps.helm.showChart(chartRef(i), { version: i.chart.kind === 'oci' ? i.daprVersion : undefined });
+  const runs = chart.appVersion || chart.version;
+  if (runs.replace(/^v/, '') !== i.daprVersion) {
+    throw new ConfigurationError({ input: 'dapr-version', problem: `${i.daprVersion} is not what the chart at ${chartRef(i)} installs: Dapr ${runs} (chart version ${chart.version})`, fix: `set dapr-version: ${runs.replace(/^v/, '')}, or point chart at the chart of Dapr ${i.daprVersion}` });
+  }
+}
+
 function chartRef(i: DaprInstallInputs): string {
   return i.chart.kind === 'repo' ? RELEASE : i.chart.kind === 'oci' ? i.chart.ref : i.chart.path;
 }
@@ -127,6 +139,7 @@ export async function installControlPlane(i: DaprInstallInputs, deps: InstallDep
   const { log, timings, helm } = deps;
   const plan = await withGroup(log, 'Detect installed Dapr', () => planControlPlane(i, deps), timings);
   log.info(plan.from ? `installed: Dapr ${plan.from}; requested: ${i.daprVersion}` : `no Dapr release in ${i.namespace}; requested: ${i.daprVersion}`);
+  if (i.chart.kind !== 'repo') await checkChartVersion(i, deps);
   const since = new Date();
   const crds = await withGroup(log, 'Dapr CRDs (server-side apply)', () => applyCrds(i, deps), timings);
   let action: ControlPlaneResult['action'] = 'unchanged';

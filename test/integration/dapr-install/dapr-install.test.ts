@@ -172,6 +172,15 @@ describe("dapr-install with Dapr's own chart and images on the real node", () =>
     expect(history(system)).toEqual(before);
   });
 
+  it('refuses a dapr-version the chart does not install, changing nothing', async () => {
+    const before = history(system);
+    const run = await daprInstall({ 'dapr-version': '9.9.9' });
+    expect(run.code).toBe(1);
+    expect(run.stdout).toContain(`dapr-version: 9.9.9 is not what the chart at ${dapr.chart} installs: Dapr ${dapr.version} (chart version ${dapr.version}). Fix: set dapr-version: ${dapr.version}, or point chart at the chart of Dapr 9.9.9`);
+    expect(run.outputs['dapr-version']).toBeUndefined();
+    expect(history(system)).toEqual(before);
+  });
+
   it('installs the Dapr CLI through the verified download', async () => {
     const work = mkdtempSync(join(tmpdir(), 'dapr-cli-'));
     mkdirSync(join(work, 'pkg'));
