@@ -130,7 +130,9 @@ describe('helm-deploy on the real node: broken releases are diagnosed and rolled
   });
 
   it.each([
-    ['a crash-looping container', 'env.CRASH_AFTER=300ms', /-> keeps crashing: its last run ended with exit code 1 \(Error\); restarted \d+ times?/, /stack-testapp: fatal: connection refused/],
+    // Dies 300 ms after it starts and never reports ready before: an app that fails at start-up. (Ready for a
+    // moment between restarts, it could let the rollout pass as available, which is not this case.)
+    ['a crash-looping container', 'env.CRASH_AFTER=300ms\nenv.READY=false', /-> keeps crashing: its last run ended with exit code 1 \(Error\); restarted \d+ times?/, /stack-testapp: fatal: connection refused/],
     ['an image that cannot be pulled', 'image=localhost:16460/oke-stack/does-not-exist:1', /-> cannot pull its image localhost:16460\/oke-stack\/does-not-exist:1/, /Failed to pull image "localhost:16460\/oke-stack\/does-not-exist:1".*not found/],
     ['a container killed for memory under its limit', 'env.ALLOC_MB=256\nresources.limits.memory=64Mi', /-> was killed for using more memory than its limit \(64Mi\) \(OOMKilled\)/, /allocating 256 MiB/],
     ['a readiness probe that never passes', 'env.READY=false', /-> runs but is not ready: its readiness probe \(HTTP GET :http\/readyz\) does not pass/, /Readiness probe failed: HTTP probe failed with statuscode: 503/],
