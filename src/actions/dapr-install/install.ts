@@ -1,7 +1,7 @@
 import { AppsV1Api, CoreV1Api, KubernetesObjectApi, type KubeConfig } from '@kubernetes/client-node';
 import { createHash } from 'node:crypto';
 import { readFileSync } from 'node:fs';
-import { ConfigurationError, OperationError } from '../../core/errors.js';
+import { ConfigurationError, errorMessage, OperationError } from '../../core/errors.js';
 import { withGroup, type Timings } from '../../core/groups.js';
 import type { Logger } from '../../core/log.js';
 import { compareVersions, controlPlaneValues, controlPlaneWorkloads } from '../../dapr/control-plane.js';
@@ -114,12 +114,54 @@ function chartRef(i: DaprInstallInputs): string {
   return i.chart.kind === 'repo' ? RELEASE : i.chart.kind === 'oci' ? i.chart.ref : i.chart.path;
 }
 
+/**
+ * The injector's pod can be Ready before its webhook serves (it fetches its certificate from sentry and then
+ * patches the webhook's CA bundle); meanwhile the API server skips the webhook (failurePolicy Ignore) and apps
+ * start without sidecars. So the wait ends only when a server-side dry run of an annotated pod comes back
+ * with daprd in it: injection proven, nothing created.
+ */
+async function waitForInjection(kc: KubeConfig, namespace: string, timeoutMs: number, log: Logger): Promise<void> {
+  const core = kc.makeApiClient(CoreV1Api);
+  const deadline = Date.now() + timeoutMs;
+  let last: string;
+  for (let attempt = 0; ; attempt++) {
+    try {
+      const pod = await core.createNamespacedPod({
+        namespace,
+        dryRun: 'All',
+        body: {
+          metadata: { generateName: 'dapr-install-injection-probe-', annotations: { 'dapr.io/enabled': 'true', 'dapr.io/app-id': 'dapr-install-probe' } },
+          spec: { containers: [{ name: 'app', image: 'dapr-install/probe:dry-run' }] },
+        },
+      });
+      if (pod.spec?.containers.some((c) => c.name === 'daprd')) {
+        log.info(`sidecar injection works (a dry-run pod got daprd${attempt ? ` after ${attempt} attempts` : ''})`);
+        return;
+      }
+      last = 'the dry-run pod came back without a daprd container (the injector webhook was skipped or did not answer)';
+    } catch (err) {
+      last = errorMessage(err).split('\n')[0] ?? '';
+    }
+    if (Date.now() > deadline) {
+      throw new OperationError(`the Dapr sidecar injector does not inject yet: ${last}`, {
+        hint: `look at the injector's logs (kubectl -n ${namespace} logs deploy/dapr-sidecar-injector) and its MutatingWebhookConfiguration dapr-sidecar-injector (CA bundle); apps deployed now would start without sidecars`,
+      });
+    }
+    await new Promise((r) => setTimeout(r, 500));
+  }
+}
+
 /** Waits for every workload; on timeout, names each one that is not ready and why (from its pods). */
 async function waitReady(i: DaprInstallInputs, deps: InstallDeps, since: Date): Promise<void> {
   const refs = controlPlaneWorkloads(i.namespace);
+  const t0 = Date.now();
   const results = await Promise.all(refs.map((r) => waitForWorkload(deps.kc, r, i.timeoutMs, deps.log)));
   const bad = results.filter((r) => !r.readiness.ready);
-  if (!bad.length) return;
+  if (!bad.length) {
+    const injectorOff = i.set.some((x) => x.key === 'dapr_sidecar_injector.enabled' && x.value === 'false');
+    if (!injectorOff) await waitForInjection(deps.kc, i.namespace, Math.max(5_000, i.timeoutMs - (Date.now() - t0)), deps.log);
+    return;
+  }
   const d = await collectDiagnostics(deps.kc, i.namespace, { since });
   const why = bad.map((r) => {
     const mine = d.pods.filter((p) => p.name.startsWith(`${r.ref.name}-`));

@@ -92,6 +92,8 @@ describe("dapr-install with Dapr's own chart and images on the real node", () =>
       expect(run.summary).toMatch(new RegExp(`\\| ${w} \\| (\\d+)/\\1 \\| ${dapr.version.replaceAll('.', '\\.')} \\|`));
     }
     expect(run.summary).toContain('| Component | taskpubsub |');
+    // The wait ends only when the injector really injects (a dry-run pod came back with daprd).
+    expect(run.stdout).toMatch(/sidecar injection works \(a dry-run pod got daprd/);
     const pods = await core.listNamespacedPod({ namespace: system });
     expect(pods.items.length).toBeGreaterThanOrEqual(5);
     for (const p of pods.items) {
