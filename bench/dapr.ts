@@ -7,7 +7,6 @@
  * upgrade_ok / upgrade_s stay null until the stack builds the previous Dapr minor (issue: upgrades).
  */
 import { AppsV1Api, CoreV1Api } from '@kubernetes/client-node';
-import { execFileSync } from 'node:child_process';
 import { randomUUID } from 'node:crypto';
 import { mkdtempSync } from 'node:fs';
 import { tmpdir } from 'node:os';
@@ -15,6 +14,7 @@ import { join, resolve } from 'node:path';
 import { loadKubeConfig } from '../src/kube/client.js';
 import { waitForWorkloads } from '../src/kube/wait.js';
 import { runActionBundle } from '../test/support/action-harness.js';
+import { daprProbeDeployment, DAPR_NAMESPACE, removeDapr } from '../test/support/dapr-cluster.js';
 import { helmMirror } from '../test/support/helm-mirror.js';
 import { stack } from '../test/support/stack.js';
 import type { BenchOutcome } from './run.js';
@@ -27,15 +27,8 @@ export async function run(): Promise<BenchOutcome> {
   const dapr = stack.daprChart();
   const mirror = await helmMirror();
   // One Dapr per cluster (its webhook and cluster roles): the same namespace as the tests', emptied first.
-  const system = 'dapr-system';
-  const helm = stack.helm().helm4;
-  try {
-    execFileSync(helm, ['uninstall', 'dapr', '-n', system, '--wait', '--timeout', '120s'], { env: { ...process.env, KUBECONFIG: kubeconfig }, stdio: 'pipe' });
-  } catch {
-    // not installed
-  }
-  await core.deleteNamespace({ name: system }).catch(() => undefined);
-  for (let i = 0; i < 240 && (await core.readNamespace({ name: system }).then(() => true, () => false)); i++) await new Promise((r) => setTimeout(r, 500));
+  const system = DAPR_NAMESPACE;
+  await removeDapr(kubeconfig, system);
   const appNs = `bench-dapr-app-${randomUUID().slice(0, 6)}`;
   const env = { KUBECONFIG: kubeconfig, RUNNER_TOOL_CACHE: mkdtempSync(join(tmpdir(), 'bench-dapr-tc-')), GITHUB_WORKSPACE: resolve(import.meta.dirname, '..') };
   const inputs = {
@@ -55,20 +48,7 @@ export async function run(): Promise<BenchOutcome> {
 
     await core.createNamespace({ body: { metadata: { name: appNs } } });
     const t2 = performance.now();
-    await apps.createNamespacedDeployment({
-      namespace: appNs,
-      body: {
-        metadata: { name: 'probe' },
-        spec: {
-          replicas: 1,
-          selector: { matchLabels: { app: 'probe' } },
-          template: {
-            metadata: { labels: { app: 'probe' }, annotations: { 'dapr.io/enabled': 'true', 'dapr.io/app-id': 'probe', 'dapr.io/app-port': '8080', 'dapr.io/control-plane-namespace': system } },
-            spec: { containers: [{ name: 'app', image: stack.node().images.testapp, ports: [{ containerPort: 8080 }] }] },
-          },
-        },
-      },
-    });
+    await apps.createNamespacedDeployment({ namespace: appNs, body: daprProbeDeployment({ annotations: { 'dapr.io/control-plane-namespace': system } }) });
     const [probe] = await waitForWorkloads(kc, [{ kind: 'Deployment', namespace: appNs, name: 'probe' }], 120_000).catch(() => [undefined]);
     const sidecar_ready_s = +((performance.now() - t2) / 1000).toFixed(2);
     const [pod] = (await core.listNamespacedPod({ namespace: appNs, labelSelector: 'app=probe' })).items;

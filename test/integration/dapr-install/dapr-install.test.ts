@@ -7,6 +7,7 @@ import { join } from 'node:path';
 import { loadKubeConfig } from '../../../src/kube/client.js';
 import { waitForWorkloads } from '../../../src/kube/wait.js';
 import { runActionBundle, type ActionRun } from '../../support/action-harness.js';
+import { daprProbeDeployment, DAPR_NAMESPACE, removeDapr } from '../../support/dapr-cluster.js';
 import { helmMirror, type HelmMirror } from '../../support/helm-mirror.js';
 import { serveFiles } from '../../support/http.js';
 import { stack } from '../../support/stack.js';
@@ -25,28 +26,14 @@ const apps = kc.makeApiClient(AppsV1Api);
 const custom = kc.makeApiClient(CustomObjectsApi);
 const toolCache = mkdtempSync(join(tmpdir(), 'dapr-install-tc-'));
 const dapr = stack.daprChart();
-const system = 'dapr-system';
+const system = DAPR_NAMESPACE;
 const OLDER = '1.17.0';
 let mirror: HelmMirror;
 let appNs: string;
 
-async function removeDapr(): Promise<void> {
-  try {
-    execFileSync(stack.helm().helm4, ['uninstall', 'dapr', '-n', system, '--wait', '--timeout', '120s'], { env: { ...process.env, KUBECONFIG: kubeconfig }, stdio: 'pipe' });
-  } catch {
-    // not installed
-  }
-  await core.deleteNamespace({ name: system }).catch(() => undefined);
-  for (let i = 0; i < 240; i++) {
-    if (!(await core.readNamespace({ name: system }).then(() => true, () => false))) return;
-    await new Promise((r) => setTimeout(r, 500));
-  }
-  throw new Error(`namespace ${system} is still there after 120 s`);
-}
-
 beforeAll(async () => {
   mirror = await helmMirror();
-  await removeDapr();
+  await removeDapr(kubeconfig);
   appNs = `dapr-apps-${randomUUID().slice(0, 6)}`;
   await core.createNamespace({ body: { metadata: { name: appNs } } });
 }, 180_000);
@@ -55,7 +42,7 @@ afterAll(async () => {
   await mirror.close();
   await core.deleteNamespace({ name: appNs }).catch(() => undefined);
   // Its webhook and cluster roles are cluster-wide: leave the cluster as the other tests expect it.
-  await removeDapr();
+  await removeDapr(kubeconfig);
 }, 180_000);
 
 function daprInstall(inputs: Record<string, string> = {}): Promise<ActionRun> {
@@ -120,20 +107,7 @@ describe("dapr-install with Dapr's own chart and images on the real node", () =>
     try {
       // A component the slim daprd has and that needs no server: the operator must hand it to the sidecar.
       kubectl(['apply', '-n', namespace, '-f', '-'], 'apiVersion: dapr.io/v1alpha1\nkind: Component\nmetadata:\n  name: envsecrets\nspec:\n  type: secretstores.local.env\n  version: v1\n  metadata: []\n');
-      await apps.createNamespacedDeployment({
-        namespace,
-        body: {
-          metadata: { name: 'probe' },
-          spec: {
-            replicas: 1,
-            selector: { matchLabels: { app: 'probe' } },
-            template: {
-              metadata: { labels: { app: 'probe' }, annotations: { 'dapr.io/enabled': 'true', 'dapr.io/app-id': 'probe', 'dapr.io/app-port': '8080' } },
-              spec: { containers: [{ name: 'app', image: stack.node().images.testapp, ports: [{ containerPort: 8080 }], readinessProbe: { httpGet: { path: '/readyz', port: 8080 } } }] },
-            },
-          },
-        },
-      });
+      await apps.createNamespacedDeployment({ namespace, body: daprProbeDeployment({ readinessProbe: true }) });
       const [ready] = await waitForWorkloads(kc, [{ kind: 'Deployment', namespace, name: 'probe' }], 120_000);
       expect(ready?.readiness).toEqual({ ready: true, reason: 'ready' });
       const [pod] = (await core.listNamespacedPod({ namespace, labelSelector: 'app=probe' })).items;

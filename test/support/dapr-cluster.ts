@@ -1,0 +1,46 @@
+import { CoreV1Api, type V1Deployment } from '@kubernetes/client-node';
+import { execFileSync } from 'node:child_process';
+import { loadKubeConfig } from '../../src/kube/client.js';
+import { stack } from './stack.js';
+
+/**
+ * Dapr's own chart on the stack's cluster (tests and the dapr bench). Its injector webhook and cluster roles
+ * are cluster-wide, so there is one installation per cluster, in this namespace.
+ */
+export const DAPR_NAMESPACE = 'dapr-system';
+
+/** Uninstalls the `dapr` release and waits until its namespace is gone (nothing to do when there is none). */
+export async function removeDapr(kubeconfig: string, namespace = DAPR_NAMESPACE): Promise<void> {
+  const core = loadKubeConfig(kubeconfig).makeApiClient(CoreV1Api);
+  try {
+    execFileSync(stack.helm().helm4, ['uninstall', 'dapr', '-n', namespace, '--wait', '--timeout', '120s'], { env: { ...process.env, KUBECONFIG: kubeconfig }, stdio: 'pipe' });
+  } catch {
+    // not installed
+  }
+  await core.deleteNamespace({ name: namespace }).catch(() => undefined);
+  for (let i = 0; i < 240; i++) {
+    if (!(await core.readNamespace({ name: namespace }).then(() => true, () => false))) return;
+    await new Promise((r) => setTimeout(r, 500));
+  }
+  throw new Error(`namespace ${namespace} is still there after 120 s`);
+}
+
+/** A one-replica Deployment `probe` of the stack's test image, annotated for Dapr's sidecar injector. */
+export function daprProbeDeployment(options: { readinessProbe?: boolean; annotations?: Record<string, string> } = {}): V1Deployment {
+  return {
+    metadata: { name: 'probe' },
+    spec: {
+      replicas: 1,
+      selector: { matchLabels: { app: 'probe' } },
+      template: {
+        metadata: { labels: { app: 'probe' }, annotations: { 'dapr.io/enabled': 'true', 'dapr.io/app-id': 'probe', 'dapr.io/app-port': '8080', ...options.annotations } },
+        spec: {
+          containers: [{
+            name: 'app', image: stack.node().images.testapp, ports: [{ containerPort: 8080 }],
+            ...(options.readinessProbe ? { readinessProbe: { httpGet: { path: '/readyz', port: 8080 } } } : {}),
+          }],
+        },
+      },
+    },
+  };
+}
