@@ -5,7 +5,10 @@
 #   operator, sentry, injector, placement <- github.com/dapr/dapr/cmd/<name>: the rest of the control plane,
 #                 which the stack packs into images for Dapr's own Helm chart on its real node
 #
-# Usage: stack/dapr/build.sh <outdir>
+# Usage: stack/dapr/build.sh <outdir> [go.mod | go.prev.mod]
+#   go.prev.mod builds the previous Dapr minor (the upgrade test's starting point) from the same commands:
+#   `go build -modfile=go.prev.mod -tags dapr_prev` (cmd/daprd/fields_prev.go leaves out runtime options that
+#   minor does not have yet).
 #   Idempotent: when <outdir> holds both binaries and `daprd --version` prints this module's Dapr version,
 #   nothing is rebuilt. Binaries are built into a temporary directory and moved into place, so an
 #   interrupted build leaves nothing half-made. Env: GO (go binary; default `go` on PATH, else /usr/local/go/bin/go).
@@ -27,19 +30,25 @@
 #   across two builds with separate caches.
 set -euo pipefail
 
-if [[ $# -ne 1 ]]; then
-  echo "usage: $0 <outdir>" >&2
+if [[ $# -lt 1 || $# -gt 2 ]]; then
+  echo "usage: $0 <outdir> [go.mod | go.prev.mod]" >&2
   exit 2
 fi
+modfile="${2:-go.mod}"
+case "$modfile" in
+  go.mod) goflags=() ;;
+  go.prev.mod) goflags=(-modfile=go.prev.mod -tags dapr_prev) ;;
+  *) echo "build.sh: unknown module file '$modfile' (go.mod or go.prev.mod)" >&2; exit 2 ;;
+esac
 
 here="$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)"
 # shellcheck source=../go-build.sh
 source "$here/../go-build.sh"
 out="$(absdir "$1")"
 
-DAPR_TAG="$(modver "$here/go.mod" github.com/dapr/dapr)"
+DAPR_TAG="$(modver "$here/$modfile" github.com/dapr/dapr)"
 if [[ -z "$DAPR_TAG" ]]; then
-  echo "build.sh: cannot read the github.com/dapr/dapr version from $here/go.mod" >&2
+  echo "build.sh: cannot read the github.com/dapr/dapr version from $here/$modfile" >&2
   exit 1
 fi
 DAPR_VERSION="${DAPR_TAG#v}" # Dapr's own builds print the version without the leading v
@@ -56,9 +65,9 @@ t_all="$(now)"
 echo "build.sh: building daprd and ${CONTROL_PLANE[*]} $DAPR_VERSION into $out ($("$GO" version))"
 
 t="$(now)"
-(cd "$here" && "$GO" mod download)
+(cd "$here" && "$GO" mod download ${goflags[0]:+"${goflags[0]}"})
 # The commit comes from the module proxy's record of the tag, so `daprd --build-info` names the real commit.
-commit="$(cd "$here" && "$GO" mod download -json "github.com/dapr/dapr@$DAPR_TAG" |
+commit="$(cd "$here" && "$GO" mod download ${goflags[0]:+"${goflags[0]}"} -json "github.com/dapr/dapr@$DAPR_TAG" |
   sed -n 's/.*"Hash": *"\([0-9a-f]*\)".*/\1/p' | head -n1)"
 echo "build.sh: modules ready in $(elapsed "$t") (dapr commit ${commit:-unknown})"
 
@@ -69,7 +78,7 @@ bi=github.com/dapr/dapr/pkg/buildinfo
 ldflags="-s -w -X $bi.version=$DAPR_VERSION -X $bi.gitversion=$DAPR_TAG -X $bi.gitcommit=$commit"
 t="$(now)"
 # One `go build` for all: the packages they share (most of Dapr, gRPC, client-go) compile once.
-(cd "$here" && "$GO" build -ldflags "$ldflags" -o "$tmp/" ./cmd/daprd "${CONTROL_PLANE[@]/#/github.com/dapr/dapr/cmd/}")
+(cd "$here" && "$GO" build ${goflags[@]+"${goflags[@]}"} -ldflags "$ldflags" -o "$tmp/" ./cmd/daprd "${CONTROL_PLANE[@]/#/github.com/dapr/dapr/cmd/}")
 echo "build.sh: compiled in $(elapsed "$t")"
 
 got="$("$tmp/daprd" --version)"

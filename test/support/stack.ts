@@ -70,7 +70,9 @@ export const stack = {
   /** Dapr's own chart (packaged as Dapr publishes it) and the registry holding its images, at the stack's version. */
   daprChart: () => {
     const c = component('dapr-chart');
-    return { chart: endpoint('dapr-chart', 'chart'), registry: endpoint('dapr-chart', 'registry'), version: String(c.details?.version), images: c.details?.images as Record<string, string> };
+    const prev = c.details?.previous as { version: string; chart: string; images: Record<string, string> } | undefined;
+    if (!prev) throw new Error('the stack\'s dapr-chart status names no previous Dapr minor: restart the stack (npm run stack -- up)');
+    return { chart: endpoint('dapr-chart', 'chart'), registry: endpoint('dapr-chart', 'registry'), version: String(c.details?.version), images: c.details?.images as Record<string, string>, previous: prev };
   },
   /** The stack's OCI registry: how image references name it, its URL on this machine, and crane. */
   registry: () => ({ name: endpoint('registry', 'registry'), url: endpoint('registry', 'url'), crane: String(component('registry').details?.crane) }),

@@ -10,6 +10,12 @@ describe('src/versions.ts', () => {
     expect(daprVersionFromGoMod(goMod)).toBe(DAPR_VERSION);
   });
 
+  it('stack/dapr/go.prev.mod builds the previous Dapr minor (the upgrade test starts from it)', () => {
+    const prev = daprVersionFromGoMod(readFileSync(join(repoRoot, 'stack', 'dapr', 'go.prev.mod'), 'utf8'));
+    const [maj, min] = DAPR_VERSION.split('.').map(Number);
+    expect(prev).toMatch(new RegExp(`^${maj}\\.${min! - 1}\\.\\d+$`));
+  });
+
   it('DAPR_VERSION is a plain X.Y.Z release (chart and image tags have no leading v)', () => {
     expect(DAPR_VERSION).toMatch(/^\d+\.\d+\.\d+$/);
   });

@@ -34,8 +34,12 @@ export function daprVersionFromGoMod(goMod: string): string {
   return m[1];
 }
 
-export function daprVersion(ctx: Pick<StackContext, 'root'>): string {
-  return daprVersionFromGoMod(readFileSync(join(ctx.root, 'stack', 'dapr', 'go.mod'), 'utf8'));
+/** Which Dapr the stack builds: the pinned version (stack/dapr/go.mod) or the previous minor (go.prev.mod). */
+export type DaprRelease = 'current' | 'previous';
+const MODFILE: Record<DaprRelease, string> = { current: 'go.mod', previous: 'go.prev.mod' };
+
+export function daprVersion(ctx: Pick<StackContext, 'root'>, release: DaprRelease = 'current'): string {
+  return daprVersionFromGoMod(readFileSync(join(ctx.root, 'stack', 'dapr', MODFILE[release]), 'utf8'));
 }
 
 export const CONTROL_PLANE = ['operator', 'sentry', 'injector', 'placement', 'scheduler'] as const;
@@ -51,18 +55,22 @@ export interface DaprPaths {
   schedulerData: string;
 }
 
-/** The files stack/dapr/build.sh builds from, relative to the repository root. */
-export const DAPR_BUILD_INPUTS = ['stack/dapr/cmd/daprd/main.go', 'stack/dapr/tools.go', 'stack/dapr/go.mod', 'stack/dapr/go.sum', 'stack/dapr/build.sh', 'stack/go-build.sh'];
+/** The files stack/dapr/build.sh builds a release from, relative to the repository root. */
+export function daprBuildInputs(release: DaprRelease = 'current'): string[] {
+  const d = 'stack/dapr';
+  const mod = release === 'current' ? [`${d}/go.mod`, `${d}/go.sum`, `${d}/cmd/daprd/fields.go`] : [`${d}/go.prev.mod`, `${d}/go.prev.sum`, `${d}/cmd/daprd/fields_prev.go`];
+  return [`${d}/cmd/daprd/main.go`, `${d}/tools.go`, ...mod, `${d}/build.sh`, 'stack/go-build.sh'];
+}
 
 /** 12 hex digits naming the build inputs' contents. */
-export function daprBuildDigest(ctx: Pick<StackContext, 'root'>): string {
+export function daprBuildDigest(ctx: Pick<StackContext, 'root'>, release: DaprRelease = 'current'): string {
   const h = createHash('sha256');
-  for (const f of DAPR_BUILD_INPUTS) h.update(f).update('\0').update(readFileSync(join(ctx.root, f))).update('\0');
+  for (const f of daprBuildInputs(release)) h.update(f).update('\0').update(readFileSync(join(ctx.root, f))).update('\0');
   return h.digest('hex').slice(0, 12);
 }
 
-export function daprPaths(ctx: StackContext): DaprPaths {
-  const base = join(ctx.cacheDir, `dapr-${daprVersion(ctx)}-${daprBuildDigest(ctx)}`);
+export function daprPaths(ctx: StackContext, release: DaprRelease = 'current'): DaprPaths {
+  const base = join(ctx.cacheDir, `dapr-${daprVersion(ctx, release)}-${daprBuildDigest(ctx, release)}`);
   const bin = join(base, 'bin');
   return {
     bin,
@@ -79,15 +87,17 @@ function goBinary(): string {
   return onPath ? 'go' : '/usr/local/go/bin/go';
 }
 
-async function install(ctx: StackContext): Promise<void> {
-  const p = daprPaths(ctx);
-  if ([p.daprd, ...Object.values(p.controlPlane)].every((f) => existsSync(f))) return;
+/** Builds daprd and the control plane's commands of a release (nothing to do when they are there). */
+export async function buildDapr(ctx: StackContext, release: DaprRelease = 'current'): Promise<DaprPaths> {
+  const p = daprPaths(ctx, release);
+  if ([p.daprd, ...Object.values(p.controlPlane)].every((f) => existsSync(f))) return p;
   mkdirSync(p.bin, { recursive: true });
-  ctx.log.info(`dapr: building daprd and scheduler ${daprVersion(ctx)} into ${p.bin} (cold caches: minutes on 2 cores; log ${p.buildLog})`);
+  const v = daprVersion(ctx, release);
+  ctx.log.info(`dapr: building daprd and the control plane ${v}${release === 'previous' ? ' (the previous minor, for upgrades)' : ''} into ${p.bin} (cold caches: minutes on 2 cores; log ${p.buildLog})`);
   const fd = openSync(p.buildLog, 'w');
   try {
     const code = await new Promise<number | null>((resolve, reject) => {
-      const child = spawn('bash', [join(ctx.root, 'stack', 'dapr', 'build.sh'), p.bin], {
+      const child = spawn('bash', [join(ctx.root, 'stack', 'dapr', 'build.sh'), p.bin, MODFILE[release]], {
         stdio: ['ignore', fd, fd],
         env: { ...process.env, GO: process.env.GO ?? goBinary() },
       });
@@ -96,12 +106,17 @@ async function install(ctx: StackContext): Promise<void> {
     });
     if (code !== 0) {
       const tail = readFileSync(p.buildLog, 'utf8').split('\n').slice(-25).join('\n');
-      throw new Error(`dapr: stack/dapr/build.sh exited ${code}; end of ${p.buildLog}:\n${tail}`);
+      throw new Error(`dapr: stack/dapr/build.sh (${MODFILE[release]}) exited ${code}; end of ${p.buildLog}:\n${tail}`);
     }
   } finally {
     closeSync(fd);
   }
   for (const line of readFileSync(p.buildLog, 'utf8').split('\n')) if (line.startsWith('build.sh:')) ctx.log.info(`dapr: ${line}`);
+  return p;
+}
+
+async function install(ctx: StackContext): Promise<void> {
+  await buildDapr(ctx, 'current');
 }
 
 function schedulerArgs(ctx: StackContext, p: DaprPaths): string[] {

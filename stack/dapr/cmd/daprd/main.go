@@ -176,11 +176,9 @@ func run(ctx context.Context, opts *options.Options) error {
 }
 
 func runtimeConfig(opts *options.Options, reg *registry.Options, sec security.Handler, hz healthz.Healthz) *runtime.Config {
-	return &runtime.Config{
+	cfg := &runtime.Config{
 		AppID:                         opts.AppID,
 		ActorsService:                 opts.ActorsService,
-		ActorsDisseminationTimeout:    opts.ActorsDisseminationTimeout,
-		HotReloadReconcileInterval:    opts.HotReloadReconcileInterval,
 		RemindersService:              opts.RemindersService,
 		SchedulerAddress:              opts.SchedulerAddress,
 		SchedulerStreams:              opts.SchedulerJobStreams,
@@ -232,4 +230,6 @@ func runtimeConfig(opts *options.Options, reg *registry.Options, sec security.Ha
 		Security:       sec,
 		Healthz:        hz,
 	}
+	setNewerFields(cfg, opts)
+	return cfg
 }

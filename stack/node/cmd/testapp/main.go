@@ -5,6 +5,8 @@
 //	stack-testapp get <url>    GET with a 5 s timeout, print status and body; exit 0 on 2xx, else 1
 //	stack-testapp lookup <name> resolve name, print one address per line; exit 1 on error
 //	stack-testapp sleep        block until SIGTERM/SIGINT, then exit 0
+//	stack-testapp poll <url> <interval>  GET every interval (Go duration, 2 s timeout each) until SIGTERM/SIGINT,
+//	                           one line per attempt: `<unix ms> ok <status>` or `<unix ms> fail <why>`
 //
 // Environment (serve): PORT; MESSAGE and VERSION (echoed by /); READY=false (/readyz answers 503);
 // CRASH_AFTER=<Go duration> (log two lines to stderr and exit 1 after that long, to test crash loops);
@@ -44,11 +46,13 @@ func main() {
 		os.Exit(get(args[0]))
 	case cmd == "lookup" && len(args) == 1:
 		os.Exit(lookup(args[0]))
+	case cmd == "poll" && len(args) == 2:
+		os.Exit(poll(args[0], args[1]))
 	case cmd == "sleep" && len(args) == 0:
 		waitForTermination()
 		os.Exit(0)
 	default:
-		fmt.Fprintf(os.Stderr, "usage: %s [serve] | get <url> | lookup <name> | sleep\n", name)
+		fmt.Fprintf(os.Stderr, "usage: %s [serve] | get <url> | lookup <name> | sleep | poll <url> <interval>\n", name)
 		os.Exit(2)
 	}
 }
@@ -174,6 +178,45 @@ func get(url string) int {
 		return 1
 	}
 	return 0
+}
+
+// poll records whether url answers 2xx, every interval, until a termination signal: tests read the lines
+// afterwards to prove an app kept answering through an upgrade or a restart.
+func poll(url, every string) int {
+	interval, err := time.ParseDuration(every)
+	if err != nil || interval <= 0 {
+		fmt.Fprintf(os.Stderr, "%s: poll: interval %q is not a positive Go duration\n", name, every)
+		return 2
+	}
+	ctx, stop := signal.NotifyContext(context.Background(), syscall.SIGTERM, syscall.SIGINT)
+	defer stop()
+	client := &http.Client{Timeout: 2 * time.Second}
+	tick := time.NewTicker(interval)
+	defer tick.Stop()
+	for {
+		at := time.Now().UnixMilli()
+		req, _ := http.NewRequestWithContext(ctx, http.MethodGet, url, nil)
+		resp, err := client.Do(req)
+		switch {
+		case ctx.Err() != nil:
+			return 0
+		case err != nil:
+			fmt.Printf("%d fail %v\n", at, err)
+		default:
+			_, _ = io.Copy(io.Discard, resp.Body)
+			resp.Body.Close()
+			if resp.StatusCode >= 200 && resp.StatusCode <= 299 {
+				fmt.Printf("%d ok %d\n", at, resp.StatusCode)
+			} else {
+				fmt.Printf("%d fail status %d\n", at, resp.StatusCode)
+			}
+		}
+		select {
+		case <-ctx.Done():
+			return 0
+		case <-tick.C:
+		}
+	}
 }
 
 func lookup(host string) int {
