@@ -92,7 +92,9 @@ for b in "${missing[@]}"; do
 done
 
 if [[ " ${missing[*]} " == *" coredns "* ]]; then
-  got="$("$tmp/coredns" -version | head -n1)"
+  # Not `| head -n1`: head exits after one line, coredns may get SIGPIPE, and pipefail fails the build.
+  got="$("$tmp/coredns" -version)"
+  got="${got%%$'\n'*}"
   if [[ "$got" != "CoreDNS-${COREDNS_VERSION#v}" ]]; then
     echo "build.sh: the new coredns says '$got', expected 'CoreDNS-${COREDNS_VERSION#v}'" >&2
     exit 1
