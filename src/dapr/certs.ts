@@ -7,21 +7,47 @@ export interface CertExpiry {
   subject: string;
 }
 
+/** The PEM certificate blocks of a bundle, in order. */
+export function pemCertificates(pem: string): string[] {
+  return pem.match(/-----BEGIN CERTIFICATE-----[\s\S]+?-----END CERTIFICATE-----/g) ?? [];
+}
+
+function expiryOf(cert: X509Certificate): CertExpiry {
+  return { expires: new Date(cert.validTo), subject: cert.subject.replace(/\n/g, ', ') };
+}
+
 /** The certificate of a PEM bundle that expires first (a trust bundle may hold old and new anchors). */
 export function earliestExpiry(pem: string): CertExpiry | undefined {
-  const blocks = pem.match(/-----BEGIN CERTIFICATE-----[\s\S]+?-----END CERTIFICATE-----/g) ?? [];
   let first: CertExpiry | undefined;
-  for (const b of blocks) {
-    const cert = new X509Certificate(b);
-    const expires = new Date(cert.validTo);
-    if (!first || expires < first.expires) first = { expires, subject: cert.subject.replace(/\n/g, ', ') };
+  for (const b of pemCertificates(pem)) {
+    const e = expiryOf(new X509Certificate(b));
+    if (!first || e.expires < first.expires) first = e;
   }
   return first;
+}
+
+/**
+ * The anchor that matters: the one the issuer chains to. After a rotation the bundle also keeps the old anchor
+ * until the certificates it signed have lapsed; that one is not what sidecars will need next. Without an
+ * issuer (or when none verifies it) the anchor that expires first.
+ */
+export function issuingAnchor(anchorsPem: string, issuerPem: string | undefined): CertExpiry | undefined {
+  const issuerBlock = issuerPem ? pemCertificates(issuerPem)[0] : undefined;
+  if (issuerBlock) {
+    const issuer = new X509Certificate(issuerBlock);
+    for (const b of pemCertificates(anchorsPem)) {
+      const anchor = new X509Certificate(b);
+      if (issuer.checkIssued(anchor) && issuer.verify(anchor.publicKey)) return expiryOf(anchor);
+    }
+  }
+  return earliestExpiry(anchorsPem);
 }
 
 export interface TrustBundle {
   trustAnchor?: CertExpiry;
   issuer?: CertExpiry;
+  /** How many anchors the bundle holds (two between a rotation and the old anchor's end). */
+  anchors?: number;
 }
 
 /**
@@ -36,9 +62,12 @@ export async function readTrustBundle(kc: KubeConfig, namespace: string): Promis
     core.readNamespacedSecret({ name: 'dapr-trust-bundle', namespace }).catch(() => undefined),
   ]);
   const issuerB64 = secret?.data?.['issuer.crt'];
+  const issuerPem = issuerB64 ? Buffer.from(issuerB64, 'base64').toString('utf8') : undefined;
+  const anchors = cm?.data?.['ca.crt'];
   return {
-    trustAnchor: cm?.data?.['ca.crt'] ? earliestExpiry(cm.data['ca.crt']) : undefined,
-    issuer: issuerB64 ? earliestExpiry(Buffer.from(issuerB64, 'base64').toString('utf8')) : undefined,
+    trustAnchor: anchors ? issuingAnchor(anchors, issuerPem) : undefined,
+    issuer: issuerPem ? earliestExpiry(issuerPem) : undefined,
+    anchors: anchors ? pemCertificates(anchors).length : undefined,
   };
 }
 

@@ -25,12 +25,16 @@ export async function removeDapr(kubeconfig: string, namespace = DAPR_NAMESPACE)
   throw new Error(`namespace ${namespace} is still there after 120 s`);
 }
 
-/** A one-replica Deployment `probe` of the stack's test image, annotated for Dapr's sidecar injector. */
-export function daprProbeDeployment(options: { readinessProbe?: boolean; annotations?: Record<string, string> } = {}): V1Deployment {
+/**
+ * A Deployment `probe` (one replica unless told) of the stack's test image, annotated for Dapr's sidecar
+ * injector. Rollouts surge one pod and keep every old one until it is replaced (maxUnavailable 0).
+ */
+export function daprProbeDeployment(options: { readinessProbe?: boolean; annotations?: Record<string, string>; replicas?: number } = {}): V1Deployment {
   return {
     metadata: { name: 'probe' },
     spec: {
-      replicas: 1,
+      replicas: options.replicas ?? 1,
+      strategy: { type: 'RollingUpdate', rollingUpdate: { maxSurge: 1, maxUnavailable: 0 } },
       selector: { matchLabels: { app: 'probe' } },
       template: {
         metadata: { labels: { app: 'probe' }, annotations: { 'dapr.io/enabled': 'true', 'dapr.io/app-id': 'probe', 'dapr.io/app-port': '8080', ...options.annotations } },

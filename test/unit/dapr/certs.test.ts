@@ -2,7 +2,7 @@ import { execFileSync } from 'node:child_process';
 import { mkdtempSync, readFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { daysLeft, earliestExpiry } from '../../../src/dapr/certs.js';
+import { daysLeft, earliestExpiry, issuingAnchor } from '../../../src/dapr/certs.js';
 
 const dir = mkdtempSync(join(tmpdir(), 'dapr-certs-'));
 function cert(name: string, days: number): string {
@@ -10,7 +10,25 @@ function cert(name: string, days: number): string {
   return readFileSync(join(dir, `${name}.crt`), 'utf8');
 }
 
+/** An issuer certificate signed by the root `root` (made by cert()). */
+function issuedBy(root: string, name: string, days: number): string {
+  const o = (f: string): string => join(dir, f);
+  execFileSync('openssl', ['req', '-newkey', 'ec', '-pkeyopt', 'ec_paramgen_curve:prime256v1', '-nodes', '-keyout', o(`${name}.key`), '-out', o(`${name}.csr`), '-subj', `/CN=${name}`], { stdio: 'ignore' });
+  execFileSync('openssl', ['x509', '-req', '-in', o(`${name}.csr`), '-CA', o(`${root}.crt`), '-CAkey', o(`${root}.key`), '-CAcreateserial', '-out', o(`${name}.crt`), '-days', String(days)], { stdio: 'ignore' });
+  return readFileSync(o(`${name}.crt`), 'utf8');
+}
+
 describe('Dapr mTLS certificate expiry', () => {
+  it('reports the anchor the issuer chains to, not an old one kept in the bundle after a rotation', () => {
+    const old = cert('old-root', 2);
+    const current = cert('new-root', 365);
+    const issuer = issuedBy('new-root', 'issuer', 300);
+    expect(issuingAnchor(`${old}\n${current}`, issuer)?.subject).toBe('CN=new-root');
+    // No issuer, or one that no anchor signed: the anchor that expires first.
+    expect(issuingAnchor(`${current}\n${old}`, undefined)?.subject).toBe('CN=old-root');
+    expect(issuingAnchor(`${current}\n${old}`, cert('stranger', 30))?.subject).toBe('CN=old-root');
+  });
+
   it('finds the certificate of a bundle that expires first', () => {
     const bundle = `${cert('later', 400)}\n${cert('sooner', 3)}`;
     const first = earliestExpiry(bundle);
