@@ -1,4 +1,5 @@
-import { existsSync } from 'node:fs';
+import { existsSync, readFileSync } from 'node:fs';
+import { load } from 'js-yaml';
 import { isAbsolute, resolve } from 'node:path';
 import { ConfigurationError, ProblemList } from '../../core/errors.js';
 import type { Inputs } from '../../core/inputs.js';
@@ -28,6 +29,12 @@ export interface DaprInstallInputs {
   certWarnDays: number;
   /** Install the Dapr CLI (verified download) and put it on PATH. */
   cli?: { version: string; baseUrl?: string };
+  /** Renew the trust anchor and issuer: never, always (this run), or only when one expires within certWarnDays. */
+  rotateCertificates: 'never' | 'always' | 'expiring';
+  /** Validity of certificates minted by a rotation. */
+  certValidityDays: number;
+  /** Restart the workloads of pods whose daprd differs from the control plane's version, and wait for them. */
+  restartOutdatedSidecars: boolean;
 }
 
 const DNS_LABEL = /^[a-z0-9]([-a-z0-9]*[a-z0-9])?$/;
@@ -71,6 +78,9 @@ export function parseDaprInstallInputs(inputs: Inputs, env: NodeJS.ProcessEnv): 
     helmVersion: c(() => parseHelmVersion(inputs.string('helm-version'))),
     installCli: c(() => inputs.boolean('install-cli', false)),
     certWarnDays: c(() => inputs.integer('cert-warn-days', 30, { min: 1, max: 3650 })),
+    rotate: c(() => inputs.oneOf('rotate-certificates', ['false', 'true', 'expiring'] as const, 'false')),
+    certValidityDays: c(() => inputs.integer('cert-validity-days', 365, { min: 1, max: 3650 })),
+    restartOutdated: c(() => inputs.boolean('restart-outdated-sidecars', false)),
   };
   const cliVersion = (inputs.string('cli-version', DAPR_CLI_VERSION) ?? DAPR_CLI_VERSION).replace(/^v/, '');
   if (!/^\d+\.\d+\.\d+(-[\w.]+)?$/.test(cliVersion)) problems.add({ input: 'cli-version', problem: `"${cliVersion}" is not an exact version`, fix: `use an exact Dapr CLI release such as ${DAPR_CLI_VERSION}` });
@@ -79,6 +89,12 @@ export function parseDaprInstallInputs(inputs: Inputs, env: NodeJS.ProcessEnv): 
   const helmBaseUrl = inputs.string('helm-base-url');
   if (helmBaseUrl && !/^https?:\/\/\S+$/.test(helmBaseUrl)) problems.add({ input: 'helm-base-url', problem: `"${helmBaseUrl}" is not an http(s) URL`, fix: 'use a mirror of https://get.helm.sh that serves the .sha256sum files' });
   for (const p of chartRejections(parsed.ha, parsed.schedulerStorage, parsed.set ?? [])) problems.add(p);
+  if (parsed.rotate && parsed.rotate !== 'false') {
+    const value = (key: string): string | undefined => (parsed.set ?? []).filter((x) => x.key === key).at(-1)?.value;
+    if (value('global.mtls.enabled') === 'false') problems.add({ input: 'rotate-certificates', problem: `${parsed.rotate} while mTLS is off (set: global.mtls.enabled=false): there are no certificates to renew`, fix: 'set rotate-certificates: false, or turn mTLS on' });
+    const given = sentryCertsGiven(parsed.set ?? [], valuesFiles.filter((f) => existsSync(f)));
+    if (given) problems.add({ input: 'rotate-certificates', problem: `${parsed.rotate} while the chart values bring their own certificates (${given}): the next Helm run would put those back`, fix: 'renew the certificates where they come from (your values) and set rotate-certificates: false' });
+  }
   problems.throwIfAny();
   // A runner fills unset inputs with action.yml's defaults: chart-repo equal to the default is not a conflict.
   const repoGiven = inputs.raw('chart-repo');
@@ -101,7 +117,31 @@ export function parseDaprInstallInputs(inputs: Inputs, env: NodeJS.ProcessEnv): 
     kubeconfig: inputs.string('kubeconfig'),
     cli: parsed.installCli ? { version: cliVersion, baseUrl: cliBaseUrl } : undefined,
     certWarnDays: parsed.certWarnDays!,
+    rotateCertificates: parsed.rotate === 'true' ? 'always' : parsed.rotate === 'expiring' ? 'expiring' : 'never',
+    certValidityDays: parsed.certValidityDays!,
+    restartOutdatedSidecars: parsed.restartOutdated!,
   };
+}
+
+const SENTRY_TLS = ['dapr_sentry.tls.root.certPEM', 'dapr_sentry.tls.issuer.certPEM', 'dapr_sentry.tls.issuer.keyPEM'];
+
+/** Where the chart values supply sentry's certificates (`set` or a values file), if they do. */
+export function sentryCertsGiven(set: Array<{ key: string; value: string }>, valuesFiles: string[]): string | undefined {
+  const inSet = set.find((x) => SENTRY_TLS.includes(x.key) && x.value.trim() !== '');
+  if (inSet) return `set: ${inSet.key}`;
+  for (const f of valuesFiles) {
+    let doc: unknown;
+    try {
+      doc = load(readFileSync(f, 'utf8'));
+    } catch {
+      continue; // Helm reports a broken values file with its own position
+    }
+    for (const key of SENTRY_TLS) {
+      const v = key.split('.').reduce<unknown>((o, k) => (o && typeof o === 'object' ? (o as Record<string, unknown>)[k] : undefined), doc);
+      if (typeof v === 'string' && v.trim() !== '') return `${f}: ${key}`;
+    }
+  }
+  return undefined;
 }
 
 /**

@@ -44,3 +44,29 @@ describe('dapr-install inputs: combinations Dapr refuses, caught before any chan
     expect(parse({ 'scheduler-storage': 'in-memory', set: 'dapr_sidecar_injector.sidecarRunAsNonRoot=false\ndapr_sidecar_injector.sidecarRunAsUser=0' })).toMatchObject({ ha: false, schedulerStorage: 'in-memory' });
   });
 });
+
+describe('dapr-install inputs: certificate rotation and sidecars', () => {
+  const values = join(workspace, 'own-certs.yaml');
+  writeFileSync(values, 'dapr_sentry:\n  tls:\n    root:\n      certPEM: |\n        -----BEGIN CERTIFICATE-----\n        MIIB\n        -----END CERTIFICATE-----\n');
+  const plainValues = join(workspace, 'plain.yaml');
+  writeFileSync(plainValues, 'global:\n  logAsJson: true\n');
+
+  it.each<[Record<string, string>, { rotateCertificates: string; certValidityDays: number; restartOutdatedSidecars: boolean }]>([
+    [{}, { rotateCertificates: 'never', certValidityDays: 365, restartOutdatedSidecars: false }],
+    [{ 'rotate-certificates': 'true', 'cert-validity-days': '90' }, { rotateCertificates: 'always', certValidityDays: 90, restartOutdatedSidecars: false }],
+    [{ 'rotate-certificates': 'Expiring', 'restart-outdated-sidecars': 'true', 'values-files': plainValues }, { rotateCertificates: 'expiring', certValidityDays: 365, restartOutdatedSidecars: true }],
+  ])('%j', (given, expected) => expect(parse(given)).toMatchObject(expected));
+
+  it.each<[string, Record<string, string>, RegExp]>([
+    ['an unknown mode', { 'rotate-certificates': 'soon' }, /rotate-certificates.*"soon" is not one of the allowed values.*false, true, expiring/s],
+    ['a validity of 0 days', { 'cert-validity-days': '0' }, /cert-validity-days.*0 is out of range/s],
+    ['rotation with certificates from a values file', { 'rotate-certificates': 'true', 'values-files': values }, /rotate-certificates.*the chart values bring their own certificates \(.*own-certs\.yaml: dapr_sentry\.tls\.root\.certPEM\).*Fix: renew the certificates where they come from/s],
+    ['rotation with certificates from set', { 'rotate-certificates': 'expiring', set: 'dapr_sentry.tls.issuer.keyPEM=abc' }, /set: dapr_sentry\.tls\.issuer\.keyPEM/],
+    ['rotation with mTLS off', { 'rotate-certificates': 'true', set: 'global.mtls.enabled=false' }, /rotate-certificates.*while mTLS is off/s],
+    ['a restart flag that is not a boolean', { 'restart-outdated-sidecars': 'yes' }, /restart-outdated-sidecars.*"yes" is not a boolean/s],
+  ])('refuses %s', (_name, given, message) => expect(() => parse(given)).toThrow(message));
+
+  it('certificates in the values are fine when nothing rotates them', () => {
+    expect(parse({ 'values-files': values }).rotateCertificates).toBe('never');
+  });
+});
