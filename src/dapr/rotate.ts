@@ -60,7 +60,9 @@ export async function renewTrustBundle(kc: KubeConfig, namespace: string, o: { v
       hint: 'the identity needs get/update on secrets and configmaps in the control plane\'s namespace, and mTLS must be on',
     });
   });
-  const minted = mintDaprBundle({ namespace, validForMs: o.validForMs, now });
+  // ECDSA P-256: what Dapr up to 1.17 mints and 1.18 accepts (1.18 mints Ed25519, which 1.17's sentry refuses),
+  // so a renewed bundle serves both sides of an upgrade.
+  const minted = mintDaprBundle({ namespace, validForMs: o.validForMs, now, keyType: 'ecdsa-p256' });
   o.secrets.add(minted.issuerKeyPem);
   const oldAnchors = cm.data?.['ca.crt'] ?? '';
   const anchorsPem = nextTrustAnchors(minted.rootCertPem, oldAnchors, now);

@@ -120,7 +120,7 @@ function chartRef(i: DaprInstallInputs): string {
  * start without sidecars. So the wait ends only when a server-side dry run of an annotated pod comes back
  * with daprd in it: injection proven, nothing created.
  */
-async function waitForInjection(kc: KubeConfig, namespace: string, timeoutMs: number, log: Logger): Promise<void> {
+export async function waitForInjection(kc: KubeConfig, namespace: string, timeoutMs: number, log: Logger): Promise<void> {
   const core = kc.makeApiClient(CoreV1Api);
   const deadline = Date.now() + timeoutMs;
   let last: string;

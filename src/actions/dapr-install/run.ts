@@ -47,21 +47,44 @@ export async function daprInstall(env: ActionEnv): Promise<void> {
     env.addPath(cliPath.slice(0, cliPath.lastIndexOf('/')));
   }
 
-  const { readTrustBundle, daysLeft } = await import('../../dapr/certs.js');
-  const certs = await readTrustBundle(kc, inputs.namespace);
+  const [{ readTrustBundle, daysLeft }, { rotationDue }, { rotateCertificates, sidecarSkew, podsJson, workloadNames }] = await Promise.all([
+    import('../../dapr/certs.js'),
+    import('../../dapr/rotate.js'),
+    import('./maintenance.js'),
+  ]);
+  let certs = await readTrustBundle(kc, inputs.namespace);
+  const due = rotationDue(inputs.rotateCertificates, certs, inputs.certWarnDays, new Date());
+  let rotation: Awaited<ReturnType<typeof rotateCertificates>> | undefined;
+  if (due.rotate) {
+    env.log.info(`renewing the mTLS certificates: ${due.reason}`);
+    rotation = await withGroup(env.log, 'Renew the mTLS trust anchor and issuer', () => rotateCertificates(kc, inputs.namespace, { validityDays: inputs.certValidityDays, timeoutMs: inputs.timeoutMs, log: env.log, secrets: env.secrets }), env.timings);
+    for (const p of rotation.unowned) env.log.warning(`${p.namespace}/${p.pod} has a Dapr sidecar but no controller to roll it: it keeps the old trust anchors until it is recreated (delete it, or run it from a Deployment)`);
+    certs = await readTrustBundle(kc, inputs.namespace);
+  } else if (inputs.rotateCertificates !== 'never') {
+    env.log.info(`mTLS certificates not renewed: ${due.reason}`);
+  }
   const now = new Date();
   for (const [what, c] of [['trust anchor', certs.trustAnchor], ['issuer certificate', certs.issuer]] as const) {
     if (!c) continue;
     const days = daysLeft(c.expires, now);
     env.log.info(`Dapr mTLS ${what} (${c.subject}) expires ${c.expires.toISOString()} (in ${days} days)`);
     if (days < inputs.certWarnDays) {
-      env.log.warning(`the Dapr mTLS ${what} expires ${c.expires.toISOString()}, in ${days} days (cert-warn-days: ${inputs.certWarnDays}): renew it before then (dapr mtls renew-certificate), or sidecars lose mTLS when it lapses`);
+      env.log.warning(`the Dapr mTLS ${what} expires ${c.expires.toISOString()}, in ${days} days (cert-warn-days: ${inputs.certWarnDays}): renew it before then (rotate-certificates: expiring renews it in place), or sidecars lose mTLS when it lapses`);
     }
   }
+  const skew = await withGroup(env.log, 'Sidecar versions', () => sidecarSkew(kc, inputs.namespace, { version: controlPlane.version, restart: inputs.restartOutdatedSidecars, timeoutMs: inputs.timeoutMs, log: env.log }), env.timings);
+  if (skew.remaining.length) {
+    const versions = [...new Set(skew.remaining.map((p) => p.version ?? 'of unknown version'))].join(', ');
+    const fix = skew.remaining.every((p) => !p.owner)
+      ? 'nothing controls them to roll them: recreate them'
+      : inputs.restartOutdatedSidecars ? 'their rollout did not replace them: look at their workloads' : 'set restart-outdated-sidecars: true, or roll them yourself (kubectl rollout restart); pods without a controller must be recreated';
+    env.log.warning(`${skew.remaining.length} pods run daprd ${versions} while the control plane runs ${controlPlane.version}: ${fix}`);
+  }
+  const restarted = [...(rotation?.restarted ?? []), ...skew.restarted];
   const componentsChanged = applied.filter((a) => a.result !== 'unchanged').length;
-  const changed = controlPlane.changed || componentsChanged > 0;
+  const changed = controlPlane.changed || componentsChanged > 0 || rotation !== undefined || skew.restarted.length > 0;
   const crdsChanged = controlPlane.crds.filter((c) => c.result !== 'unchanged').length;
-  env.log.info(changed ? `changed: control plane ${controlPlane.action}, ${crdsChanged} CRDs and ${componentsChanged} resources created or configured` : 'no changes: Dapr, its CRDs and every resource were already as declared');
+  env.log.info(changed ? `changed: control plane ${controlPlane.action}, ${crdsChanged} CRDs and ${componentsChanged} resources created or configured${rotation ? ', certificates renewed' : ''}${restarted.length ? `, ${restarted.length} workloads restarted` : ''}` : 'no changes: Dapr, its CRDs and every resource were already as declared');
   env.setOutputs({
     'dapr-version': controlPlane.version,
     changed,
@@ -69,10 +92,14 @@ export async function daprInstall(env: ActionEnv): Promise<void> {
     'components-applied': applied.length,
     'components-changed': componentsChanged,
     crds: controlPlane.crds.map((c) => `${c.name}=${c.result}`).join(','),
-    'crds-changed': controlPlane.crds.filter((c) => c.result !== 'unchanged').length,
+    'crds-changed': crdsChanged,
     'cli-path': cliPath,
     'trust-anchor-expires': certs.trustAnchor?.expires.toISOString(),
     'issuer-expires': certs.issuer?.expires.toISOString(),
+    'certificates-rotated': rotation !== undefined,
+    'outdated-sidecars': skew.remaining.length,
+    'outdated-sidecar-pods': podsJson(skew.remaining),
+    'restarted-workloads': workloadNames(restarted).join(','),
   });
-  env.writeSummary(renderSummary(inputs, controlPlane, applied, changed, env.timings, certs, now));
+  env.writeSummary(renderSummary(inputs, controlPlane, applied, changed, env.timings, { certs, now, rotation, rotationReason: due.reason, skew }));
 }

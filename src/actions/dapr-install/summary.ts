@@ -4,8 +4,18 @@ import type { Applied } from '../../kube/apply.js';
 import type { DaprInstallInputs } from './inputs.js';
 import { daysLeft, type TrustBundle } from '../../dapr/certs.js';
 import type { ControlPlaneResult } from './install.js';
+import { workloadNames, type RotationResult, type SkewResult } from './maintenance.js';
 
-export function renderSummary(i: DaprInstallInputs, cp: ControlPlaneResult, applied: Applied[], changed: boolean, timings: Timings, certs: TrustBundle = {}, now = new Date()): SummaryBuilder {
+export interface Maintenance {
+  certs?: TrustBundle;
+  now?: Date;
+  rotation?: RotationResult;
+  rotationReason?: string;
+  skew?: SkewResult;
+}
+
+export function renderSummary(i: DaprInstallInputs, cp: ControlPlaneResult, applied: Applied[], changed: boolean, timings: Timings, m: Maintenance = {}): SummaryBuilder {
+  const { certs = {}, now = new Date(), rotation, skew } = m;
   const s = new SummaryBuilder().heading(`dapr-install: Dapr ${cp.version} ${changed ? 'ready (changed)' : 'ready (no changes)'}`);
   const what = cp.action === 'unchanged' ? `already installed with the same inputs` : cp.from ? `${cp.action} from ${cp.from}` : cp.action;
   s.paragraph(`Control plane in \`${i.namespace}\`: ${what}${i.ha ? ', HA' : ''}, scheduler storage ${i.schedulerStorage}.`);
@@ -17,7 +27,22 @@ export function renderSummary(i: DaprInstallInputs, cp: ControlPlaneResult, appl
     const days = daysLeft(c!.expires, now);
     return [what, c!.expires.toISOString(), `${days} days${days < i.certWarnDays ? ' (renew soon)' : ''}`];
   });
-  if (certRows.length) s.heading('mTLS certificates', 3).table(['Certificate', 'Expires', 'Left'], certRows);
+  if (certRows.length || rotation) s.heading('mTLS certificates', 3);
+  if (rotation) {
+    s.paragraph(`Trust anchor and issuer renewed in place (${m.rotationReason ?? 'asked for'}); ${rotation.keptAnchors} old anchor(s) kept in the bundle until they expire. Restarted so that every daprd trusts the new anchor: ${workloadNames(rotation.restarted).map((n) => `\`${n}\``).join(', ')}.`);
+    if (rotation.unowned.length) s.paragraph(`Not restarted (no controller; they keep the old anchors until recreated): ${rotation.unowned.map((p) => `\`${p.namespace}/${p.pod}\``).join(', ')}.`);
+  }
+  if (certRows.length) s.table(['Certificate', 'Expires', 'Left'], certRows);
+  if (skew && (skew.found.length || skew.restarted.length)) {
+    s.heading('Sidecars on another Dapr version', 3);
+    if (skew.restarted.length) s.paragraph(`Restarted (rolled out and Ready): ${workloadNames(skew.restarted).map((n) => `\`${n}\``).join(', ')}.`);
+    if (skew.remaining.length) {
+      s.paragraph(`${skew.remaining.length} pod(s) still run a daprd other than the control plane's ${skew.controlPlaneVersion}${i.restartOutdatedSidecars ? '' : ' (restart-outdated-sidecars: true rolls them)'}:`)
+        .table(['Namespace', 'Pod', 'daprd', 'Workload'], skew.remaining.map((p) => [p.namespace, p.pod, p.version ?? p.image, p.owner ? `${p.owner.kind}/${p.owner.name}` : (p.ownerNote ?? 'no controller')]));
+    } else {
+      s.paragraph(`Every sidecar now runs daprd ${skew.controlPlaneVersion}.`);
+    }
+  }
   if (applied.length) s.heading('Dapr resources', 3).table(['Kind', 'Name', 'Namespace', 'Result'], applied.map((a) => [a.kind, a.name, a.namespace, a.result]));
   return s.timings(timings.steps);
 }

@@ -261,7 +261,9 @@ export function objectPath(obj: Record<string, unknown>): string {
 
 async function start(ctx: StackContext): Promise<void> {
   if ((await status(ctx)).healthy) {
-    ctx.log.info('node: already healthy');
+    // The node tools may have been rebuilt since (a new testapp): the registry gets the images they make now.
+    await pushImages(ctx);
+    ctx.log.info('node: already healthy; images up to date in the registry');
     return;
   }
   if (isStaleLeftover(ctx.stateDir)) {

@@ -11,6 +11,7 @@
 //	secretstores.local.env         environment-variable secret store
 //	secretstores.kubernetes        Kubernetes secret store (client-go is linked by the runtime anyway)
 //	nameresolution.mdns            standalone mode's default resolver (service invocation between local apps)
+//	nameresolution.kubernetes      Kubernetes mode's default resolver (service invocation between pods)
 //
 // Flags are daprd's own (github.com/dapr/dapr/cmd/daprd/options), so the binary is a drop-in for the real
 // one as long as the resources use the components above. `daprd --version` prints the Dapr version that
@@ -25,6 +26,7 @@ import (
 	"go.opencensus.io/stats/view"
 
 	pgbinding "github.com/dapr/components-contrib/bindings/postgres"
+	k8sresolver "github.com/dapr/components-contrib/nameresolution/kubernetes"
 	"github.com/dapr/components-contrib/nameresolution/mdns"
 	kafkapubsub "github.com/dapr/components-contrib/pubsub/kafka"
 	k8ssecrets "github.com/dapr/components-contrib/secretstores/kubernetes"
@@ -81,6 +83,7 @@ func register() {
 	secretstoresLoader.DefaultRegistry.RegisterComponent(k8ssecrets.NewKubernetesSecretStore, "kubernetes")
 
 	nrLoader.DefaultRegistry.RegisterComponent(mdns.NewResolver, "mdns")
+	nrLoader.DefaultRegistry.RegisterComponent(k8sresolver.NewResolver, "kubernetes")
 
 	secretstoresLoader.DefaultRegistry.Logger = logContrib
 	stateLoader.DefaultRegistry.Logger = logContrib
