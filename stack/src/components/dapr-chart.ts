@@ -22,6 +22,7 @@ import { writeTar, type TarEntry } from '../archive.js';
 import { buildImageLayout, NONROOT_BASE } from '../oci-image.js';
 import type { Component, ComponentStatus, StackContext } from '../types.js';
 import { buildDapr, CONTROL_PLANE, daprPaths, daprVersion, type DaprRelease } from './dapr.js';
+import { containerdSocket } from '../node/host.js';
 import { nodeTool } from './node-tools.js';
 import { registryAddress, registryName } from './registry.js';
 
@@ -122,9 +123,15 @@ async function registryDigest(ctx: StackContext, name: string, release: DaprRele
 async function start(ctx: StackContext): Promise<void> {
   await install(ctx);
   await Promise.all(RELEASES.flatMap((r) => DAPR_IMAGES.map(async (name) => {
-    if ((await registryDigest(ctx, name, r)) === layoutDigest(ctx, name, r)) return;
+    const before = await registryDigest(ctx, name, r);
+    if (before === layoutDigest(ctx, name, r)) return;
     await exec(nodeTool(ctx, 'crane'), ['push', join(imagesDir(ctx, r), name), `${registryAddress(ctx)}/${name}:${daprVersion(ctx, r)}`], { maxBuffer: 8 * 1024 * 1024 });
     ctx.log.info(`dapr-chart: pushed ${imageRef(ctx, name, r)}`);
+    // The tag now names other content (a rebuild): the node's containerd must not keep starting the old one
+    // (the chart pulls IfNotPresent). Nothing to do when no node runs.
+    if (before && existsSync(containerdSocket)) {
+      await exec('/usr/bin/ctr', ['--address', containerdSocket, '-n', 'k8s.io', 'images', 'rm', imageRef(ctx, name, r)]).catch(() => undefined);
+    }
   })));
 }
 
