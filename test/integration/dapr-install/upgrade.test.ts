@@ -213,7 +213,8 @@ describe('dapr-install upgrades Dapr on the real node', () => {
     expect(run.stdout).toMatch(new RegExp(`::warning::\\d+ pods run daprd [^:]*${prev.version.replaceAll('.', '\\.')}[^:]* while the control plane runs ${dapr.version.replaceAll('.', '\\.')}`));
 
     const w = window(await pollLines(), t0, t1);
-    expect(w.attempts).toBeGreaterThan(20);
+    // One attempt every 250 ms: at least half of them recorded (the poller ran the whole time).
+    expect(w.attempts).toBeGreaterThan((t1 - t0) / 500);
     expect(w.failed).toEqual([]);
   }, 420_000);
 
@@ -239,7 +240,8 @@ describe('dapr-install upgrades Dapr on the real node', () => {
     }
 
     const w = window(await pollLines(), t0, t1);
-    expect(w.attempts).toBeGreaterThan(20);
+    // One attempt every 250 ms: at least half of them recorded (the poller ran the whole time).
+    expect(w.attempts).toBeGreaterThan((t1 - t0) / 500);
     expect(w.longestGapMs).toBeLessThan(3_000);
   }, 420_000);
 
@@ -279,7 +281,8 @@ describe('dapr-install upgrades Dapr on the real node', () => {
       expect(env.match(/BEGIN CERTIFICATE/g)).toHaveLength(2);
     }
     const w = window(await pollLines(), t0, t1);
-    expect(w.attempts).toBeGreaterThan(20);
+    // One attempt every 250 ms: at least half of them recorded (the poller ran the whole time).
+    expect(w.attempts).toBeGreaterThan((t1 - t0) / 500);
     expect(w.longestGapMs).toBeLessThan(3_000);
 
     // Nothing expires soon any more: the same inputs leave the certificates alone.
