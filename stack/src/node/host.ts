@@ -329,6 +329,9 @@ export async function teardown(stateDir: string, log: (m: string) => void): Prom
     }
     rmSync(baselineFile(stateDir), { force: true });
   }
+  // The stack's own run directory goes whatever the baseline says: a node torn down by an older checkout, or
+  // interrupted before it wrote its baseline, may have left it, and then no later baseline counts it as created.
+  if (!isMountPoint(RUN_DIR)) rmSync(RUN_DIR, { recursive: true, force: true });
 }
 
 function removeCgroupTree(dir: string): void {
