@@ -151,6 +151,36 @@ export async function waitForInjection(kc: KubeConfig, namespace: string, timeou
   }
 }
 
+/**
+ * Subscriptions are stored as v2alpha1 and served as v1alpha1 through the operator's conversion webhook, which
+ * can answer a moment after the operator's pod is Ready (its Service endpoints, its CA bundle on the CRD). Until
+ * then every v1alpha1 read or write of a Subscription fails, so the wait ends when a server-side dry run of a
+ * v1alpha1 Subscription is converted: nothing is created.
+ */
+async function waitForConversion(kc: KubeConfig, namespace: string, timeoutMs: number, log: Logger): Promise<void> {
+  const api = KubernetesObjectApi.makeApiClient(kc);
+  const deadline = Date.now() + timeoutMs;
+  for (let attempt = 0; ; attempt++) {
+    try {
+      await api.create({ apiVersion: 'dapr.io/v1alpha1', kind: 'Subscription', metadata: { name: 'dapr-install-conversion-probe', namespace }, spec: { pubsubname: 'probe', topic: 'probe', route: '/probe' } } as never, undefined, 'All');
+      log.info(`Subscription conversion (v1alpha1 <-> v2alpha1) works${attempt ? ` after ${attempt} attempts` : ''}`);
+      return;
+    } catch (err) {
+      const msg = errorMessage(err);
+      if (!/conversion webhook/i.test(msg)) {
+        log.info(`Subscription conversion not checked: ${msg.split('\n')[0] ?? ''}`);
+        return;
+      }
+      if (Date.now() > deadline) {
+        throw new OperationError(`the Dapr operator's conversion webhook does not answer yet: ${msg.split('\n')[0] ?? ''}`, {
+          hint: `look at the operator's logs (kubectl -n ${namespace} logs deploy/dapr-operator) and the Service dapr-webhook; v1alpha1 Subscriptions cannot be read or written until it answers`,
+        });
+      }
+    }
+    await new Promise((r) => setTimeout(r, 500));
+  }
+}
+
 /** Waits for every workload; on timeout, names each one that is not ready and why (from its pods). */
 async function waitReady(i: DaprInstallInputs, deps: InstallDeps, since: Date): Promise<void> {
   const refs = controlPlaneWorkloads(i.namespace);
@@ -160,6 +190,7 @@ async function waitReady(i: DaprInstallInputs, deps: InstallDeps, since: Date): 
   if (!bad.length) {
     const injectorOff = i.set.some((x) => x.key === 'dapr_sidecar_injector.enabled' && x.value === 'false');
     if (!injectorOff) await waitForInjection(deps.kc, i.namespace, Math.max(5_000, i.timeoutMs - (Date.now() - t0)), deps.log);
+    await waitForConversion(deps.kc, i.namespace, Math.max(5_000, i.timeoutMs - (Date.now() - t0)), deps.log);
     return;
   }
   const d = await collectDiagnostics(deps.kc, i.namespace, { since });
