@@ -17,7 +17,7 @@ import { join, resolve } from 'node:path';
 import { loadKubeConfig } from '../src/kube/client.js';
 import { waitForWorkloads } from '../src/kube/wait.js';
 import { runActionBundle } from '../test/support/action-harness.js';
-import { daprProbeDeployment, DAPR_NAMESPACE, removeDapr } from '../test/support/dapr-cluster.js';
+import { daprInstallInputs, daprProbeDeployment, DAPR_NAMESPACE, removeDapr } from '../test/support/dapr-cluster.js';
 import { helmMirror } from '../test/support/helm-mirror.js';
 import { stack } from '../test/support/stack.js';
 import type { BenchOutcome } from './run.js';
@@ -34,10 +34,7 @@ export async function run(): Promise<BenchOutcome> {
   await removeDapr(kubeconfig, system);
   const appNs = `bench-dapr-app-${randomUUID().slice(0, 6)}`;
   const env = { KUBECONFIG: kubeconfig, RUNNER_TOOL_CACHE: mkdtempSync(join(tmpdir(), 'bench-dapr-tc-')), GITHUB_WORKSPACE: resolve(import.meta.dirname, '..') };
-  const inputs = {
-    chart: dapr.chart, 'dapr-version': dapr.version, set: `global.registry=${dapr.registry}`, 'helm-version': mirror.versions.helm4, 'helm-base-url': mirror.url,
-    namespace: system, 'scheduler-storage': 'in-memory', timeout: '300s',
-  };
+  const inputs = daprInstallInputs(dapr, mirror, '300s');
   try {
     const t0 = performance.now();
     const install = await runActionBundle('dapr-install', 'main', inputs, { env });

@@ -1,6 +1,7 @@
 import { CoreV1Api, type KubeConfig } from '@kubernetes/client-node';
 import { X509Certificate } from 'node:crypto';
 import { OperationError } from '../core/errors.js';
+import { apiError } from '../kube/client.js';
 import type { Secrets } from '../core/secrets.js';
 import { daysLeft, pemCertificates, type TrustBundle } from './certs.js';
 import { mintDaprBundle } from './mint.js';
@@ -56,7 +57,7 @@ export async function renewTrustBundle(kc: KubeConfig, namespace: string, o: { v
     core.readNamespacedSecret({ name: TRUST_BUNDLE, namespace }),
     core.readNamespacedConfigMap({ name: TRUST_BUNDLE, namespace }),
   ]).catch((err: unknown) => {
-    throw new OperationError(`reading the trust bundle (Secret and ConfigMap ${TRUST_BUNDLE} in ${namespace}): ${String((err as { body?: string }).body ?? err)}`, {
+    throw new OperationError(`reading the trust bundle (Secret and ConfigMap ${TRUST_BUNDLE} in ${namespace}): ${apiError(err)}`, {
       hint: 'the identity needs get/update on secrets and configmaps in the control plane\'s namespace, and mTLS must be on',
     });
   });

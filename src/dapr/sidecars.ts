@@ -1,5 +1,6 @@
 import { AppsV1Api, CoreV1Api, PatchStrategy, setHeaderOptions, type KubeConfig, type V1Container, type V1OwnerReference, type V1Pod } from '@kubernetes/client-node';
-import { errorMessage, OperationError } from '../core/errors.js';
+import { OperationError } from '../core/errors.js';
+import { apiError } from '../kube/client.js';
 import type { Logger } from '../core/log.js';
 import { workloadReadiness, type Readiness } from '../kube/readiness.js';
 import { refName, waitForWorkload, type WorkloadRef } from '../kube/wait.js';
@@ -89,22 +90,6 @@ export async function podOwner(namespace: string, pod: V1Pod, replicaSetOwner: (
 
 const PAGE = 500;
 
-/** An API error in one line, `HTTP 403 Forbidden: <the Status message>`, rather than client-node's dump of body and headers. */
-export function apiError(err: unknown): string {
-  const e = err as { code?: number; body?: unknown };
-  if (typeof e?.code !== 'number') return errorMessage(err).split('\n')[0] ?? '';
-  let body = e.body;
-  if (typeof body === 'string') {
-    try {
-      body = JSON.parse(body);
-    } catch {
-      // not JSON: keep the text
-    }
-  }
-  const status = body as { reason?: string; message?: string } | string | undefined;
-  const detail = typeof status === 'string' ? status : [status?.reason, status?.message].filter(Boolean).join(': ');
-  return `HTTP ${e.code}${detail ? ` ${detail}` : ''}`;
-}
 
 /**
  * Every live pod, in every namespace, with a daprd container or init container, and the workload that owns it.

@@ -1,6 +1,6 @@
 import { KubeConfig } from '@kubernetes/client-node';
 import { existsSync } from 'node:fs';
-import { ConfigurationError } from '../core/errors.js';
+import { ConfigurationError, errorMessage } from '../core/errors.js';
 
 /**
  * Loads a kubeconfig from an explicit path, else $KUBECONFIG (first entry), else ~/.kube/config.
@@ -26,4 +26,21 @@ export function loadKubeConfig(path: string | undefined, env: NodeJS.ProcessEnv 
     throw new ConfigurationError({ input: path ? input : 'KUBECONFIG', problem: 'the kubeconfig has no current cluster', fix: 'set current-context in the kubeconfig, or run oke-login first' });
   }
   return kc;
+}
+
+/** An API error in one line, `HTTP 403 Forbidden: <the Status message>`, rather than client-node's dump of body and headers. */
+export function apiError(err: unknown): string {
+  const e = err as { code?: number; body?: unknown };
+  if (typeof e?.code !== 'number') return errorMessage(err).split('\n')[0] ?? '';
+  let body = e.body;
+  if (typeof body === 'string') {
+    try {
+      body = JSON.parse(body);
+    } catch {
+      // not JSON: keep the text
+    }
+  }
+  const status = body as { reason?: string; message?: string } | string | undefined;
+  const detail = typeof status === 'string' ? status : [status?.reason, status?.message].filter(Boolean).join(': ');
+  return `HTTP ${e.code}${detail ? ` ${detail}` : ''}`;
 }

@@ -1,6 +1,8 @@
 import { CoreV1Api, type V1Deployment } from '@kubernetes/client-node';
 import { execFileSync } from 'node:child_process';
 import { loadKubeConfig } from '../../src/kube/client.js';
+import { runActionBundle, type ActionRun } from './action-harness.js';
+import type { HelmMirror } from './helm-mirror.js';
 import { stack } from './stack.js';
 
 /**
@@ -47,4 +49,27 @@ export function daprProbeDeployment(options: { readinessProbe?: boolean; annotat
       },
     },
   };
+}
+
+/**
+ * What every dapr-install run against the stack's cluster shares: a chart the stack packaged (the pinned Dapr
+ * or the previous minor) with the stack's registry, the in-memory scheduler, Helm from the test mirror.
+ */
+export function daprInstallInputs(chart: { chart: string; version: string }, mirror: HelmMirror, timeout = '240s'): Record<string, string> {
+  return {
+    chart: chart.chart, 'dapr-version': chart.version, namespace: DAPR_NAMESPACE, 'scheduler-storage': 'in-memory', timeout,
+    set: `global.registry=${stack.daprChart().registry}`, 'helm-version': mirror.versions.helm4, 'helm-base-url': mirror.url,
+  };
+}
+
+/** Runs the dapr-install bundle with those inputs (and `inputs` over them) against the stack's cluster. */
+export function runDaprInstall(chart: { chart: string; version: string }, mirror: HelmMirror, toolCache: string, inputs: Record<string, string> = {}): Promise<ActionRun> {
+  return runActionBundle('dapr-install', 'main', { ...daprInstallInputs(chart, mirror), ...inputs }, {
+    env: { KUBECONFIG: stack.kubeconfig(), RUNNER_TOOL_CACHE: toolCache, GITHUB_WORKSPACE: process.cwd() },
+  });
+}
+
+/** kubectl against the stack's cluster; its output (throws with stderr on a non-zero exit). */
+export function kubectl(args: string[], input?: string): string {
+  return execFileSync(stack.helm().kubectl, args, { env: { ...process.env, KUBECONFIG: stack.kubeconfig() }, encoding: 'utf8', input, stdio: ['pipe', 'pipe', 'pipe'] });
 }

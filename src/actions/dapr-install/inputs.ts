@@ -90,8 +90,7 @@ export function parseDaprInstallInputs(inputs: Inputs, env: NodeJS.ProcessEnv): 
   if (helmBaseUrl && !/^https?:\/\/\S+$/.test(helmBaseUrl)) problems.add({ input: 'helm-base-url', problem: `"${helmBaseUrl}" is not an http(s) URL`, fix: 'use a mirror of https://get.helm.sh that serves the .sha256sum files' });
   for (const p of chartRejections(parsed.ha, parsed.schedulerStorage, parsed.set ?? [])) problems.add(p);
   if (parsed.rotate && parsed.rotate !== 'false') {
-    const value = (key: string): string | undefined => (parsed.set ?? []).filter((x) => x.key === key).at(-1)?.value;
-    if (value('global.mtls.enabled') === 'false') problems.add({ input: 'rotate-certificates', problem: `${parsed.rotate} while mTLS is off (set: global.mtls.enabled=false): there are no certificates to renew`, fix: 'set rotate-certificates: false, or turn mTLS on' });
+    if (lastSet(parsed.set ?? [], 'global.mtls.enabled') === 'false') problems.add({ input: 'rotate-certificates', problem: `${parsed.rotate} while mTLS is off (set: global.mtls.enabled=false): there are no certificates to renew`, fix: 'set rotate-certificates: false, or turn mTLS on' });
     const given = sentryCertsGiven(parsed.set ?? [], valuesFiles.filter((f) => existsSync(f)));
     if (given) problems.add({ input: 'rotate-certificates', problem: `${parsed.rotate} while the chart values bring their own certificates (${given}): the next Helm run would put those back`, fix: 'renew the certificates where they come from (your values) and set rotate-certificates: false' });
   }
@@ -123,6 +122,11 @@ export function parseDaprInstallInputs(inputs: Inputs, env: NodeJS.ProcessEnv): 
   };
 }
 
+/** The value a key ends up with when `set` names it more than once (Helm: the last wins). */
+function lastSet(set: Array<{ key: string; value: string }>, key: string): string | undefined {
+  return set.filter((x) => x.key === key).at(-1)?.value;
+}
+
 const SENTRY_TLS = ['dapr_sentry.tls.root.certPEM', 'dapr_sentry.tls.issuer.certPEM', 'dapr_sentry.tls.issuer.keyPEM'];
 
 /** Where the chart values supply sentry's certificates (`set` or a values file), if they do. */
@@ -150,7 +154,7 @@ export function sentryCertsGiven(set: Array<{ key: string; value: string }>, val
  */
 export function chartRejections(ha: boolean | undefined, storage: 'persistent' | 'in-memory' | undefined, set: Array<{ key: string; value: string }>): Array<{ input: string; problem: string; fix: string }> {
   const out: Array<{ input: string; problem: string; fix: string }> = [];
-  const value = (key: string): string | undefined => set.filter((x) => x.key === key).at(-1)?.value;
+  const value = (key: string): string | undefined => lastSet(set, key);
   const haOn = ha === true || value('global.ha.enabled') === 'true';
   if (haOn && (storage === 'in-memory' || value('dapr_scheduler.cluster.inMemoryStorage') === 'true')) {
     out.push({ input: 'ha', problem: 'true together with scheduler-storage: in-memory: the scheduler\'s replicas keep their etcd cluster on disk in HA, and Dapr refuses in-memory storage there', fix: 'use scheduler-storage: persistent with ha: true (a StorageClass must provide the volumes), or ha: false' });

@@ -21,8 +21,8 @@ import { gzipSync } from 'node:zlib';
 import { writeTar, type TarEntry } from '../archive.js';
 import { buildImageLayout, NONROOT_BASE } from '../oci-image.js';
 import type { Component, ComponentStatus, StackContext } from '../types.js';
-import { buildDapr, CONTROL_PLANE, daprPaths, daprVersion, type DaprRelease } from './dapr.js';
-import { containerdSocket } from '../node/host.js';
+import { buildDapr, CONTROL_PLANE, daprPaths, daprVersion, MODFILE, type DaprRelease } from './dapr.js';
+import { forgetNodeImage } from './node.js';
 import { nodeTool } from './node-tools.js';
 import { registryAddress, registryName } from './registry.js';
 
@@ -33,8 +33,7 @@ const RELEASES: DaprRelease[] = ['current', 'previous'];
 /** Where `go` keeps the module's files (read-only), which hold charts/dapr. */
 async function moduleDir(ctx: StackContext, release: DaprRelease): Promise<string> {
   const v = daprVersion(ctx, release);
-  const modfile = release === 'previous' ? ['-modfile=go.prev.mod'] : [];
-  const { stdout } = await exec('go', ['mod', 'download', ...modfile, '-json', `github.com/dapr/dapr@v${v}`], { cwd: join(ctx.root, 'stack', 'dapr'), maxBuffer: 8 * 1024 * 1024 });
+  const { stdout } = await exec('go', ['mod', 'download', `-modfile=${MODFILE[release]}`, '-json', `github.com/dapr/dapr@v${v}`], { cwd: join(ctx.root, 'stack', 'dapr'), maxBuffer: 8 * 1024 * 1024 });
   const dir = (JSON.parse(stdout) as { Dir?: string }).Dir;
   if (!dir || !existsSync(join(dir, 'charts', 'dapr', 'Chart.yaml'))) throw new Error(`dapr-chart: the module github.com/dapr/dapr@v${v} has no charts/dapr (go mod download said ${stdout.slice(0, 200)})`);
   return dir;
@@ -127,11 +126,9 @@ async function start(ctx: StackContext): Promise<void> {
     if (before === layoutDigest(ctx, name, r)) return;
     await exec(nodeTool(ctx, 'crane'), ['push', join(imagesDir(ctx, r), name), `${registryAddress(ctx)}/${name}:${daprVersion(ctx, r)}`], { maxBuffer: 8 * 1024 * 1024 });
     ctx.log.info(`dapr-chart: pushed ${imageRef(ctx, name, r)}`);
-    // The tag now names other content (a rebuild): the node's containerd must not keep starting the old one
-    // (the chart pulls IfNotPresent). Nothing to do when no node runs.
-    if (before && existsSync(containerdSocket)) {
-      await exec('/usr/bin/ctr', ['--address', containerdSocket, '-n', 'k8s.io', 'images', 'rm', imageRef(ctx, name, r)]).catch(() => undefined);
-    }
+    // The tag now names other content (a rebuild): the node must not keep starting the old one (the chart
+    // pulls IfNotPresent).
+    if (before) await forgetNodeImage(imageRef(ctx, name, r));
   })));
 }
 

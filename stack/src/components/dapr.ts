@@ -36,7 +36,8 @@ export function daprVersionFromGoMod(goMod: string): string {
 
 /** Which Dapr the stack builds: the pinned version (stack/dapr/go.mod) or the previous minor (go.prev.mod). */
 export type DaprRelease = 'current' | 'previous';
-const MODFILE: Record<DaprRelease, string> = { current: 'go.mod', previous: 'go.prev.mod' };
+/** The go.mod of stack/dapr each release builds from (`go ... -modfile=<it>`). */
+export const MODFILE: Record<DaprRelease, string> = { current: 'go.mod', previous: 'go.prev.mod' };
 
 export function daprVersion(ctx: Pick<StackContext, 'root'>, release: DaprRelease = 'current'): string {
   return daprVersionFromGoMod(readFileSync(join(ctx.root, 'stack', 'dapr', MODFILE[release]), 'utf8'));

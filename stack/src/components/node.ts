@@ -81,6 +81,15 @@ function imageSpecs(ctx: StackContext): Record<string, { repo: string; version: 
   };
 }
 
+/**
+ * Drops a tag from the node's containerd (k8s.io namespace), so that the next pod using it pulls what the
+ * registry holds now. Nothing to do when no node runs or the node never pulled it.
+ */
+export async function forgetNodeImage(ref: string): Promise<void> {
+  if (!existsSync(containerdSocket)) return;
+  await run(SYSTEM.ctr, ['--address', containerdSocket, '-n', 'k8s.io', 'images', 'rm', ref], { allowFail: true });
+}
+
 /** Builds each image and pushes it unless the registry already has that digest. Returns references by digest. */
 async function pushImages(ctx: StackContext): Promise<Record<string, string>> {
   const refs: Record<string, string> = {};

@@ -6,8 +6,8 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { loadKubeConfig } from '../../../src/kube/client.js';
 import { waitForWorkloads } from '../../../src/kube/wait.js';
-import { runActionBundle, type ActionRun } from '../../support/action-harness.js';
-import { daprProbeDeployment, DAPR_NAMESPACE, removeDapr } from '../../support/dapr-cluster.js';
+import type { ActionRun } from '../../support/action-harness.js';
+import { daprProbeDeployment, DAPR_NAMESPACE, kubectl, removeDapr, runDaprInstall } from '../../support/dapr-cluster.js';
 import { helmMirror, type HelmMirror } from '../../support/helm-mirror.js';
 import { serveFiles } from '../../support/http.js';
 import { stack } from '../../support/stack.js';
@@ -46,10 +46,7 @@ afterAll(async () => {
 }, 180_000);
 
 function daprInstall(inputs: Record<string, string> = {}): Promise<ActionRun> {
-  return runActionBundle('dapr-install', 'main', {
-    chart: dapr.chart, 'dapr-version': dapr.version, namespace: system, 'scheduler-storage': 'in-memory', timeout: '240s',
-    set: `global.registry=${dapr.registry}`, 'helm-version': mirror.versions.helm4, 'helm-base-url': mirror.url, ...inputs,
-  }, { env: { KUBECONFIG: kubeconfig, RUNNER_TOOL_CACHE: toolCache, GITHUB_WORKSPACE: process.cwd() } });
+  return runDaprInstall(dapr, mirror, toolCache, inputs);
 }
 
 function history(namespace: string): Array<{ revision: number; status: string; chart: string }> {
@@ -61,7 +58,6 @@ function history(namespace: string): Array<{ revision: number; status: string; c
   }
 }
 
-const kubectl = (args: string[], input?: string): string => execFileSync(stack.helm().kubectl, args, { env: { ...process.env, KUBECONFIG: kubeconfig }, encoding: 'utf8', input, stdio: ['pipe', 'pipe', 'pipe'] });
 const components = 'test/fixtures/dapr-components';
 
 describe("dapr-install with Dapr's own chart and images on the real node", () => {

@@ -1,14 +1,14 @@
 import { AppsV1Api, ApiextensionsV1Api, CoreV1Api, CustomObjectsApi, type V1Pod } from '@kubernetes/client-node';
-import { execFileSync } from 'node:child_process';
 import { randomUUID } from 'node:crypto';
 import { mkdtempSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { mintDaprBundle } from '../../../src/dapr/mint.js';
+import { daprdContainer } from '../../../src/dapr/sidecars.js';
 import { loadKubeConfig } from '../../../src/kube/client.js';
 import { waitForWorkloads } from '../../../src/kube/wait.js';
-import { runActionBundle, type ActionRun } from '../../support/action-harness.js';
-import { daprProbeDeployment, DAPR_NAMESPACE, removeDapr } from '../../support/dapr-cluster.js';
+import type { ActionRun } from '../../support/action-harness.js';
+import { daprProbeDeployment, DAPR_NAMESPACE, kubectl, removeDapr, runDaprInstall } from '../../support/dapr-cluster.js';
 import { helmMirror, type HelmMirror } from '../../support/helm-mirror.js';
 import { stack } from '../../support/stack.js';
 
@@ -38,13 +38,8 @@ let mirror: HelmMirror;
 let appNs: string;
 let shortLived: ReturnType<typeof mintDaprBundle>;
 
-const kubectl = (args: string[], input?: string): string => execFileSync(stack.helm().kubectl, args, { env: { ...process.env, KUBECONFIG: kubeconfig }, encoding: 'utf8', input, stdio: ['pipe', 'pipe', 'pipe'] });
-
 function daprInstall(chart: { chart: string; version: string }, inputs: Record<string, string> = {}): Promise<ActionRun> {
-  return runActionBundle('dapr-install', 'main', {
-    chart: chart.chart, 'dapr-version': chart.version, namespace: system, 'scheduler-storage': 'in-memory', timeout: '240s',
-    set: `global.registry=${dapr.registry}`, 'helm-version': mirror.versions.helm4, 'helm-base-url': mirror.url, ...inputs,
-  }, { env: { KUBECONFIG: kubeconfig, RUNNER_TOOL_CACHE: toolCache, GITHUB_WORKSPACE: process.cwd() } });
+  return runDaprInstall(chart, mirror, toolCache, inputs);
 }
 
 async function daprCrds(): Promise<string[]> {
@@ -69,7 +64,7 @@ async function probePods(): Promise<V1Pod[]> {
 }
 
 function sidecarImage(p: V1Pod): string | undefined {
-  return [...(p.spec?.containers ?? []), ...(p.spec?.initContainers ?? [])].find((c) => c.name === 'daprd')?.image;
+  return daprdContainer(p)?.image;
 }
 
 /** GET through daprd inside a probe pod (its API listens on the pod's addresses here). */
@@ -277,7 +272,7 @@ describe('dapr-install upgrades Dapr on the real node', () => {
     const pods = await probePods();
     expect(pods).toHaveLength(2);
     for (const p of pods) {
-      const env = [...(p.spec?.containers ?? []), ...(p.spec?.initContainers ?? [])].find((c) => c.name === 'daprd')?.env?.find((e) => e.name === 'DAPR_TRUST_ANCHORS')?.value ?? '';
+      const env = daprdContainer(p)?.env?.find((e) => e.name === 'DAPR_TRUST_ANCHORS')?.value ?? '';
       expect(env.match(/BEGIN CERTIFICATE/g)).toHaveLength(2);
     }
     const w = window(await pollLines(), t0, t1);
