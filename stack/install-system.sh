@@ -28,6 +28,12 @@ have iptables || need+=(iptables)
 have socat || need+=(socat)
 have conntrack || need+=(conntrack)
 have ip || need+=(iproute2)
+# The sample app's image (app/Dockerfile) without a Docker engine: buildah builds it; mmdebstrap makes the
+# Debian root file systems of its local Node base images (stack component app-base); qemu-user-static runs
+# the arm64 image's node under emulation for its smoke test (explicitly, no binfmt_misc registration).
+have buildah || need+=(buildah)
+have mmdebstrap || need+=(mmdebstrap)
+have qemu-aarch64-static || need+=(qemu-user-static)
 # Headless browser for the sample app's UI test (test/integration/app/browser.test.ts, playwright-core).
 [ -x /usr/bin/chromium ] || need+=(chromium)
 

@@ -5,16 +5,17 @@
  */
 import { gunzipSync, inflateRawSync } from 'node:zlib';
 
-/** Returns the contents of the entries of a .tgz whose paths are in `wanted` (path -> bytes). */
-export function readTarGz(tgz: Buffer, wanted: string[]): Map<string, Buffer> {
+/** Every regular file of a .tgz with its mode, in archive order (pax `path` records honoured). */
+export function tarGzFiles(tgz: Buffer): Array<{ path: string; mode: number; data: Buffer }> {
   const tar = gunzipSync(tgz);
-  const found = new Map<string, Buffer>();
+  const files: Array<{ path: string; mode: number; data: Buffer }> = [];
   let offset = 0;
   let paxPath: string | undefined;
   while (offset + 512 <= tar.length) {
     const header = tar.subarray(offset, offset + 512);
     if (header.every((b) => b === 0)) break;
     const size = parseOctal(header.subarray(124, 136));
+    const mode = parseOctal(header.subarray(100, 108));
     const type = String.fromCharCode(header[156] ?? 0);
     const name = cString(header.subarray(0, 100));
     const prefix = header.subarray(257, 262).toString('latin1') === 'ustar' ? cString(header.subarray(345, 500)) : '';
@@ -26,9 +27,14 @@ export function readTarGz(tgz: Buffer, wanted: string[]): Map<string, Buffer> {
     }
     const path = paxPath ?? (prefix ? `${prefix}/${name}` : name);
     paxPath = undefined;
-    if ((type === '0' || type === '\0') && wanted.includes(path)) found.set(path, Buffer.from(body));
+    if (type === '0' || type === '\0') files.push({ path, mode, data: Buffer.from(body) });
   }
-  return found;
+  return files;
+}
+
+/** Returns the contents of the entries of a .tgz whose paths are in `wanted` (path -> bytes). */
+export function readTarGz(tgz: Buffer, wanted: string[]): Map<string, Buffer> {
+  return new Map(tarGzFiles(tgz).filter((f) => wanted.includes(f.path)).map((f) => [f.path, f.data]));
 }
 
 function cString(bytes: Buffer): string {
@@ -84,12 +90,14 @@ function findEndOfCentralDirectory(zip: Buffer): number {
   throw new Error('zip: end of central directory not found (not a zip file?)');
 }
 
-/** One entry of a tar written by writeTar: a directory (no data) or a regular file. */
+/** One entry of a tar written by writeTar: a directory (no data, no link), a regular file or a symlink. */
 export interface TarEntry {
   path: string;
   mode: number;
-  /** Absent for a directory. */
+  /** Absent for a directory or a symlink. */
   data?: Buffer;
+  /** A symbolic link to this target. */
+  link?: string;
 }
 
 /**
@@ -100,7 +108,7 @@ export interface TarEntry {
 export function writeTar(entries: TarEntry[]): Buffer {
   const blocks: Buffer[] = [];
   for (const e of entries) {
-    const isDir = e.data === undefined;
+    const isDir = e.data === undefined && e.link === undefined;
     let name = e.path.replace(/^\/+/, '') + (isDir ? '/' : '');
     let prefix = '';
     if (Buffer.byteLength(name) > 100) {
@@ -118,7 +126,11 @@ export function writeTar(entries: TarEntry[]): Buffer {
     h.write(`${size.toString(8).padStart(11, '0')}\0`, 124, 'latin1');
     h.write('00000000000\0', 136, 'latin1');
     h.write('        ', 148, 'latin1');
-    h.write(isDir ? '5' : '0', 156, 'latin1');
+    h.write(isDir ? '5' : e.link !== undefined ? '2' : '0', 156, 'latin1');
+    if (e.link !== undefined) {
+      if (Buffer.byteLength(e.link) > 100) throw new Error(`tar: link target too long: ${e.link}`);
+      h.write(e.link, 157, 100, 'utf8');
+    }
     h.write('ustar\0' + '00', 257, 'latin1');
     h.write(prefix, 345, 155, 'utf8');
     let sum = 0;

@@ -48,8 +48,30 @@ export function layerEntries(files: ImageSpec['files'], extraDirs: ImageSpec['di
   return entries.sort((a, b) => (a.path < b.path ? -1 : a.path > b.path ? 1 : 0));
 }
 
-/** Writes the OCI layout of `spec` into a new directory under `parent`; returns it and the manifest digest. */
-export function buildImageLayout(spec: ImageSpec, parent: string, name?: string): BuiltImage {
+/** The config part of an image (what `docker inspect` shows under Config). */
+export interface ImageConfig {
+  entrypoint?: string[];
+  cmd?: string[];
+  env?: string[];
+  user?: string;
+  workingDir?: string;
+  exposedPorts?: number[];
+  labels?: Record<string, string>;
+}
+
+/** One platform's image: its layers (uncompressed tars, bottom first) and config. */
+export interface PlatformImage {
+  architecture: 'amd64' | 'arm64';
+  layers: Buffer[];
+  config: ImageConfig;
+}
+
+/**
+ * Writes an OCI layout holding `images` (one manifest per platform, all listed in index.json) into
+ * `parent/name` (or a new temporary directory). Returns it and the manifest digest of the first image.
+ * Deterministic: the same layers and config give the same digests.
+ */
+export function writeImageLayout(images: PlatformImage[], parent: string, name?: string): BuiltImage & { digests: string[] } {
   const layout = name ? join(parent, name) : mkdtempSync(join(parent, 'oci-'));
   rmSync(layout, { recursive: true, force: true });
   const blobs = join(layout, 'blobs', 'sha256');
@@ -59,38 +81,46 @@ export function buildImageLayout(spec: ImageSpec, parent: string, name?: string)
     writeFileSync(join(blobs, hex), data);
     return { digest: `sha256:${hex}`, size: Buffer.byteLength(data) };
   };
-  const tar = writeTar(layerEntries(spec.files, spec.dirs));
-  // mtime 0 and no file name in the gzip header: the compressed layer is as deterministic as the tar.
-  const layer = put(gzipSync(tar, { level: 6 }));
-  const config = put(JSON.stringify({
-    architecture: spec.architecture ?? 'amd64',
-    os: 'linux',
-    created: '1970-01-01T00:00:00Z',
-    config: {
-      Entrypoint: spec.entrypoint,
-      ...(spec.cmd ? { Cmd: spec.cmd } : {}),
-      Env: spec.env ?? ['PATH=/usr/local/bin:/usr/bin:/bin'],
-      User: spec.user ?? '65532:65532',
-      ...(spec.workingDir ? { WorkingDir: spec.workingDir } : {}),
-      ...(spec.exposedPorts ? { ExposedPorts: Object.fromEntries(spec.exposedPorts.map((p) => [`${p}/tcp`, {}])) } : {}),
-      ...(spec.labels ? { Labels: spec.labels } : {}),
-    },
-    rootfs: { type: 'layers', diff_ids: [`sha256:${sha256(tar)}`] },
-    history: [{ created: '1970-01-01T00:00:00Z', created_by: 'oke-dapr-stack oci-image.ts' }],
-  }));
-  const manifest = put(JSON.stringify({
-    schemaVersion: 2,
-    mediaType: 'application/vnd.oci.image.manifest.v1+json',
-    config: { mediaType: 'application/vnd.oci.image.config.v1+json', ...config },
-    layers: [{ mediaType: 'application/vnd.oci.image.layer.v1.tar+gzip', ...layer }],
-  }));
+  const manifests = images.map((img) => {
+    // mtime 0 and no file name in the gzip header: the compressed layer is as deterministic as the tar.
+    const layers = img.layers.map((tar) => put(gzipSync(tar, { level: 6 })));
+    const c = img.config;
+    const config = put(JSON.stringify({
+      architecture: img.architecture,
+      os: 'linux',
+      created: '1970-01-01T00:00:00Z',
+      config: {
+        ...(c.entrypoint ? { Entrypoint: c.entrypoint } : {}),
+        ...(c.cmd ? { Cmd: c.cmd } : {}),
+        Env: c.env ?? ['PATH=/usr/local/bin:/usr/bin:/bin'],
+        User: c.user ?? '65532:65532',
+        ...(c.workingDir ? { WorkingDir: c.workingDir } : {}),
+        ...(c.exposedPorts ? { ExposedPorts: Object.fromEntries(c.exposedPorts.map((p) => [`${p}/tcp`, {}])) } : {}),
+        ...(c.labels ? { Labels: c.labels } : {}),
+      },
+      rootfs: { type: 'layers', diff_ids: img.layers.map((tar) => `sha256:${sha256(tar)}`) },
+      history: img.layers.map(() => ({ created: '1970-01-01T00:00:00Z', created_by: 'oke-dapr-stack oci-image.ts' })),
+    }));
+    const manifest = put(JSON.stringify({
+      schemaVersion: 2,
+      mediaType: 'application/vnd.oci.image.manifest.v1+json',
+      config: { mediaType: 'application/vnd.oci.image.config.v1+json', ...config },
+      layers: layers.map((l) => ({ mediaType: 'application/vnd.oci.image.layer.v1.tar+gzip', ...l })),
+    }));
+    return { mediaType: 'application/vnd.oci.image.manifest.v1+json', ...manifest, platform: { architecture: img.architecture, os: 'linux' } };
+  });
   writeFileSync(join(layout, 'oci-layout'), JSON.stringify({ imageLayoutVersion: '1.0.0' }));
-  writeFileSync(join(layout, 'index.json'), JSON.stringify({
-    schemaVersion: 2,
-    mediaType: 'application/vnd.oci.image.index.v1+json',
-    manifests: [{ mediaType: 'application/vnd.oci.image.manifest.v1+json', ...manifest, platform: { architecture: spec.architecture ?? 'amd64', os: 'linux' } }],
-  }));
-  return { digest: manifest.digest, layout };
+  writeFileSync(join(layout, 'index.json'), JSON.stringify({ schemaVersion: 2, mediaType: 'application/vnd.oci.image.index.v1+json', manifests }));
+  const digests = manifests.map((m) => m.digest);
+  return { digest: digests[0] ?? '', digests, layout };
+}
+
+/** Writes the OCI layout of `spec` (one layer, one platform) into a new directory under `parent`. */
+export function buildImageLayout(spec: ImageSpec, parent: string, name?: string): BuiltImage {
+  const { entrypoint, cmd, env, user, workingDir, exposedPorts, labels } = spec;
+  const tar = writeTar(layerEntries(spec.files, spec.dirs));
+  const { digest, layout } = writeImageLayout([{ architecture: spec.architecture ?? 'amd64', layers: [tar], config: { entrypoint, cmd, env, user, workingDir, exposedPorts, labels } }], parent, name);
+  return { digest, layout };
 }
 
 export function removeLayout(image: BuiltImage): void {

@@ -8,6 +8,7 @@ import { act } from './act.js';
 import { registry } from './registry.js';
 import { node } from './node.js';
 import { daprChart } from './dapr-chart.js';
+import { appBase } from './app-base.js';
 
 /** Every component of the local stack, in start order. */
-export const components: Component[] = [postgres, kafka, dapr, kube, helm, act, registry, node, daprChart];
+export const components: Component[] = [postgres, kafka, dapr, kube, helm, act, registry, appBase, node, daprChart];
