@@ -1,7 +1,7 @@
 /**
  * Runs the app on the local stack: the API and the worker as processes, each with its own daprd (the
  * stack's slim build) wired to the stack's Kafka (SCRAM listener), PostgreSQL and Dapr scheduler, all
- * configured from the chart rendered with values-local.yaml. Processes are stack processes (pid files
+ * configured from the chart rendered with values-host.yaml. Processes are stack processes (pid files
  * and logs under the stack's state dir): `app-<app-id>` and `daprd-<app-id>`.
  */
 import { randomBytes } from 'node:crypto';
@@ -219,7 +219,7 @@ export async function startLocal(ctx: StackContext, stack: StackEndpoints, optio
     // Each instance its own tables: a test's or the benchmark's tasks never show up in the developer's app.
     set: { 'stateStore.tableName': `${instance.replace(/-/g, '_')}_state`, 'stateStore.metadataTableName': `${instance.replace(/-/g, '_')}_dapr_metadata` },
   });
-  log(`rendered chart/ with values-local.yaml: ${rendered.resources.join(', ')}`);
+  log(`rendered chart/ with values-host.yaml: ${rendered.resources.join(', ')}`);
 
   try {
     const launch = {

@@ -1,5 +1,5 @@
 /**
- * One source of truth: the local run renders chart/ with values-local.yaml (helm template, the stack's
+ * One source of truth: the local run renders chart/ with values-host.yaml (helm template, the stack's
  * helm) and uses the result as it is. Components, Subscriptions and the Resiliency go into a resources
  * directory for daprd; the Configuration becomes daprd's --config; each Deployment's container env and
  * Dapr annotations become the app process's environment and its sidecar's settings.
@@ -64,7 +64,7 @@ export async function renderLocal(options: RenderOptions): Promise<Rendered> {
   };
   const args = [
     'template', options.release ?? 'local', options.chartDir,
-    '-f', join(options.chartDir, 'values-local.yaml'),
+    '-f', join(options.chartDir, 'values-host.yaml'),
     ...Object.entries(strings).flatMap(([k, v]) => ['--set-string', `${k}=${v}`]),
     '--set', `subscriptions.probeRoute=${options.probeRoute ?? true}`,
   ];

@@ -24,8 +24,20 @@ app.kubernetes.io/instance: {{ .root.Release.Name }}
 app.kubernetes.io/component: {{ .role }}
 {{- end -}}
 
+{{/*
+The app's image: by digest when image.digest is set (what the deploy pipeline does: what was built and checked
+is what runs), else by tag (image.tag, default the chart's appVersion).
+*/}}
 {{- define "todo.image" -}}
-{{- printf "%s:%s" .Values.image.repository (default .Chart.AppVersion .Values.image.tag) -}}
+{{- $repo := required "image.repository is empty: set it to the app image's repository, e.g. --set image.repository=ghcr.io/<owner>/todo" .Values.image.repository -}}
+{{- with .Values.image.digest -}}
+{{- if not (regexMatch "^sha256:[a-f0-9]{64}$" .) -}}
+{{- fail (printf "image.digest %q is not a digest: give sha256:<64 hex> (the image step's digest output), or leave it empty to deploy image.tag" .) -}}
+{{- end -}}
+{{- printf "%s@%s" $repo . -}}
+{{- else -}}
+{{- printf "%s:%s" $repo (default $.Chart.AppVersion $.Values.image.tag) -}}
+{{- end -}}
 {{- end -}}
 
 {{- define "todo.serviceAccountName" -}}

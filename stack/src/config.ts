@@ -21,6 +21,7 @@ export const defaultPorts: Ports = {
   kafkaPlaintext: 19092,
   kafkaSasl: 19093,
   kafkaController: 19094,
+  kafkaNode: 19095,
   etcdClient: 12379,
   etcdPeer: 12380,
   kubeApiserver: 16443,

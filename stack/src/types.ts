@@ -44,6 +44,8 @@ export interface Ports {
   kafkaPlaintext: number;
   kafkaSasl: number;
   kafkaController: number;
+  /** The SASL listener for pods on the real node: bound on 127.0.0.1, advertised on the node network's host address (the node's forwarder carries it). */
+  kafkaNode: number;
   etcdClient: number;
   etcdPeer: number;
   kubeApiserver: number;

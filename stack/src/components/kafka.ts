@@ -5,6 +5,11 @@
  *   PLAINTEXT       127.0.0.1:<ports.kafkaPlaintext>  no authentication
  *   SASL_PLAINTEXT  127.0.0.1:<ports.kafkaSasl>       SCRAM-SHA-256 and SCRAM-SHA-512, user `stack-user`
  *   CONTROLLER      127.0.0.1:<ports.kafkaController> KRaft quorum only (not for clients)
+ *   NODE            127.0.0.1:<ports.kafkaNode>       SASL_PLAINTEXT as above, for pods on the real node: it
+ *                   advertises <nodeNetwork.hostIp>:<ports.kafkaNode>, where the node component's forwarder
+ *                   listens (the node's namespace reaches nothing else of this machine), so metadata sends
+ *                   the pods' clients to an address they can route to. Bound on loopback, so Kafka starts
+ *                   whether the node (and its veth) exists or not.
  *
  * Source: Maven Central (the only JVM source the machines reach). stack/kafka/pom.xml pulls
  * org.apache.kafka:kafka_2.13 + kafka-tools + the SLF4J->log4j2 binding; `mvn dependency:copy-dependencies`
@@ -50,6 +55,7 @@ import { join } from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { promisify } from 'node:util';
 import { Admin, type SASLOptions } from '@platformatic/kafka';
+import { nodeNetwork } from '../config.js';
 import type { Component, ComponentStatus, StackContext } from '../types.js';
 import { errorFacts } from '../../../src/kafka/errors.js';
 
@@ -185,7 +191,7 @@ function readCredentials(p: Paths): Credentials | undefined {
 }
 
 function serverProperties(ctx: StackContext, p: Paths): string {
-  const { kafkaPlaintext, kafkaSasl, kafkaController } = ctx.ports;
+  const { kafkaPlaintext, kafkaSasl, kafkaController, kafkaNode } = ctx.ports;
   const jaas = 'org.apache.kafka.common.security.scram.ScramLoginModule required;';
   return [
     '# Written by stack/src/components/kafka.ts on every start; edits are overwritten.',
@@ -193,14 +199,17 @@ function serverProperties(ctx: StackContext, p: Paths): string {
     'node.id=1',
     `controller.quorum.voters=1@127.0.0.1:${kafkaController}`,
     'controller.listener.names=CONTROLLER',
-    `listeners=PLAINTEXT://127.0.0.1:${kafkaPlaintext},SASL_PLAINTEXT://127.0.0.1:${kafkaSasl},CONTROLLER://127.0.0.1:${kafkaController}`,
-    `advertised.listeners=PLAINTEXT://127.0.0.1:${kafkaPlaintext},SASL_PLAINTEXT://127.0.0.1:${kafkaSasl}`,
-    'listener.security.protocol.map=PLAINTEXT:PLAINTEXT,SASL_PLAINTEXT:SASL_PLAINTEXT,CONTROLLER:PLAINTEXT',
+    `listeners=PLAINTEXT://127.0.0.1:${kafkaPlaintext},SASL_PLAINTEXT://127.0.0.1:${kafkaSasl},CONTROLLER://127.0.0.1:${kafkaController},NODE://127.0.0.1:${kafkaNode}`,
+    `advertised.listeners=PLAINTEXT://127.0.0.1:${kafkaPlaintext},SASL_PLAINTEXT://127.0.0.1:${kafkaSasl},NODE://${nodeNetwork.hostIp}:${kafkaNode}`,
+    'listener.security.protocol.map=PLAINTEXT:PLAINTEXT,SASL_PLAINTEXT:SASL_PLAINTEXT,CONTROLLER:PLAINTEXT,NODE:SASL_PLAINTEXT',
     'inter.broker.listener.name=PLAINTEXT',
     `sasl.enabled.mechanisms=${KAFKA_SASL_MECHANISMS.join(',')}`,
     `listener.name.sasl_plaintext.sasl.enabled.mechanisms=${KAFKA_SASL_MECHANISMS.join(',')}`,
     `listener.name.sasl_plaintext.scram-sha-256.sasl.jaas.config=${jaas}`,
     `listener.name.sasl_plaintext.scram-sha-512.sasl.jaas.config=${jaas}`,
+    `listener.name.node.sasl.enabled.mechanisms=${KAFKA_SASL_MECHANISMS.join(',')}`,
+    `listener.name.node.scram-sha-256.sasl.jaas.config=${jaas}`,
+    `listener.name.node.scram-sha-512.sasl.jaas.config=${jaas}`,
     `log.dirs=${p.data}`,
     // Single node: every internal topic has one replica.
     'offsets.topic.replication.factor=1',
@@ -441,10 +450,10 @@ async function start(ctx: StackContext): Promise<void> {
     await format(ctx, p, creds);
   }
 
-  const { kafkaPlaintext, kafkaSasl, kafkaController } = ctx.ports;
-  for (const port of [kafkaPlaintext, kafkaSasl, kafkaController]) {
+  const { kafkaPlaintext, kafkaSasl, kafkaController, kafkaNode } = ctx.ports;
+  for (const port of [kafkaPlaintext, kafkaSasl, kafkaController, kafkaNode]) {
     if (!(await portFree(port))) {
-      throw new Error(`kafka: 127.0.0.1:${port} is already in use by another process (ports: ${kafkaPlaintext}, ${kafkaSasl}, ${kafkaController})`);
+      throw new Error(`kafka: 127.0.0.1:${port} is already in use by another process (ports: ${kafkaPlaintext}, ${kafkaSasl}, ${kafkaController}, ${kafkaNode})`);
     }
   }
 
@@ -477,6 +486,8 @@ async function status(ctx: StackContext): Promise<ComponentStatus> {
   const endpoints = {
     plaintext: `127.0.0.1:${ctx.ports.kafkaPlaintext}`,
     sasl: `127.0.0.1:${ctx.ports.kafkaSasl}`,
+    /** The same SASL user, for pods on the real node (through the node's forwarder). */
+    saslFromPods: `${nodeNetwork.hostIp}:${ctx.ports.kafkaNode}`,
   };
   const details: Record<string, unknown> = {
     version: KAFKA_VERSION,

@@ -43,9 +43,12 @@ const SYSTEM = {
   ip: '/usr/bin/ip',
 };
 
-/** Ports of the stack's servers that the node's namespace reaches on hostIp. */
+/**
+ * Ports of the stack's servers that the node's namespace reaches on hostIp: the API server, the registry, and
+ * for the app's pods Kafka's NODE listener (which advertises hostIp) and PostgreSQL.
+ */
 function forwardedPorts(ctx: StackContext): Record<string, number> {
-  return { apiserver: ctx.ports.kubeApiserver, registry: ctx.ports.registry };
+  return { apiserver: ctx.ports.kubeApiserver, registry: ctx.ports.registry, kafka: ctx.ports.kafkaNode, postgres: ctx.ports.postgres };
 }
 const fwdName = (what: string) => `node-fwd-${what}`;
 const PROCESSES = ['node-egress', 'containerd', 'kubelet', 'kube-proxy'];

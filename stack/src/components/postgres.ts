@@ -23,6 +23,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { promisify } from 'node:util';
+import { nodeNetwork } from '../config.js';
 import type { Component, ComponentStatus, StackContext } from '../types.js';
 
 const exec = promisify(execFile);
@@ -267,7 +268,13 @@ export const postgres: Component = {
     const host = `127.0.0.1:${ctx.ports.postgres}`;
     if (!existsSync(p.credentials)) return { healthy: false, endpoints: { host }, problem: 'never started (no credentials yet)' };
     const c = credentials(p);
-    const endpoints = { url: `postgres://${c.username}:${c.password}@${host}/${c.database}`, host, socketDir: p.socketDir };
+    const endpoints = {
+      url: `postgres://${c.username}:${c.password}@${host}/${c.database}`,
+      host,
+      socketDir: p.socketDir,
+      /** For pods on the real node: the node component forwards this port from the node network's host address. */
+      urlFromPods: `postgres://${c.username}:${c.password}@${nodeNetwork.hostIp}:${ctx.ports.postgres}/${c.database}`,
+    };
     const details = { username: c.username, password: c.password, database: c.database, dataDir: p.data };
     if (!ctx.procs.isRunning(PROCESS)) return { healthy: false, endpoints, details, problem: 'the postgres process is not running' };
     try {

@@ -30,7 +30,8 @@ const required = ['--set', 'pubsub.brokers={seed-0.redpanda.example:9092}', '--s
 const variants: Array<[string, string[]]> = [
   ['values.yaml, with ingress and monitoring on', [...required, '--set', 'ingress.enabled=true', '--set', 'ingress.host=todo.example.com', '--set', 'ingress.tls.enabled=true', '--set', 'ingress.tls.secretName=todo-tls', '--set', 'monitoring.serviceMonitor.enabled=true', '--set', 'monitoring.prometheusRule.enabled=true', '--set', 'monitoring.grafanaDashboard.enabled=true', '--set', 'dapr.tracing.otlpEndpoint=otel-collector.monitoring:4317']],
   ['values-oke.yaml', ['-f', join(chart, 'values-oke.yaml'), ...required]],
-  ['values-local.yaml', ['-f', join(chart, 'values-local.yaml'), ...required, '--set', 'secretStore.localFile=/tmp/secrets.json']],
+  ['values-local.yaml', ['-f', join(chart, 'values-local.yaml'), ...required, '--set', 'image.repository=localhost:16460/apps/todo', '--set', `image.digest=sha256:${'b'.repeat(64)}`]],
+  ['values-host.yaml', ['-f', join(chart, 'values-host.yaml'), ...required, '--set', 'secretStore.localFile=/tmp/secrets.json']],
 ];
 
 function template(args: string[], namespace = 'default'): Doc[] {

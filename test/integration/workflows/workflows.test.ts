@@ -23,6 +23,7 @@ function actionlint(cwd: string): { code: number | null; out: string } {
 
 interface Step {
   id?: string;
+  if?: string;
   name?: string;
   uses?: string;
   with?: Record<string, unknown>;
@@ -54,25 +55,33 @@ describe('workflows', () => {
     expect(r.out).toMatch(/SC2086/);
   });
 
-  it('deploy.yml: the local job runs the same actions in the same order as the oke job, the stack in oke-login\'s place', () => {
+  it('deploy.yml: both jobs run one deploy body; only credentials and the registry are their own', () => {
     const { jobs } = workflow('deploy.yml');
-    const actions = (job: Job): string[] => job.steps.filter((s) => s.uses?.startsWith('./actions/')).map((s) => s.uses!);
-    expect(actions(jobs.oke!)).toEqual(['./actions/oke-login', './actions/dapr-install', './actions/redpanda-topics', './actions/helm-deploy', './actions/verify-events']);
-    expect(actions(jobs.local!)).toEqual(['./actions/dapr-install', './actions/redpanda-topics', './actions/helm-deploy', './actions/verify-events']);
-    const ids = (job: Job): string[] => job.steps.map((s) => s.id).filter((id): id is string => !!id);
-    expect(ids(jobs.oke!)).toEqual(['bundles', 'image', 'push', 'login', 'dapr', 'topics', 'secret', 'deploy', 'verify']);
-    expect(ids(jobs.local!)).toEqual(['bundles', 'stack', 'dapr', 'topics', 'secret', 'deploy', 'app', 'verify']);
-    // Values files as the issue says; the local job never builds an image.
-    const deploy = (job: Job): Step => job.steps.find((s) => s.id === 'deploy')!;
-    expect(String(deploy(jobs.oke!).with?.['values-files']).trim().split('\n')).toEqual(['chart/values.yaml', 'chart/values-oke.yaml']);
-    expect(String(deploy(jobs.local!).with?.['values-files']).trim().split('\n')).toEqual(['chart/values.yaml', 'chart/values-local.yaml']);
-    expect(jobs.local!.steps.some((s) => s.uses?.startsWith('docker/'))).toBe(false);
+    const oke = jobs.oke!;
+    const local = jobs.local!;
+    // Credential steps are each job's own: oke-login and the image's GHCR name; the local stack.
+    const OWN = { oke: ['login', 'registry'], local: ['stack'] };
+    const shared = (job: Job, own: string[]): string[] => job.steps.filter((s) => !own.includes(s.id ?? '') && !s.if?.includes('env.ACT')).map((s) => s.uses?.replace(/@.*/, '') ?? s.name ?? '?');
+    expect(shared(oke, OWN.oke)).toEqual(['actions/checkout', 'actions/setup-node', 'Build the action bundles', './.github/actions/app-image', './.github/actions/deploy', 'actions/upload-artifact']);
+    expect(shared(local, OWN.local).filter((u) => u !== 'actions/checkout')).toEqual(['Build the action bundles', './.github/actions/app-image', './.github/actions/deploy', 'actions/upload-artifact']);
+    expect(oke.steps.find((s) => s.id === 'login')?.uses).toBe('./actions/oke-login');
+    // The body: the image check, then the actions in their order, the secrets, the summary (always).
+    const body = load(readFileSync(join(root, '.github', 'actions', 'deploy', 'action.yml'), 'utf8')) as { runs: { using: string; steps: Step[] } };
+    expect(body.runs.using).toBe('composite');
+    expect(body.runs.steps.map((s) => s.id ?? s.name)).toEqual(['image', 'dapr', 'topics', 'secret', 'pull-secret', 'ref', 'deploy', 'verify', 'Summary']);
+    expect(body.runs.steps.filter((s) => s.uses).map((s) => s.uses)).toEqual(['./actions/dapr-install', './actions/redpanda-topics', './actions/helm-deploy', './actions/verify-events']);
+    // What differs is given as values: the values file, the registry, Kafka's endpoint and TLS.
+    const use = (job: Job) => job.steps.find((s) => s.uses === './.github/actions/deploy')!.with!;
+    expect(use(oke)['values-file']).toBe('chart/values-oke.yaml');
+    expect(use(local)['values-file']).toBe('chart/values-local.yaml');
+    expect(use(oke)['kafka-tls']).toBe(true);
     // The local Kafka listener is SASL_PLAINTEXT: TLS is turned off explicitly, never by default.
-    for (const id of ['topics', 'verify']) expect(jobs.local!.steps.find((s) => s.id === id)!.with?.tls).toBe(false);
+    expect(use(local)['kafka-tls']).toBe(false);
+    expect(oke.steps.some((s) => s.uses?.startsWith('docker/'))).toBe(false);
     // One deploy at a time per environment; the oke environment carries the protection rules.
-    expect(jobs.oke!.concurrency?.group).toBe('deploy-oke');
-    expect(jobs.local!.concurrency?.group).toBe('deploy-local');
-    expect(jobs.oke!.environment).toMatchObject({ name: 'oke' });
+    expect(oke.concurrency?.group).toBe('deploy-oke');
+    expect(local.concurrency?.group).toBe('deploy-local');
+    expect(oke.environment).toMatchObject({ name: 'oke' });
   });
 
   it('release.yml runs on vX.Y.Z tags only and publishes through scripts/release.ts', () => {
