@@ -1,6 +1,9 @@
 /**
- * app: the sample todo app on the local stack, started as `npm run app -- up` starts it (its own
- * instance, "todo-bench"), API and worker each behind the stack's real daprd, PostgreSQL and Kafka.
+ * app: the sample todo app on the local stack, API and worker each behind a real daprd, PostgreSQL and Kafka.
+ * By default the in-cluster app that `npm run local` deploys (pods on the stack's real node, the API through its
+ * NodePort; `npm run local` runs first when it does not answer), tokens signed with the key of its Secret
+ * `todo-secrets`. APP_BENCH_TARGET=host measures the app as `npm run app -- up` runs it on this machine
+ * instead (its own instance, "todo-bench").
  * 20 clients create tasks back to back for 10 s, after a warm-up that is not counted: 2 s windows, at
  * least 10 s of them, until two in a row are no more than 5% faster than the best before them (at most
  * 30 s). Right after `stack up` the long-lived servers (Kafka's JVM above all) need some 20 s of this load
@@ -14,9 +17,11 @@
  * tasks; the per-user index stays small, as in real use).
  * Goals: api_p95_ms < 50, event_p95_ms < 250, errors = 0.
  */
+import { execFileSync } from 'node:child_process';
 import { randomUUID } from 'node:crypto';
 import { Agent, request } from 'node:http';
 import { readFileSync } from 'node:fs';
+import { resolve } from 'node:path';
 import { cpus, loadavg } from 'node:os';
 import { signHs256 } from '../app/src/auth/jwt.js';
 import { jwtKey, stackEndpoints, startLocal, stopLocal } from '../app/scripts/local.js';
@@ -84,11 +89,36 @@ async function trimTaskEvents(): Promise<bigint> {
 const percentile = (sorted: number[], p: number): number => (sorted.length ? sorted[Math.min(sorted.length - 1, Math.ceil((p / 100) * sorted.length) - 1)]! : Number.NaN);
 const round = (n: number): number => Math.round(n * 10) / 10;
 
-export async function run(): Promise<BenchOutcome> {
+interface Target { base: string; key: Buffer; where: string; stop(): Promise<void> }
+
+async function answers(url: string): Promise<boolean> {
+  return fetch(url, { signal: AbortSignal.timeout(3000) }).then((r) => r.status === 200, () => false);
+}
+
+/** The in-cluster app (deployed by npm run local, which runs first when the app does not answer). */
+async function clusterTarget(): Promise<Target> {
+  const nodeIp = String(stack.node().nodeIp);
+  const base = `http://${nodeIp}:30080`;
+  if (!(await answers(`${base}/readyz`))) {
+    console.error('bench app: the in-cluster app does not answer; running npm run local first');
+    execFileSync('bash', ['scripts/local.sh'], { cwd: resolve(import.meta.dirname, '..'), stdio: ['ignore', 'ignore', 'inherit'] });
+  }
+  const secret = execFileSync(stack.helm().kubectl, ['get', 'secret', 'todo-secrets', '-n', 'todo', '-o', 'jsonpath={.data.jwt-signing-key}'], { env: { ...process.env, KUBECONFIG: stack.kubeconfig() }, encoding: 'utf8' });
+  return { base, key: Buffer.from(secret, 'base64'), where: 'in-cluster (pods on the stack node)', stop: async () => undefined };
+}
+
+async function hostTarget(): Promise<Target> {
   const ctx = createContext({ info: () => undefined, warn: (m) => console.error(m) });
   const info = await startLocal(ctx, await stackEndpoints(ctx), { instance: INSTANCE, log: (l) => console.error(`bench app: ${l}`) });
-  const key = Buffer.from(jwtKey(ctx, INSTANCE), 'utf8');
-  const url = `http://127.0.0.1:${info.api.port}/api/tasks`;
+  return { base: `http://127.0.0.1:${info.api.port}`, key: Buffer.from(jwtKey(ctx, INSTANCE), 'utf8'), where: 'host processes (npm run app)', stop: async () => void (await stopLocal(ctx, INSTANCE)) };
+}
+
+export async function run(): Promise<BenchOutcome> {
+  const mode = process.env.APP_BENCH_TARGET ?? 'cluster';
+  if (mode !== 'cluster' && mode !== 'host') throw new Error(`APP_BENCH_TARGET must be cluster or host, got "${mode}"`);
+  const target = mode === 'cluster' ? await clusterTarget() : await hostTarget();
+  const key = target.key;
+  const url = `${target.base}/api/tasks`;
   const token = (user: string): string => {
     const iat = Math.floor(Date.now() / 1000);
     return signHs256({ sub: user, iat, exp: iat + 600 }, key);
@@ -167,6 +197,7 @@ export async function run(): Promise<BenchOutcome> {
     const apiSorted = [...api].sort((a, b) => a - b);
     const evSorted = [...events.values()].sort((a, b) => a - b);
     const result = {
+      target: target.where,
       clients: CLIENTS,
       duration_s: DURATION_MS / 1000,
       warmup_s: (warmup.length * WARMUP_WINDOW_MS) / 1000,
@@ -196,7 +227,7 @@ export async function run(): Promise<BenchOutcome> {
   } finally {
     agent.destroy();
     await tail.close();
-    await stopLocal(ctx, INSTANCE);
+    await target.stop();
     const upTo = await trimTaskEvents().catch((err: Error) => console.error(`bench app: could not trim task-events: ${err.message}`));
     if (upTo !== undefined) console.error(`bench app: deleted task-events records up to its end (${upTo} offsets in all), so new consumer groups do not read them`);
   }

@@ -1,8 +1,11 @@
 #!/usr/bin/env bash
 # npm run local: the main job on this machine. Installs what is missing (system packages, npm packages with
 # Node 24, the local stack's servers and the workflow tools, all cached), brings the local stack up, then runs
-# the deploy workflow (.github/workflows/deploy.yml, job `local`, target=local) through act in host mode, and
-# ends with verify-events' verdict and the app's URL. Exit code: act's (0 = deployed and verified).
+# the deploy workflow (.github/workflows/deploy.yml, job `local`, target=local) through act in host mode: the
+# app image built from app/Dockerfile (buildah) and pushed to the stack's registry, Dapr's chart, the topics,
+# the chart deployed by digest onto the stack's real node, verify-events through the app's pods. Ends with
+# verify-events' verdict and the UI's URL (the node's NodePort, reachable from this machine). Exit code: act's
+# (0 = deployed and verified).
 #
 # How act runs the job here (act v0.2.89, built from the Go module proxy; see stack/act/build.sh):
 # - Host mode (-P ubuntu-latest=-self-hosted): steps run on this machine, no Docker. `-P` is always given,
@@ -61,8 +64,8 @@ echo "local: act exited $code after $(( $(date +%s) - t0 )) s"
 if [ -f "$out/report.json" ]; then
   echo "verify-events: $(jq -r .verdict "$out/report.json")"
   url="$(jq -r '.appUrl // empty' "$out/report.json")"
-  echo "app: ${url:-(not started)}"
-  [ -n "$url" ] && echo "     sign in with any name (dev tokens); stop it with: npm run app -- down"
+  echo "app: ${url:-(not deployed)}"
+  [ -n "$url" ] && echo "     sign in with any name (dev tokens); the pods: kubectl -n todo get pods (KUBECONFIG=\$(npm run --silent stack -- status --json | jq -r .components.kube.endpoints.kubeconfig))"
 else
   echo "verify-events: no verdict (the job stopped before its summary; see $out/act.log)"
 fi

@@ -65,7 +65,7 @@ export const stack = {
     const c = component('node');
     const images = c.details?.images as Record<'testapp' | 'pause' | 'coredns', string> | undefined;
     if (!images?.testapp) throw new Error('stack component "node" reports no images. Run: npm run stack -- up');
-    return { name: String(c.details?.nodeName), images };
+    return { name: String(c.details?.nodeName), nodeIp: String(c.details?.nodeIp), images };
   },
   /** Dapr's own chart (packaged as Dapr publishes it) and the registry holding its images, at the stack's version. */
   daprChart: () => {
