@@ -8,8 +8,10 @@
 #   stack-testapp  <- ./cmd/testapp: the HTTP server the integration tests run as a real container image
 #   connect-proxy  <- ./cmd/connect-proxy: the API server's HTTP CONNECT egress into the node's namespace
 #                     (webhooks served by pods, Services, the kubelet)
+#   stack-registry <- ./cmd/registry: the local registry (go-containerregistry's pkg/registry, the module's
+#                     require, at CRANE_VERSION) with private repositories behind HTTP Basic credentials
 #   crane          <- `go install github.com/google/go-containerregistry/cmd/crane@<CRANE_VERSION>` (its own
-#                     module graph): builds images from these binaries, serves the local registry, pushes
+#                     module graph): the registry client that pushes the images built from these binaries
 #
 # Usage: stack/node/build.sh <outdir>
 #   Idempotent: a binary already present (and executable) in <outdir> is not rebuilt (delete it to rebuild,
@@ -17,11 +19,13 @@
 #   moved into place, so an interrupted build leaves nothing half-made.
 #   Env: GO (go binary; default `go` on PATH, else /usr/local/go/bin/go).
 #
-# Version: the `github.com/coredns/coredns` require in go.mod (v1.15.0, which needs go >= 1.26.0; hence
+# Versions: the `github.com/coredns/coredns` require in go.mod (v1.15.0, which needs go >= 1.26.0; hence
 # go.mod's go line). `coredns -version` prints "CoreDNS-1.15.0" and, where CoreDNS's own builds print the
 # git commit, the module version (the module proxy does not record the commit).
 # To move: change the require, `go mod tidy`, and compare cmd/coredns's directive list with the new
 # version's core/dnsserver/zdirectives.go.
+# The `github.com/google/go-containerregistry` require (stack-registry) equals CRANE_VERSION (checked below),
+# so the registry server and the crane client are one release; move both together, then `go mod tidy`.
 #
 # Measured on the project VM (2 cores, 24 GB, go1.26.8) while the stack/kube build compiled alongside (load
 # average 4.6-7, so this build got about one core), November 2026. Modules already in GOMODCACHE (this
@@ -33,7 +37,8 @@
 #                                    crane 37 s (including downloading a few of its modules)
 #   warm GOCACHE, new <outdir>        4.3 s;   nothing to do  0.0 s
 # Sizes (static, -s -w, -trimpath; byte-identical when rebuilt with a separate GOCACHE): coredns 55,865,506 B
-# (53 MiB), crane 11,874,466 B, stack-testapp 6,492,322 B, pause 1,618,082 B.
+# (53 MiB), crane 11,874,466 B, stack-registry 6,582,434 B (0.5 s to build on a warm GOCACHE), stack-testapp
+# 6,492,322 B, pause 1,618,082 B.
 set -euo pipefail
 
 CRANE_VERSION=v0.22.1
@@ -48,8 +53,8 @@ here="$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)"
 source "$here/../go-build.sh"
 out="$(absdir "$1")"
 
-# go mod tidy writes this module's one direct require as a single line (`require <module> <version>`),
-# which modver (made for require blocks) does not read.
+# go mod tidy writes a module's only direct require as a single line (`require <module> <version>`), which
+# modver (made for require blocks) does not read; with two direct requires it writes a block.
 COREDNS_VERSION="$(awk '$1 == "require" && $2 == "github.com/coredns/coredns" && $3 ~ /^v/ { print $3; exit }' "$here/go.mod")"
 [[ -n "$COREDNS_VERSION" ]] || COREDNS_VERSION="$(modver "$here/go.mod" github.com/coredns/coredns)"
 if [[ -z "$COREDNS_VERSION" ]]; then
@@ -57,8 +62,14 @@ if [[ -z "$COREDNS_VERSION" ]]; then
   exit 1
 fi
 
+GGCR_VERSION="$(modver "$here/go.mod" github.com/google/go-containerregistry)"
+if [[ "$GGCR_VERSION" != "$CRANE_VERSION" ]]; then
+  echo "build.sh: go.mod requires github.com/google/go-containerregistry '$GGCR_VERSION', crane is $CRANE_VERSION; make them equal" >&2
+  exit 1
+fi
+
 missing=()
-for b in coredns pause stack-testapp connect-proxy crane; do
+for b in coredns pause stack-testapp connect-proxy stack-registry crane; do
   [[ -x "$out/$b" ]] || missing+=("$b")
 done
 if [[ ${#missing[@]} -eq 0 ]]; then
@@ -72,8 +83,9 @@ echo "build.sh: building ${missing[*]} into $out ($("$GO" version))"
 tmp="$(mktemp -d "$out/.build.XXXXXX")"
 trap 'rm -rf "$tmp"' EXIT
 
-# --- coredns, pause, stack-testapp: this module, one `go build` each (own output name, own ldflags;
-# they share nothing but the standard library, so one build for all would save nothing) ---
+# --- coredns, pause, stack-testapp, connect-proxy, stack-registry: this module, one `go build` each (own
+# output name, own ldflags; they share little but the standard library, so one build for all would save
+# nothing) ---
 for b in "${missing[@]}"; do
   ldflags="-s -w"
   case "$b" in
@@ -84,6 +96,7 @@ for b in "${missing[@]}"; do
     pause) pkg=./cmd/pause ;;
     stack-testapp) pkg=./cmd/testapp ;;
     connect-proxy) pkg=./cmd/connect-proxy ;;
+    stack-registry) pkg=./cmd/registry ;;
     *) continue ;;
   esac
   t="$(now)"

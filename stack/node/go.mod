@@ -2,7 +2,10 @@ module oke-dapr-actions/stack/node
 
 go 1.26.0
 
-require github.com/coredns/coredns v1.15.0
+require (
+	github.com/coredns/coredns v1.15.0
+	github.com/google/go-containerregistry v0.22.1
+)
 
 require (
 	github.com/apparentlymart/go-cidr v1.1.1 // indirect

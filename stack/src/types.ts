@@ -60,7 +60,7 @@ export interface Ports {
   daprSchedulerHealthz: number;
   daprSchedulerEtcdClient: number;
   daprSchedulerEtcdPeer: number;
-  /** The stack's OCI registry (crane registry), which the real node pulls from. */
+  /** The stack's OCI registry (stack-registry, go-containerregistry's registry with Basic auth for apps/*), which the real node pulls from. */
   registry: number;
 }
 

@@ -1,6 +1,7 @@
 /**
  * The node's own binaries, built from the Go module proxy by stack/node/build.sh: CoreDNS (slim, no
- * `forward`), the sandbox's pause, the tests' stack-testapp, and crane (registry server and client).
+ * `forward`), the sandbox's pause, the tests' stack-testapp, the API server's connect-proxy, the registry
+ * (stack-registry: private repositories behind HTTP Basic) and crane (the registry client).
  * Cached in <cacheDir>/node-tools-<inputs>/bin, <inputs> a digest of what the build reads, so a change to
  * any of those files rebuilds instead of reusing a stale binary.
  */
@@ -10,7 +11,7 @@ import { closeSync, existsSync, mkdirSync, openSync, readdirSync, readFileSync, 
 import { join, relative } from 'node:path';
 import type { StackContext } from '../types.js';
 
-export const NODE_TOOLS = ['coredns', 'pause', 'stack-testapp', 'connect-proxy', 'crane'] as const;
+export const NODE_TOOLS = ['coredns', 'pause', 'stack-testapp', 'connect-proxy', 'stack-registry', 'crane'] as const;
 export type NodeTool = (typeof NODE_TOOLS)[number];
 
 function inputs(root: string): string[] {
