@@ -19,9 +19,9 @@
  */
 import { execFile } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
-import { appendFileSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { appendFileSync, mkdtempSync, readFileSync, realpathSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
-import { join } from 'node:path';
+import { dirname, join, relative, resolve } from 'node:path';
 import { authFile, buildArgv, ImageInputError, inspectArgv, parseBuildInputs, parseVerifyInputs, platformProblem, platformsOf, pushArgv, type Credentials, type Platform } from './image-lib.js';
 
 class StepError extends Error {}
@@ -79,8 +79,20 @@ async function verify(repository: string, digest: string, platforms: Platform[],
   return platformsOf(r.stdout, platforms).found;
 }
 
+/**
+ * The Dockerfile and context as buildah must see them. Under act (npm run local) the workspace is a directory of
+ * symlinks into the clone, and buildah's copier refuses to follow a link out of the context: build from where
+ * the Dockerfile really lives, with the context at the same place relative to it. Elsewhere nothing changes.
+ */
+function realPaths(dockerfile: string, context: string): { dockerfile: string; context: string } {
+  const real = realpathSync(dockerfile);
+  if (real === resolve(dockerfile)) return { dockerfile, context };
+  return { dockerfile: real, context: resolve(dirname(real), relative(dirname(resolve(dockerfile)), resolve(context))) };
+}
+
 async function build(): Promise<void> {
-  const inp = parseBuildInputs(process.env);
+  const given = parseBuildInputs(process.env);
+  const inp = { ...given, ...realPaths(given.dockerfile, given.context) };
   const { file: auth, cleanup } = withAuth(inp.repository, inp.credentials);
   const list = `localhost/deploy-image-${randomBytes(6).toString('hex')}`;
   const work = mkdtempSync(join(process.env.RUNNER_TEMP || tmpdir(), 'image-'));
