@@ -19,7 +19,7 @@
  */
 import { execFile } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
-import { appendFileSync, mkdtempSync, readFileSync, realpathSync, rmSync, writeFileSync } from 'node:fs';
+import { appendFileSync, existsSync, mkdtempSync, readFileSync, realpathSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { dirname, join, relative, resolve } from 'node:path';
 import { authFile, buildArgv, ImageInputError, inspectArgv, parseBuildInputs, parseVerifyInputs, platformProblem, platformsOf, pushArgv, type Credentials, type Platform } from './image-lib.js';
@@ -111,14 +111,17 @@ async function build(): Promise<void> {
     const digestFile = join(work, 'digest');
     const target = `${inp.repository}:${inp.tag}`;
     const push = await run('buildah', pushArgv(inp, list, digestFile, auth));
-    if (push.code !== 0) {
-      const why = tail(push.stderr || push.stdout, 6);
+    const digest = existsSync(digestFile) ? readFileSync(digestFile, 'utf8').trim() : '';
+    // buildah 1.28 (Debian 12) exits 0 from a `manifest push` whose blob uploads were refused; only the missing
+    // digest tells. The registry's own answer to a read says why.
+    if (push.code !== 0 || !digest) {
+      const probe = push.code === 0 ? await run('skopeo', ['inspect', '--raw', `--tls-verify=${inp.tlsVerify}`, ...(auth ? ['--authfile', auth] : []), `docker://${target}`]) : undefined;
+      const why = tail(`${push.stderr || push.stdout}\n${probe?.stderr ?? ''}`, 6);
       const hint = /unauthorized|authentication required|denied|401|403/i.test(why)
         ? `the registry refused the credentials: check REGISTRY_USERNAME/REGISTRY_PASSWORD (for GHCR: the job needs \`packages: write\`, and a package made by another repository must grant this one write access)`
         : 'check that the registry is reachable and accepts pushes to this repository';
-      throw new StepError(`the registry refused the push of ${target} (${hint}):\n${why}`);
+      throw new StepError(`the registry refused the push of ${target} (${hint}):\n${why || 'buildah reported no digest'}`);
     }
-    const digest = readFileSync(digestFile, 'utf8').trim();
     const found = await verify(inp.repository, digest, inp.platforms, inp.tlsVerify, auth);
     console.log(`image: pushed ${target} = ${inp.repository}@${digest} (${found.join(', ')}) in ${((performance.now() - t0) / 1000).toFixed(1)} s`);
     output({ ref: `${inp.repository}@${digest}`, digest, repository: inp.repository, tag: inp.tag, platforms: found.join(',') });

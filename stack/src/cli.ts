@@ -9,6 +9,14 @@ import { createContext, down, select, statusOf, up, writeStatus } from './stack.
 import { sidecarCommand } from './dapr-sidecar.js';
 import type { Logger } from './types.js';
 
+/**
+ * Endpoints for the human-readable lines (which land in logs: npm run local, CI): a URL's password is shown as
+ * ***. `status --json` keeps the full values (tests and the deploy workflow read them from there).
+ */
+function endpointsLine(endpoints: Record<string, string>): string {
+  return Object.entries(endpoints).map(([k, v]) => `${k}=${v.replace(/^([a-z][a-z0-9+.-]*:\/\/[^:/@\s]+):[^@\s]*@/i, '$1:***@')}`).join(' ');
+}
+
 const log: Logger = {
   info: (m) => console.error(`stack: ${m}`),
   warn: (m) => console.error(`stack: warning: ${m}`),
@@ -25,7 +33,7 @@ async function main(argv: string[]): Promise<number> {
       const report = await up(ctx, names);
       const total = Math.round(performance.now() - t0) / 1000;
       for (const [name, s] of Object.entries(report.status.components)) {
-        console.log(`${s.healthy ? 'ok  ' : 'FAIL'} ${name.padEnd(10)} ${Object.entries(s.endpoints).map(([k, v]) => `${k}=${v}`).join(' ')}`);
+        console.log(`${s.healthy ? 'ok  ' : 'FAIL'} ${name.padEnd(10)} ${endpointsLine(s.endpoints)}`);
       }
       console.log(`stack up in ${total} s (${Object.entries(report.seconds).map(([k, v]) => `${k} ${v} s`).join(', ')}); state in ${ctx.stateDir}`);
       return report.status.healthy ? 0 : 1;
@@ -42,7 +50,7 @@ async function main(argv: string[]): Promise<number> {
         console.log(JSON.stringify(status, null, 2));
       } else {
         for (const [name, s] of Object.entries(status.components)) {
-          const where = Object.entries(s.endpoints).map(([k, v]) => `${k}=${v}`).join(' ');
+          const where = endpointsLine(s.endpoints);
           console.log(`${s.healthy ? 'ok  ' : 'DOWN'} ${name.padEnd(10)} ${s.healthy ? where : (s.problem ?? '')}`);
         }
       }
