@@ -229,23 +229,31 @@ describe('npm run local (deploy.yml job local through act, the same body as the 
     }
   }, 150_000);
 
-  it('a worker pod killed during verify-events: the lost probes are named; a re-run passes once it is back', async () => {
+  it('the worker killed (SIGKILL) during verify-events: the lost probes are named; a re-run passes once it is back', async () => {
     const kafka = stack.kafka();
-    const inputs = { brokers: kafka.sasl, 'sasl-mechanism': 'scram-sha-256', username: kafka.username, password: kafka.password, tls: 'false', 'pubsub-name': 'pubsub', 'app-id': 'todo-worker', 'dead-letter-topic': 'task-events-dlq', probes: '100', concurrency: '1', timeout: '15s' };
-    const worker = (await core.listNamespacedPod({ namespace: NS, labelSelector: 'app.kubernetes.io/component=worker' })).items[0]!;
+    const inputs = { brokers: kafka.sasl, 'sasl-mechanism': 'scram-sha-256', username: kafka.username, password: kafka.password, tls: 'false', 'pubsub-name': 'pubsub', 'app-id': 'todo-worker', 'dead-letter-topic': 'task-events-dlq', probes: '200', concurrency: '1', timeout: '8s' };
+    const worker = (await core.listNamespacedPod({ namespace: NS, labelSelector: 'app.kubernetes.io/component=worker' })).items.find((p) => !p.metadata?.deletionTimestamp)!;
+    const containers = (worker.status?.containerStatuses ?? []).map((c) => (c.containerID ?? '').replace(/^containerd:\/\//, '')).filter(Boolean);
+    expect(containers).toHaveLength(2);
+    const restartsBefore = (worker.status?.containerStatuses ?? []).reduce((n, c) => n + (c.restartCount ?? 0), 0);
     const during = runActionBundle('verify-events', 'main', inputs, { timeoutMs: 120_000 });
     await new Promise((r) => setTimeout(r, 2000));
-    await core.deleteNamespacedPod({ name: worker.metadata!.name!, namespace: NS, gracePeriodSeconds: 0 });
+    // A crash, not a graceful stop: both containers (the worker and its daprd) get SIGKILL from containerd.
+    for (const id of containers) {
+      execFileSync('/usr/bin/ctr', ['--address', String(component('node').endpoints.containerd).replace(/^unix:\/\//, ''), '-n', 'k8s.io', 'tasks', 'kill', '--signal', 'SIGKILL', id]);
+    }
     const failed = await during;
     expect(failed.code).not.toBe(0);
-    expect(failed.outputs.verified ?? 'false').not.toBe('true');
-    expect(Number(failed.outputs.acknowledged)).toBeLessThan(100);
-    expect(failed.stdout).toMatch(/::error.*not acknowledged|::error.*not consumed|::error.*rebalanc/);
+    expect(Number(failed.outputs.acknowledged)).toBeLessThan(Number(failed.outputs.sent));
+    expect(failed.stdout).toMatch(/::error[^\n]*(not acknowledged|not consumed|never acknowledged)/);
+    const report = JSON.parse(readFileSync(failed.outputs['report-path']!, 'utf8')) as { probes: Array<{ id: string; acknowledged?: boolean; latencyMs?: number }> };
+    expect(report.probes.length).toBeGreaterThan(0);
 
-    await waitFor('the new worker pod Ready', async () => {
-      const d = await apps.readNamespacedDeployment({ name: 'todo-worker', namespace: NS });
-      return (d.status?.readyReplicas ?? 0) >= 1 && (d.status?.updatedReplicas ?? 0) >= 1 && (d.status?.replicas ?? 0) === 1 ? true : undefined;
-    }, 90_000);
+    await waitFor('the worker restarted and Ready', async () => {
+      const p = await core.readNamespacedPod({ name: worker.metadata!.name!, namespace: NS });
+      const statuses = p.status?.containerStatuses ?? [];
+      return statuses.reduce((n, c) => n + (c.restartCount ?? 0), 0) > restartsBefore && statuses.every((c) => c.ready) ? true : undefined;
+    }, 120_000);
     const again = await runActionBundle('verify-events', 'main', { ...inputs, probes: '5', timeout: '60s' }, { timeoutMs: 120_000 });
     if (again.code !== 0) throw new Error(`the re-run failed:\n${again.stdout}`);
     expect(again.outputs.acknowledged).toBe('5');
@@ -265,7 +273,8 @@ describe('npm run local (deploy.yml job local through act, the same body as the 
     const refused = spawnSync(tsx, ['scripts/deploy/image.ts', 'build'], { cwd: root, env: { ...process.env, ...args }, encoding: 'utf8', timeout: 300_000 });
     expect(refused.status).toBe(1);
     expect(refused.stdout).toMatch(/::error title=app image::the registry refused the push of localhost:\d+\/apps\/todo:refused \(the registry refused the credentials/);
-    expect(refused.stdout).not.toContain('not-the-password');
+    // ::add-mask:: is how the runner learns to mask it (it consumes the line); nothing else may show it.
+    expect(refused.stdout.split('\n').filter((l) => !l.startsWith('::add-mask::')).join('\n')).not.toContain('not-the-password');
 
     const single = spawnSync(tsx, ['scripts/deploy/image.ts', 'build'], { cwd: root, env: { ...process.env, ...args, TAG: 'amd64-only', REGISTRY_PASSWORD: regPassword }, encoding: 'utf8', timeout: 300_000 });
     expect(single.status).toBe(0);
