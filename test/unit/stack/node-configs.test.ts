@@ -68,7 +68,7 @@ describe('stack down of a component', () => {
   it('also stops what depends on it (down kube stops the node), never what it depends on', () => {
     expect(withDependents(['kube']).map((c) => c.name)).toEqual(['kube', 'node']);
     expect(withDependents(['node']).map((c) => c.name)).toEqual(['node']);
-    expect(withDependents(['registry']).map((c) => c.name)).toEqual(['registry', 'node', 'dapr-chart']);
+    expect(withDependents(['registry']).map((c) => c.name)).toEqual(['registry', 'app-base', 'node', 'dapr-chart']);
     expect(() => withDependents(['nope'])).toThrow('unknown stack component "nope"');
   });
 });
