@@ -133,6 +133,11 @@ describe('npm run local (deploy.yml job local through act, the same body as the 
     const anonymous = await fetch(`${String(registry.endpoints.url)}/v2/${name.slice(name.indexOf('/') + 1)}/manifests/${digest}`, { method: 'HEAD' });
     expect(anonymous.status).toBe(401);
 
+    // The build left the root network namespace alone: buildah ran every RUN on the host network (its default
+    // would make a CNI bridge, iptables rules and turn on ip_forward here).
+    expect(execFileSync('sysctl', ['-n', 'net.ipv4.ip_forward'], { encoding: 'utf8' }).trim()).toBe('0');
+    expect(execFileSync('ip', ['-o', 'link', 'show'], { encoding: 'utf8' })).not.toMatch(/cni-podman|podman\d/);
+
     // The UI's URL works from this machine.
     const health = await fetch(`${report.appUrl}/readyz`, { signal: AbortSignal.timeout(5000) });
     expect(health.status).toBe(200);
