@@ -6,6 +6,9 @@
 #   or, in the local job, from the stack), KUBECTL (default kubectl; KUBECONFIG as exported by oke-login or
 #   the local stack step). The keys are the chart's defaults (chart/values.yaml, `secrets.*Key`).
 #
+# Output (GITHUB_OUTPUT): revision, the Secret's resourceVersion after the apply (unchanged when the values are):
+# the chart's secrets.revision, so that changed secrets roll the pods (the app reads them once at start).
+#
 # The values never appear on a command line or in the log: each is written to a 0600 file in a 0700
 # directory under RUNNER_TEMP (removed on exit), and kubectl reads the files (--from-file), so any bytes,
 # newlines included, survive. The Secret is rendered client-side and server-side applied, so a re-run with the
@@ -45,3 +48,6 @@ trap 'rm -rf "$dir"' EXIT
   --dry-run=client -o yaml |
   "$kubectl" label --local -f - app.kubernetes.io/managed-by=deploy-pipeline -o yaml |
   "$kubectl" apply --server-side --field-manager=deploy-pipeline -f -
+
+revision="$("$kubectl" get secret "$name" --namespace "$namespace" -o jsonpath='{.metadata.resourceVersion}')"
+echo "revision=$revision" >> "${GITHUB_OUTPUT:-/dev/null}"

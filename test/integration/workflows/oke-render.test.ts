@@ -22,7 +22,7 @@ const ctx: ExpressionContext = {
     login: {},
   },
   // The deploy body's own step that splits image-ref (repository@digest).
-  compositeSteps: { ref: { repository: 'ghcr.io/acme/todo', digest: DIGEST } },
+  compositeSteps: { ref: { repository: 'ghcr.io/acme/todo', digest: DIGEST }, secret: { revision: '4711' } },
 };
 
 function template(call: { valuesFiles: string[]; sets: string[] }): { code: number; out: string } {
@@ -47,6 +47,7 @@ describe('the oke job renders the chart', () => {
     for (const d of deployments) {
       expect(d.spec.template.spec.containers[0].image).toBe(`ghcr.io/acme/todo@${DIGEST}`);
       expect(d.spec.template.spec.imagePullSecrets).toEqual([{ name: 'app-registry' }]);
+      expect(d.spec.template.metadata.annotations['oke-dapr-actions.io/secrets-revision']).toBe('4711');
     }
     const pubsub = docs.find((d) => d.kind === 'Component' && d.spec?.type === 'pubsub.kafka')!;
     const meta = Object.fromEntries((pubsub.spec.metadata as Array<{ name: string; value?: string }>).map((m) => [m.name, m.value]));

@@ -71,7 +71,7 @@ describe('workflows', () => {
     // The body: the image check, then the actions in their order, the secrets, the summary (always).
     const body = load(readFileSync(join(root, '.github', 'actions', 'deploy', 'action.yml'), 'utf8')) as { runs: { using: string; steps: Step[] } };
     expect(body.runs.using).toBe('composite');
-    expect(body.runs.steps.map((s) => s.id ?? s.name)).toEqual(['image', 'dapr', 'topics', 'secret', 'pull-secret', 'ref', 'deploy', 'verify', 'Summary']);
+    expect(body.runs.steps.map((s) => s.id ?? s.name)).toEqual(['image', 'dapr', 'topics', 'secret', 'pull-secret', 'ref', 'deploy', 'settle', 'verify', 'Summary']);
     expect(body.runs.steps.filter((s) => s.uses).map((s) => s.uses)).toEqual(['./actions/dapr-install', './actions/redpanda-topics', './actions/helm-deploy', './actions/verify-events']);
     // What differs is given as values: the values file, the registry, Kafka's endpoint and TLS.
     const use = (job: Job) => job.steps.find((s) => s.uses === './.github/actions/deploy')!.with!;
