@@ -160,11 +160,21 @@ describe('npm run local (deploy.yml job local through act, the same body as the 
       const page = await browser.newPage();
       page.setDefaultTimeout(20_000);
       page.on('pageerror', (err) => errors.push(err.message));
+      const http: string[] = [];
+      page.on('response', (r) => http.push(`${r.status()} ${r.request().method()} ${r.url()}`));
+      page.on('console', (m) => http.push(`console.${m.type()}: ${m.text()}`));
+      const step = async (what: string, fn: () => Promise<unknown>): Promise<void> => {
+        try {
+          await fn();
+        } catch (err) {
+          throw new Error(`${what}: ${(err as Error).message.split('\n')[0]}\npage errors: ${errors.join('; ') || 'none'}\nlast responses and console lines:\n${http.slice(-15).join('\n')}`);
+        }
+      };
       const user = `ui-${randomUUID().slice(0, 8)}`;
       await page.goto(report.appUrl);
       await page.fill('#dev-user', user);
       await page.click('#dev-sign-in button[type=submit]');
-      await page.locator('#who', { hasText: `Signed in as ${user}` }).waitFor();
+      await step('sign in', () => page.locator('#who', { hasText: `Signed in as ${user}` }).waitFor());
 
       const done = `Complete me ${randomUUID().slice(0, 6)}`;
       await page.fill('#title', done);
