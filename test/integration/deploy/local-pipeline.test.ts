@@ -167,7 +167,7 @@ describe('npm run local (deploy.yml job local through act, the same body as the 
         try {
           await fn();
         } catch (err) {
-          throw new Error(`${what}: ${(err as Error).message.split('\n')[0]}\npage errors: ${errors.join('; ') || 'none'}\nlast responses and console lines:\n${http.slice(-15).join('\n')}`);
+          throw new Error(`${what}: ${(err as Error).message.split('\n')[0]}\npage errors: ${errors.join('; ') || 'none'}\nlast responses and console lines:\n${http.slice(-15).join('\n')}`, { cause: err });
         }
       };
       const user = `ui-${randomUUID().slice(0, 8)}`;
