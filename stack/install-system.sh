@@ -34,6 +34,9 @@ have ip || need+=(iproute2)
 have buildah || need+=(buildah)
 have mmdebstrap || need+=(mmdebstrap)
 have qemu-aarch64-static || need+=(qemu-user-static)
+have skopeo || need+=(skopeo)   # reads pushed images back (scripts/deploy/image.ts)
+# mmdebstrap verifies Debian's archive with Debian's keys (present on Debian; a package on Ubuntu).
+[ -f /usr/share/keyrings/debian-archive-keyring.gpg ] || need+=(debian-archive-keyring)
 # Headless browser for the sample app's UI test (test/integration/app/browser.test.ts, playwright-core).
 [ -x /usr/bin/chromium ] || need+=(chromium)
 
