@@ -140,7 +140,8 @@ export function authFile(repository: string, c: Credentials): string {
 
 export function buildArgv(inp: BuildInputs, platform: Platform, list: string, auth?: string): string[] {
   return [
-    'build', '--layers', '--network', 'host', '--platform', platform, '--manifest', list,
+    // --force-rm: a failed step's container goes too (else it stays, with its overlay mounted, until removed).
+    'build', '--layers', '--force-rm', '--network', 'host', '--platform', platform, '--manifest', list,
     `--tls-verify=${inp.tlsVerify}`, ...(auth ? ['--authfile', auth] : []),
     ...inp.buildArgs.flatMap(([k, v]) => ['--build-arg', `${k}=${v}`]),
     '--label', `org.opencontainers.image.version=${inp.tag}`,

@@ -56,9 +56,9 @@ describe('app image inputs', () => {
 describe('app image commands', () => {
   const inp = parseBuildInputs({ IMAGE: 'localhost:16460/apps/todo', TAG: 't', TLS_VERIFY: 'false', BUILD_ARGS: 'A=1' });
 
-  it('builds one platform at a time into one list, on the host network, with the auth file', () => {
+  it('builds one platform at a time into one list, on the host network, with the auth file, leaving no container when a step fails', () => {
     expect(buildArgv(inp, 'linux/arm64', 'localhost/list', '/tmp/a.json')).toEqual([
-      'build', '--layers', '--network', 'host', '--platform', 'linux/arm64', '--manifest', 'localhost/list', '--tls-verify=false', '--authfile', '/tmp/a.json',
+      'build', '--layers', '--force-rm', '--network', 'host', '--platform', 'linux/arm64', '--manifest', 'localhost/list', '--tls-verify=false', '--authfile', '/tmp/a.json',
       '--build-arg', 'A=1', '--label', 'org.opencontainers.image.version=t', '-f', 'app/Dockerfile', '.',
     ]);
   });
