@@ -12,10 +12,11 @@
  * PIPELINE_COLD_DATE (YYYY-MM-DD); without them the previous result's cold figures are kept.
  * Goals (2 cores): act_exit 0, verified and in_cluster true, warm_s < 90, cold_s < 1800.
  */
-import { execFileSync, spawn } from 'node:child_process';
+import { execFileSync } from 'node:child_process';
 import { existsSync, readFileSync } from 'node:fs';
 import { join, resolve } from 'node:path';
-import { actStepSeconds } from '../test/support/act.js';
+import { actStepSeconds, runLocalDeploy } from '../test/support/act.js';
+import { component, stack } from '../test/support/stack.js';
 import type { BenchOutcome } from './run.js';
 
 const root = resolve(import.meta.dirname, '..');
@@ -28,11 +29,8 @@ interface PodList { items: Array<{ metadata: { labels?: Record<string, string>; 
 /** True when the api and worker pods of the release run Ready on the stack's node, with daprd, by digest. */
 function inCluster(): boolean {
   try {
-    const status = JSON.parse(execFileSync('npx', ['tsx', 'stack/src/cli.ts', 'status', '--json'], { cwd: root, encoding: 'utf8' })) as { components: Record<string, { endpoints: Record<string, string>; details?: Record<string, unknown> }> };
-    const kubeconfig = status.components.kube?.endpoints.kubeconfig ?? '';
-    const nodeName = String(status.components.node?.details?.nodeName ?? '');
-    const kubectl = String(status.components.helm?.endpoints.kubectl ?? status.components.helm?.details?.kubectl ?? 'kubectl');
-    const pods = JSON.parse(execFileSync(kubectl, ['get', 'pods', '-n', 'todo', '-o', 'json'], { env: { ...process.env, KUBECONFIG: kubeconfig }, encoding: 'utf8' })) as PodList;
+    const nodeName = String(component('node').details?.nodeName ?? '');
+    const pods = JSON.parse(execFileSync(stack.helm().kubectl, ['get', 'pods', '-n', 'todo', '-o', 'json'], { env: { ...process.env, KUBECONFIG: stack.kubeconfig() }, encoding: 'utf8' })) as PodList;
     const live = pods.items.filter((p) => !p.metadata.deletionTimestamp);
     return ['api', 'worker'].every((role) => live.some((p) => p.metadata.labels?.['app.kubernetes.io/component'] === role && p.spec.nodeName === nodeName
       && p.spec.containers.some((c) => c.name === 'daprd') && p.spec.containers.some((c) => c.name === role && /@sha256:[a-f0-9]{64}$/.test(c.image))
@@ -59,22 +57,10 @@ function cold(): { cold_s: number | null; cold_measured: string | null } {
   }
 }
 
-function local(): Promise<{ code: number | null; seconds: number; stdout: string }> {
-  const t0 = performance.now();
-  return new Promise((resolvePromise, reject) => {
-    const child = spawn('bash', [join(root, 'scripts', 'local.sh')], { cwd: root, stdio: ['ignore', 'pipe', 'pipe'] });
-    let stdout = '';
-    child.stdout.on('data', (d: Buffer) => (stdout += d.toString()));
-    child.stderr.on('data', () => undefined);
-    child.on('error', reject);
-    child.on('close', (code) => resolvePromise({ code, seconds: (performance.now() - t0) / 1000, stdout }));
-  });
-}
-
 export async function run(): Promise<BenchOutcome> {
-  const warmup = await local();
+  const warmup = await runLocalDeploy();
   console.error(`pipeline: warm-up run exited ${warmup.code} in ${warmup.seconds.toFixed(1)} s`);
-  const r = await local();
+  const r = await runLocalDeploy();
   const actLine = /local: act exited (\d+) after (\d+) s/.exec(r.stdout);
   const act_exit = actLine ? Number(actLine[1]) : (r.code ?? -1);
   const report = existsSync(join(out, 'report.json')) ? (JSON.parse(readFileSync(join(out, 'report.json'), 'utf8')) as { verified?: boolean; verdict?: string; appUrl?: string }) : {};

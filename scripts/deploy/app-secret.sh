@@ -14,25 +14,14 @@
 # newlines included, survive. The Secret is rendered client-side and server-side applied, so a re-run with the
 # same values changes nothing.
 set -euo pipefail
+SCRIPT=app-secret
+# shellcheck source=secret-lib.sh
+source "$(dirname "${BASH_SOURCE[0]}")/secret-lib.sh"
 
-if [[ $# -ne 2 ]]; then
-  echo "usage: $0 <namespace> <secret-name>" >&2
-  exit 2
-fi
-namespace="$1" name="$2"
-kubectl="${KUBECTL:-kubectl}"
+secret_args "$@"
+require_env "repository secrets for the oke job; the stack step for the local job" KAFKA_PASSWORD POSTGRES_CONNECTION_STRING JWT_SIGNING_KEY
 
-missing=()
-for v in KAFKA_PASSWORD POSTGRES_CONNECTION_STRING JWT_SIGNING_KEY; do
-  [[ -n "${!v:-}" ]] || missing+=("$v")
-done
-if ((${#missing[@]})); then
-  echo "::error::app-secret: ${missing[*]} not set (repository secrets for the oke job; the stack step for the local job)" >&2
-  exit 1
-fi
-
-dir="$(umask 077 && mktemp -d "${RUNNER_TEMP:-/tmp}/app-secret.XXXXXX")"
-trap 'rm -rf "$dir"' EXIT
+private_dir
 (
   umask 077
   printf '%s' "$KAFKA_PASSWORD" > "$dir/kafka-password"
@@ -40,14 +29,10 @@ trap 'rm -rf "$dir"' EXIT
   printf '%s' "$JWT_SIGNING_KEY" > "$dir/jwt-signing-key"
 )
 
-"$kubectl" create namespace "$namespace" --dry-run=client -o yaml | "$kubectl" apply --server-side --field-manager=deploy-pipeline -f - > /dev/null
-"$kubectl" create secret generic "$name" --namespace "$namespace" \
+apply_secret generic "$name" \
   --from-file=kafka-password="$dir/kafka-password" \
   --from-file=postgres-connection-string="$dir/postgres-connection-string" \
-  --from-file=jwt-signing-key="$dir/jwt-signing-key" \
-  --dry-run=client -o yaml |
-  "$kubectl" label --local -f - app.kubernetes.io/managed-by=deploy-pipeline -o yaml |
-  "$kubectl" apply --server-side --field-manager=deploy-pipeline -f -
+  --from-file=jwt-signing-key="$dir/jwt-signing-key"
 
 revision="$("$kubectl" get secret "$name" --namespace "$namespace" -o jsonpath='{.metadata.resourceVersion}')"
 echo "revision=$revision" >> "${GITHUB_OUTPUT:-/dev/null}"

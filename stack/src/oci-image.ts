@@ -11,12 +11,9 @@ import { join } from 'node:path';
 import { gzipSync } from 'node:zlib';
 import { writeTar, type TarEntry } from './archive.js';
 
-export interface ImageSpec {
-  /** Files of the single layer; parent directories are added (0755). */
-  files: Array<{ path: string; data: Buffer; mode?: number }>;
-  /** Directories with a mode of their own (e.g. tmp, 01777). */
-  dirs?: Array<{ path: string; mode: number }>;
-  entrypoint: string[];
+/** The config part of an image (what `docker inspect` shows under Config). */
+export interface ImageConfig {
+  entrypoint?: string[];
   cmd?: string[];
   env?: string[];
   /** "uid:gid"; default 65532:65532 (non-root, as distroless images). */
@@ -24,6 +21,15 @@ export interface ImageSpec {
   workingDir?: string;
   exposedPorts?: number[];
   labels?: Record<string, string>;
+}
+
+/** One layer of files on no base, plus its config. The entrypoint is required: there is no base to give one. */
+export interface ImageSpec extends ImageConfig {
+  /** Files of the single layer; parent directories are added (0755). */
+  files: Array<{ path: string; data: Buffer; mode?: number }>;
+  /** Directories with a mode of their own (e.g. tmp, 01777). */
+  dirs?: Array<{ path: string; mode: number }>;
+  entrypoint: string[];
   architecture?: 'amd64' | 'arm64';
 }
 
@@ -46,17 +52,6 @@ export function layerEntries(files: ImageSpec['files'], extraDirs: ImageSpec['di
   const entries: TarEntry[] = [...dirs].map(([d, mode]) => ({ path: d, mode }));
   for (const f of files) entries.push({ path: f.path.replace(/^\/+/, ''), mode: f.mode ?? 0o755, data: f.data });
   return entries.sort((a, b) => (a.path < b.path ? -1 : a.path > b.path ? 1 : 0));
-}
-
-/** The config part of an image (what `docker inspect` shows under Config). */
-export interface ImageConfig {
-  entrypoint?: string[];
-  cmd?: string[];
-  env?: string[];
-  user?: string;
-  workingDir?: string;
-  exposedPorts?: number[];
-  labels?: Record<string, string>;
 }
 
 /** One platform's image: its layers (uncompressed tars, bottom first) and config. */
@@ -117,9 +112,8 @@ export function writeImageLayout(images: PlatformImage[], parent: string, name?:
 
 /** Writes the OCI layout of `spec` (one layer, one platform) into a new directory under `parent`. */
 export function buildImageLayout(spec: ImageSpec, parent: string, name?: string): BuiltImage {
-  const { entrypoint, cmd, env, user, workingDir, exposedPorts, labels } = spec;
-  const tar = writeTar(layerEntries(spec.files, spec.dirs));
-  const { digest, layout } = writeImageLayout([{ architecture: spec.architecture ?? 'amd64', layers: [tar], config: { entrypoint, cmd, env, user, workingDir, exposedPorts, labels } }], parent, name);
+  const { files, dirs, architecture, ...config } = spec;
+  const { digest, layout } = writeImageLayout([{ architecture: architecture ?? 'amd64', layers: [writeTar(layerEntries(files, dirs))], config }], parent, name);
   return { digest, layout };
 }
 

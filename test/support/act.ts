@@ -31,6 +31,27 @@ export interface ActOptions {
   timeoutMs?: number;
 }
 
+/**
+ * `npm run local` as a developer runs it (scripts/local.sh: install checks, stack up, then deploy.yml's local job
+ * through act): its exit code, its output (stdout and stderr as printed) and its wall time. Killed after
+ * `timeoutMs`.
+ */
+export function runLocalDeploy(timeoutMs = 900_000): Promise<{ code: number | null; stdout: string; seconds: number }> {
+  const t0 = performance.now();
+  return new Promise((resolvePromise, reject) => {
+    const child = spawn('bash', [join(root, 'scripts', 'local.sh')], { cwd: root, stdio: ['ignore', 'pipe', 'pipe'] });
+    let stdout = '';
+    child.stdout.on('data', (d: Buffer) => (stdout += d.toString()));
+    child.stderr.on('data', (d: Buffer) => (stdout += d.toString()));
+    const timer = setTimeout(() => child.kill('SIGKILL'), timeoutMs);
+    child.on('error', reject);
+    child.on('close', (code) => {
+      clearTimeout(timer);
+      resolvePromise({ code, stdout, seconds: (performance.now() - t0) / 1000 });
+    });
+  });
+}
+
 /** Parses act's step lines, e.g. "[W/job]   ✅  Success - Main Build the bundles [1m6.59s]". */
 export function actStepSeconds(log: string): Record<string, number> {
   const steps: Record<string, number> = {};

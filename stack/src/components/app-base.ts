@@ -30,9 +30,8 @@ import { promisify } from 'node:util';
 import { tarGzFiles, writeTar, type TarEntry } from '../archive.js';
 import { writeImageLayout, type PlatformImage } from '../oci-image.js';
 import type { Component, ComponentStatus, StackContext } from '../types.js';
-import { call } from './kube-client.js';
 import { nodeTool } from './node-tools.js';
-import { registryAddress, registryName } from './registry.js';
+import { hasManifest, registryAddress, registryName } from './registry.js';
 
 const exec = promisify(execFile);
 
@@ -213,10 +212,7 @@ function layouts(ctx: StackContext): Layout[] {
   });
 }
 
-async function inRegistry(ctx: StackContext, l: Layout): Promise<boolean> {
-  const head = await call(`http://${registryAddress(ctx)}/v2/${l.repo}/manifests/${l.digest}`, { method: 'HEAD' }).catch(() => ({ status: 0 }));
-  return head.status === 200;
-}
+const inRegistry = (ctx: StackContext, l: Layout): Promise<boolean> => hasManifest(ctx, l.repo, l.digest);
 
 async function start(ctx: StackContext): Promise<void> {
   await install(ctx);

@@ -20,11 +20,11 @@ import { buildImageLayout, removeLayout, type ImageSpec } from '../oci-image.js'
 import { apiServerEndpoints, containerdConfig, corednsManifests, cniConflist, kubeletConfig, kubeProxyConfig, registryHostsToml, registryNames, type NodePaths } from '../node/configs.js';
 import { checkFree, containerdSocket, EGRESS_SOCKET, ensureNamespaces, inNode, isStaleLeftover, preflight, run, teardown } from '../node/host.js';
 import type { Component, ComponentStatus, StackContext } from '../types.js';
-import { KubeApi, call, isNodeReady, probe, type NodeObject } from './kube-client.js';
+import { KubeApi, isNodeReady, probe, type NodeObject } from './kube-client.js';
 import { writeKubeconfig } from './kube-pki.js';
 import { kubeBinDir, kubeLayout, kubeVersions } from './kube.js';
 import { installNodeTools, nodeTool } from './node-tools.js';
-import { registryAddress, registryName } from './registry.js';
+import { hasManifest, registryAddress, registryName } from './registry.js';
 
 const START_DEADLINE_MS = 180_000;
 const SYSTEM = {
@@ -101,8 +101,7 @@ async function pushImages(ctx: StackContext): Promise<Record<string, string>> {
     for (const [key, img] of Object.entries(imageSpecs(ctx))) {
       const built = buildImageLayout(img.spec, tmp);
       const tag = `${img.version}-${built.digest.slice(7, 19)}`;
-      const present = await call(`http://${registryAddress(ctx)}/v2/${img.repo}/manifests/${built.digest}`, { method: 'HEAD' }).catch(() => ({ status: 0 }));
-      if (present.status !== 200) {
+      if (!(await hasManifest(ctx, img.repo, built.digest))) {
         await run(nodeTool(ctx, 'crane'), ['push', built.layout, `${registryAddress(ctx)}/${img.repo}:${tag}`]);
       }
       removeLayout(built);
@@ -359,8 +358,7 @@ async function status(ctx: StackContext): Promise<ComponentStatus> {
     for (const [key, ref] of Object.entries(details.images as Record<string, string>)) {
       const [name = '', digest = ''] = ref.split('@');
       const repo = name.slice(name.indexOf('/') + 1).replace(/:[^:/]+$/, '');
-      const head = await call(`http://${registryAddress(ctx)}/v2/${repo}/manifests/${digest}`, { method: 'HEAD' }).catch(() => ({ status: 0 }));
-      if (head.status !== 200) problems.push(`image ${key} (${ref}) is missing from the registry (restarted?)`);
+      if (!(await hasManifest(ctx, repo, digest))) problems.push(`image ${key} (${ref}) is missing from the registry (restarted?)`);
     }
     const dns = await api.get<{ status?: { readyReplicas?: number } }>('/apis/apps/v1/namespaces/kube-system/deployments/coredns');
     if ((dns?.status?.readyReplicas ?? 0) < 1) problems.push('CoreDNS (kube-system/coredns) has no Ready pod');

@@ -17,6 +17,7 @@ import { randomBytes } from 'node:crypto';
 import { chmodSync, existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
+import { call } from './kube-client.js';
 import { installNodeTools, nodeTool } from './node-tools.js';
 import type { Component, ComponentStatus, StackContext } from '../types.js';
 
@@ -39,6 +40,12 @@ export function registryAddress(ctx: StackContext): string {
 /** How image references name the registry (containerd on the node maps this name to the forwarder). */
 export function registryName(ctx: StackContext): string {
   return `localhost:${ctx.ports.registry}`;
+}
+
+/** True when the registry holds `repo`@`digest` (a public repository: the stack's own images). */
+export async function hasManifest(ctx: StackContext, repo: string, digest: string): Promise<boolean> {
+  const head = await call(`http://${registryAddress(ctx)}/v2/${repo}/manifests/${digest}`, { method: 'HEAD' }).catch(() => ({ status: 0 }));
+  return head.status === 200;
 }
 
 const storageDir = (ctx: StackContext): string => join(ctx.stateDir, 'registry');

@@ -6,8 +6,10 @@ import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
 import { AppsV1Api, CoreV1Api } from '@kubernetes/client-node';
 import { chromium, type Browser } from 'playwright-core';
+import { authFile } from '../../../scripts/deploy/image-lib.js';
 import { loadKubeConfig } from '../../../src/kube/client.js';
 import { runActionBundle } from '../../support/action-harness.js';
+import { runLocalDeploy } from '../../support/act.js';
 import { removeDapr } from '../../support/dapr-cluster.js';
 import { component, stack } from '../../support/stack.js';
 
@@ -47,28 +49,11 @@ async function removeApp(): Promise<void> {
   for (let i = 0; i < 240 && (await core.readNamespace({ name: NS }).then(() => true, () => false)); i++) await new Promise((r) => setTimeout(r, 500));
 }
 
-function runLocal(): Promise<{ code: number | null; stdout: string; seconds: number }> {
-  const t0 = performance.now();
-  return new Promise((resolvePromise, reject) => {
-    const child = spawn('bash', [join(root, 'scripts', 'local.sh')], { cwd: root, stdio: ['ignore', 'pipe', 'pipe'] });
-    let stdout = '';
-    child.stdout.on('data', (d: Buffer) => (stdout += d.toString()));
-    child.stderr.on('data', (d: Buffer) => (stdout += d.toString()));
-    const timer = setTimeout(() => child.kill('SIGKILL'), 900_000);
-    child.on('error', reject);
-    child.on('close', (code) => {
-      clearTimeout(timer);
-      resolvePromise({ code, stdout, seconds: (performance.now() - t0) / 1000 });
-    });
-  });
-}
-
 /** A DOCKER_CONFIG directory with the stack registry's credentials (mode 0600), for crane. */
 function dockerConfig(): { dir: string; env: NodeJS.ProcessEnv } {
   const dir = mkdtempSync(join(tmpdir(), 'docker-config-'));
-  const host = imageRef.split('/')[0] ?? '';
-  const auth = Buffer.from(`${regUser}:${regPassword}`).toString('base64');
-  writeFileSync(join(dir, 'config.json'), JSON.stringify({ auths: { [host]: { auth }, [host.replace(/^localhost/, '127.0.0.1')]: { auth } } }), { mode: 0o600 });
+  // The same auth file the image step gives buildah and skopeo (crane reads that format too).
+  writeFileSync(join(dir, 'config.json'), authFile(imageRef.split('@')[0] ?? '', { username: regUser, password: regPassword }), { mode: 0o600 });
   return { dir, env: { ...process.env, DOCKER_CONFIG: dir } };
 }
 
@@ -95,7 +80,7 @@ beforeAll(async () => {
   await removeApp();
   await removeDapr(kubeconfig);
   rmSync(join(out, 'report.json'), { force: true });
-  local = await runLocal();
+  local = await runLocalDeploy();
   if (existsSync(join(out, 'report.json'))) report = JSON.parse(readFileSync(join(out, 'report.json'), 'utf8')) as Report;
   const api = await apps.readNamespacedDeployment({ name: 'todo-api', namespace: NS }).catch(() => undefined);
   imageRef = api?.spec?.template.spec?.containers.find((c) => c.name === 'api')?.image ?? '';
