@@ -63,12 +63,26 @@ export class TopicReader {
     return this.meta;
   }
 
+  /**
+   * What arrived since the last call. A failed fetch (a partition's leader moved, the broker restarted)
+   * forgets the partition leaders, so the next call reads them again, and rejects: the caller decides
+   * whether to try again. Positions only move for records returned.
+   */
   async poll(maxWaitMs = 200): Promise<Record_[]> {
+    try {
+      return await this.fetchOnce(maxWaitMs);
+    } catch (err) {
+      this.meta = undefined;
+      throw err;
+    }
+  }
+
+  private async fetchOnce(maxWaitMs: number): Promise<Record_[]> {
     const { id, leaders } = await this.metadata();
     const byLeader = new Map<number, number[]>();
     for (const p of this.positions.keys()) byLeader.set(leaders.get(p)!, [...(byLeader.get(leaders.get(p)!) ?? []), p]);
     const out: Record_[] = [];
-    await Promise.all(
+    const settled = await Promise.allSettled(
       [...byLeader.entries()].map(async ([node, partitions]) => {
         const res = await this.consumer.fetch({
           node,
@@ -89,6 +103,12 @@ export class TopicReader {
         }
       }),
     );
+    const failed = settled.find((r): r is PromiseRejectedResult => r.status === 'rejected');
+    if (failed) {
+      // Records from the leaders that answered are kept (their positions moved); the next poll re-reads the leaders.
+      this.meta = undefined;
+      if (out.length === 0) throw failed.reason;
+    }
     return out;
   }
 }

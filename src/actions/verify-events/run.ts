@@ -33,6 +33,6 @@ export async function verify(env: ActionEnv): Promise<void> {
     verdict: result.verdict,
   });
   env.writeSummary(summary(inputs, result, env));
-  if (!result.ok) throw new OperationError(`verify-events: ${result.verdict}`, { hint: result.next });
+  if (!result.ok) throw result.error ?? new OperationError(`verify-events: ${result.verdict}`, { hint: result.next });
   env.log.info(`verify-events: ${result.verdict}`);
 }

@@ -1,5 +1,5 @@
 import { Admin, Consumer, Producer, stringSerializers } from '@platformatic/kafka';
-import { OperationError } from '../../core/errors.js';
+import { ConfigurationError, errorMessage, OperationError } from '../../core/errors.js';
 import { withGroup, type Timings } from '../../core/groups.js';
 import type { Logger } from '../../core/log.js';
 import { diagnose, type Diagnosis, type ProbeFate } from '../../events/diagnose.js';
@@ -7,6 +7,7 @@ import { groupReadiness, type GroupReadiness } from '../../events/group.js';
 import { committedOffsets, describeGroup, endOffsets, TopicReader } from '../../events/kafka-io.js';
 import { ackProbeId, buildProbe, latencyStats, parseAck, type LatencyStats, type Probe } from '../../events/probe.js';
 import { clientOptions, connectWithRetry } from '../../kafka/connection.js';
+import { classifyKafkaError, kafkaOperationError } from '../../kafka/errors.js';
 import type { VerifyInputs } from './inputs.js';
 
 export interface ProbeResult {
@@ -24,7 +25,10 @@ export interface VerifyResult {
   acknowledged: number;
   stats?: LatencyStats;
   probes: ProbeResult[];
-  group: GroupReadiness;
+  /** The subscriber group as last seen (absent when the run failed before looking). */
+  group?: GroupReadiness;
+  /** The error that ended the run early (Kafka unreachable, refused, lost), already with its context and hint. */
+  error?: OperationError;
 }
 
 export interface VerifyDeps {
@@ -51,32 +55,78 @@ async function waitForSubscriber(admin: Admin, i: VerifyInputs, deadline: number
   }
 }
 
-type Sent = Map<string, { partition: number; offset: bigint; sentAt: number }>;
+export type Sent = Map<string, { partition: number; offset: bigint; sentAt: number }>;
+
+/** Backoff between attempts after a failed Kafka call (a broker restarting, a leader moving): 250 ms doubling to 4 s. */
+const backoff = (attempt: number): number => Math.min(4_000, 250 * 2 ** attempt);
+
+/** What went wrong on one side of the round trips, for the verdict. */
+export interface SideFailure {
+  /** The last error. */
+  error: unknown;
+  /** How many calls failed in all. */
+  failures: number;
+}
 
 /**
- * Runs the probes with at most `concurrency` round trips in flight: a worker sends a probe, waits for its
- * acknowledgement (or the deadline), then sends the next. Each probe is published once; an id is never reused.
+ * Runs the probes with at most `concurrency` round trips in flight: a worker publishes a probe, waits for its
+ * acknowledgement (or the deadline), then publishes the next. A failed publish (the broker restarting, a
+ * partition's leader moving) is tried again with the same probe until the deadline: the probe's id makes a
+ * duplicate harmless, as the first acknowledgement counts. A probe never published is left out of `sent`.
+ * Never rejects: failures are returned.
  */
-async function roundTrips(producer: Producer<string, string, string, string>, probes: Probe[], topic: string, concurrency: number, sent: Sent, deadline: number, waitFor: (id: string) => Promise<void>): Promise<void> {
+interface Published {
+  /** Probes tried but never published before the deadline. */
+  unpublished: number;
+  failure?: SideFailure;
+}
+
+export async function roundTrips(producer: Producer<string, string, string, string>, probes: Probe[], topic: string, concurrency: number, sent: Sent, deadline: number, waitFor: (id: string) => Promise<void>, deps: VerifyDeps): Promise<Published> {
+  const sleep = deps.sleep ?? realSleep;
   let next = 0;
+  let failure: SideFailure | undefined;
+  let unpublished = 0;
   const worker = async (): Promise<void> => {
     while (next < probes.length && Date.now() < deadline) {
       const p = probes[next++]!;
       const ack = waitFor(p.id);
-      sent.set(p.id, { partition: -1, offset: -1n, sentAt: Date.now() });
-      const r = await producer.send({ messages: [{ topic, key: p.key, value: p.value, headers: p.headers }] });
-      const o = r.offsets?.[0];
-      sent.get(p.id)!.partition = o?.partition ?? -1;
-      sent.get(p.id)!.offset = o?.offset ?? -1n;
+      // Noted before the send returns: the acknowledgement may be read first.
+      const entry = { partition: -1, offset: -1n, sentAt: Date.now() };
+      sent.set(p.id, entry);
+      for (let attempt = 0; ; attempt++) {
+        try {
+          const r = await producer.send({ messages: [{ topic, key: p.key, value: p.value, headers: p.headers }] });
+          const o = r.offsets?.[0];
+          [entry.partition, entry.offset] = [o?.partition ?? -1, o?.offset ?? -1n];
+          break;
+        } catch (err) {
+          failure = { error: err, failures: (failure?.failures ?? 0) + 1 };
+          const wait = backoff(attempt);
+          if (Date.now() + wait >= deadline) {
+            // Unknown whether the last attempt was written: without an offset it counts as never published.
+            sent.delete(p.id);
+            unpublished++;
+            return;
+          }
+          if (attempt === 0) deps.log.info(`publishing a probe to ${topic} failed (${errorMessage(err)}); trying again until the timeout`);
+          await sleep(wait);
+        }
+      }
       await ack;
     }
   };
   await Promise.all(Array.from({ length: concurrency }, worker));
+  return { unpublished, failure };
 }
 
-/** Reads the reply topic (one reader for all probes) and wakes each probe's worker when its acknowledgement arrives. */
-class AckCollector {
+/**
+ * Reads the reply topic (one reader for all probes) and wakes each probe's worker when its acknowledgement
+ * arrives. A failed read (the broker restarting, a leader moving) is tried again, the partition leaders read
+ * anew, until the deadline. `run` never rejects: `failing` holds the last read failure while reads fail.
+ */
+export class AckCollector {
   readonly acked = new Map<string, number>();
+  failing: SideFailure | undefined;
   private readonly waiters = new Map<string, () => void>();
   private readonly others = new Set<string>();
   private stopped = false;
@@ -85,7 +135,7 @@ class AckCollector {
     private readonly reader: TopicReader,
     private readonly sent: Sent,
     private readonly appId: string | undefined,
-    private readonly log: Logger,
+    private readonly deps: VerifyDeps,
   ) {}
 
   waitFor(id: string): Promise<void> {
@@ -97,14 +147,28 @@ class AckCollector {
   }
 
   async run(deadline: number): Promise<void> {
+    const sleep = this.deps.sleep ?? realSleep;
+    let attempt = 0;
     while (!this.stopped && Date.now() < deadline) {
-      for (const r of await this.reader.poll(Math.min(200, Math.max(10, deadline - Date.now())))) {
+      let records: Awaited<ReturnType<TopicReader['poll']>>;
+      try {
+        records = await this.reader.poll(Math.min(200, Math.max(10, deadline - Date.now())));
+        if (this.failing) this.deps.log.info('reading the reply topic works again');
+        this.failing = undefined;
+        attempt = 0;
+      } catch (err) {
+        if (!this.failing) this.deps.log.info(`reading the reply topic failed (${errorMessage(err)}); reading its partition leaders again and retrying until the timeout`);
+        this.failing = { error: err, failures: (this.failing?.failures ?? 0) + 1 };
+        await sleep(Math.min(backoff(attempt++), Math.max(0, deadline - Date.now())));
+        continue;
+      }
+      for (const r of records) {
         const ack = parseAck(r.value, r.headers);
         const s = ack ? this.sent.get(ack.probeId) : undefined;
         if (!ack || !s || this.acked.has(ack.probeId)) continue;
         // Another subscriber of the probe topic answering proves nothing about this app.
         if (this.appId && ack.source && ack.source !== this.appId) {
-          if (!this.others.has(ack.source)) this.log.info(`ignoring acknowledgements from ${ack.source} (not ${this.appId})`);
+          if (!this.others.has(ack.source)) this.deps.log.info(`ignoring acknowledgements from ${ack.source} (not ${this.appId})`);
           this.others.add(ack.source);
           continue;
         }
@@ -127,40 +191,61 @@ export async function verifyEvents(i: VerifyInputs, deps: VerifyDeps): Promise<V
   const admin = new Admin(options);
   const producer = new Producer({ ...options, serializers: stringSerializers, acks: -1 });
   const consumer = new Consumer({ ...options, groupId: `verify-events-reader-unused` });
+  const sent: Sent = new Map();
+  let group: GroupReadiness | undefined;
   try {
     await withGroup(log, 'Connect', () => connectWithRetry(i.connection, () => admin.metadata({ topics: [i.probeTopic, i.replyTopic] }), { log }), timings);
-    const group = await withGroup(log, `Wait for the subscriber (consumer group ${i.consumerGroup})`, () => waitForSubscriber(admin, i, deadline, deps), timings);
+    group = await withGroup(log, `Wait for the subscriber (consumer group ${i.consumerGroup})`, () => waitForSubscriber(admin, i, deadline, deps), timings);
     if (!group.ready) return { ok: false, verdict: `the subscriber is not ready: ${group.detail}`, next: group.next, sent: 0, acknowledged: 0, probes: [], group };
 
     const [replyFrom, dlqFrom] = await Promise.all([endOffsets(admin, i.replyTopic), i.deadLetterTopic ? endOffsets(admin, i.deadLetterTopic).catch(() => undefined) : undefined]);
     const now = Date.now();
     const probes = Array.from({ length: i.probes }, () => buildProbe({ type: i.probeType, topic: i.probeTopic, pubsubName: i.pubsubName, source: i.source, now: new Date(now), expiresAt: new Date(deadline) }));
     const reader = new TopicReader(consumer as unknown as Consumer<Buffer, Buffer, Buffer, Buffer>, admin, i.replyTopic, replyFrom);
-    const sent: Sent = new Map();
-    const collector = new AckCollector(reader, sent, i.appId, log);
+    const collector = new AckCollector(reader, sent, i.appId, deps);
     const acked = collector.acked;
+    let published: Published = { unpublished: 0 };
     await withGroup(log, `Round trips of ${i.probes} probe(s): ${i.probeTopic} -> ${i.consumerGroup} -> ${i.replyTopic}, ${i.concurrency} in flight`, async () => {
       const reading = collector.run(deadline);
-      await roundTrips(producer, probes, i.probeTopic, i.concurrency, sent, deadline, (id) => collector.waitFor(id));
+      published = await roundTrips(producer, probes, i.probeTopic, i.concurrency, sent, deadline, (id) => collector.waitFor(id), deps);
       collector.stop();
       await reading;
     }, timings);
 
     const results: ProbeResult[] = probes.map((p) => ({ id: p.id, partition: sent.get(p.id)?.partition ?? -1, offset: String(sent.get(p.id)?.offset ?? -1n), latencyMs: acked.get(p.id) }));
     const stats = latencyStats([...acked.values()]);
+    const base = { sent: sent.size, acknowledged: acked.size, stats, probes: results, group };
     if (acked.size === probes.length) {
       const verdict = `${acked.size} of ${probes.length} probe(s) made the round trip ${i.probeTopic} -> ${i.consumerGroup} -> ${i.replyTopic} (p95 ${stats!.p95} ms)`;
       if (i.maxP95Ms !== undefined && stats!.p95 > i.maxP95Ms) {
-        return { ok: false, verdict: `too slow: p95 ${stats!.p95} ms is over max-p95-ms ${i.maxP95Ms} (p50 ${stats!.p50} ms, max ${stats!.max} ms, ${probes.length} probes)`, next: 'look at the subscriber\'s processing time and daprd\'s pub/sub settings; or raise max-p95-ms', sent: sent.size, acknowledged: acked.size, stats, probes: results, group };
+        return { ok: false, verdict: `too slow: p95 ${stats!.p95} ms is over max-p95-ms ${i.maxP95Ms} (p50 ${stats!.p50} ms, max ${stats!.max} ms, ${probes.length} probes)`, next: 'look at the subscriber\'s processing time and daprd\'s pub/sub settings; or raise max-p95-ms', ...base };
       }
-      return { ok: true, verdict, sent: sent.size, acknowledged: acked.size, stats, probes: results, group };
+      return { ok: true, verdict, ...base };
     }
-
+    const made = acked.size ? `; ${acked.size} probe(s) made the round trip` : '';
+    if (published.failure && published.unpublished > 0) {
+      const f = classifyKafkaError(published.failure.error, i.connection);
+      return { ok: false, verdict: `${published.unpublished} of ${probes.length} probe(s) could not be published to ${i.probeTopic} before the timeout (${published.failure.failures} failed attempt(s)): ${f.what}${made}`, next: `${f.hint}. Failed publishes are tried again until the timeout (a restarting broker or a moving partition leader is waited for): run again once the brokers answer, or raise timeout`, ...base };
+    }
+    if (collector.failing) {
+      const f = classifyKafkaError(collector.failing.error, i.connection);
+      return { ok: false, verdict: `reading the reply topic ${i.replyTopic} failed until the timeout (${collector.failing.failures} failed read(s)): ${f.what}${made}`, next: `${f.hint}. Failed reads are tried again until the timeout, with the partition leaders read anew: run again once the brokers answer, or raise timeout`, ...base };
+    }
     if ([...sent.keys()].every((id) => acked.has(id))) {
-      return { ok: false, verdict: `the timeout ended the run after ${sent.size} of ${probes.length} probe(s), all of them acknowledged${stats ? ` (p95 ${stats.p95} ms)` : ''}`, next: 'raise timeout, or send fewer probes or more at once (concurrency)', sent: sent.size, acknowledged: acked.size, stats, probes: results, group };
+      return { ok: false, verdict: `the timeout ended the run after ${sent.size} of ${probes.length} probe(s), all of them acknowledged${stats ? ` (p95 ${stats.p95} ms)` : ''}`, next: 'raise timeout, or send fewer probes or more at once (concurrency)', ...base };
     }
-    const d = await withGroup(log, 'Diagnose', () => diagnoseMissing(admin, consumer, i, probes, sent, acked, dlqFrom), timings);
-    return { ok: false, verdict: d.verdict, next: d.next, sent: sent.size, acknowledged: acked.size, stats, probes: results, group };
+    try {
+      const d = await withGroup(log, 'Diagnose', () => diagnoseMissing(admin, consumer, i, probes, sent, acked, dlqFrom), timings);
+      return { ok: false, verdict: d.verdict, next: d.next, ...base };
+    } catch (err) {
+      const f = classifyKafkaError(err, i.connection);
+      return { ok: false, verdict: `${sent.size - acked.size} of ${sent.size} published probe(s) were not acknowledged, and reading why from Kafka failed: ${f.what}`, next: f.hint, ...base };
+    }
+  } catch (err) {
+    // Anything else Kafka did to the run (unreachable, refused, lost mid-way) still ends in a verdict.
+    if (err instanceof ConfigurationError) throw err;
+    const error = err instanceof OperationError ? err : kafkaOperationError('verifying the events', err, i.connection);
+    return { ok: false, verdict: error.message, next: error.hint, sent: sent.size, acknowledged: 0, probes: [], group, error };
   } finally {
     await Promise.allSettled([producer.close(), consumer.close(true), admin.close()]);
   }

@@ -1,5 +1,9 @@
+import { execFileSync } from 'node:child_process';
 import { randomUUID } from 'node:crypto';
+import { readFileSync } from 'node:fs';
+import { join, resolve } from 'node:path';
 import { startLocal, stopLocal, type LocalInstance } from '../../../app/scripts/local.js';
+import { stateDir } from '../../../stack/src/config.js';
 import { createContext } from '../../../stack/src/stack.js';
 import { runActionBundle, type ActionRun } from '../../support/action-harness.js';
 import { stack } from '../../support/stack.js';
@@ -14,7 +18,7 @@ async function app(probeRoute = true): Promise<LocalInstance> {
 }
 
 function verifyEvents(inputs: Record<string, string>): Promise<ActionRun> {
-  return runActionBundle('verify-events', 'main', { brokers: kafka.sasl, username: kafka.username, password: kafka.password, tls: 'false', 'dead-letter-topic': 'task-events-dlq', ...inputs });
+  return runActionBundle('verify-events', 'main', { brokers: kafka.sasl, username: kafka.username, password: kafka.password, tls: 'false', 'probe-topic': 'task-events', 'reply-topic': 'task-updates', 'dead-letter-topic': 'task-events-dlq', ...inputs });
 }
 
 describe('verify-events against the real app', () => {
@@ -81,6 +85,42 @@ describe('verify-events diagnoses failures', () => {
       expect(run.summary).toContain('## verify-events: FAILED');
     } finally {
       await stopLocal(ctx, noProbe.instance);
+    }
+  });
+});
+
+describe('verify-events when the broker restarts during the run', () => {
+  /** The stack's broker, stopped as an operator would (SIGTERM, its controlled shutdown) and started again. */
+  async function restartKafka(): Promise<void> {
+    const pid = Number(readFileSync(join(stateDir(), 'pids', 'kafka.pid'), 'utf8').split('\n')[0]);
+    process.kill(pid, 'SIGTERM');
+    for (let t = Date.now(); Date.now() - t < 60_000; ) {
+      try {
+        process.kill(pid, 0);
+      } catch {
+        break;
+      }
+      await new Promise((r) => setTimeout(r, 200));
+    }
+    execFileSync(process.execPath, [resolve('node_modules/tsx/dist/cli.mjs'), 'stack/src/cli.ts', 'up', 'kafka'], { stdio: 'ignore', timeout: 180_000 });
+  }
+
+  it('survives it: reads and publishes are tried again with the leaders read anew, and every probe makes the round trip', async () => {
+    const running = await app();
+    try {
+      const verifying = verifyEvents({ 'app-id': running.worker.appId, probes: '1000', concurrency: '1', timeout: '150s' });
+      await new Promise((r) => setTimeout(r, 4_000));
+      const t0 = Date.now();
+      await restartKafka();
+      const restartMs = Date.now() - t0;
+      const run = await verifying;
+      expect(run.stdout).toMatch(/(publishing a probe to task-events failed|reading the reply topic failed) \(/);
+      expect(run.code).toBe(0);
+      expect(run.outputs).toMatchObject({ sent: '1000', acknowledged: '1000' });
+      expect(run.summary).toContain('## verify-events: PASSED');
+      expect(restartMs).toBeGreaterThan(1_000);
+    } finally {
+      await stopLocal(ctx, running.instance);
     }
   });
 });
