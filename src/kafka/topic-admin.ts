@@ -1,19 +1,8 @@
-import {
-  Admin,
-  ConfigResourceTypes,
-  ConfigSources,
-  IncrementalAlterConfigOperationTypes,
-  kGetApi,
-  kGetBootstrapConnection,
-  kGetConnection,
-  protocolErrorsCodesById,
-  ResponseError,
-  type Connection,
-  type IncrementalAlterConfigsOptions,
-} from '@platformatic/kafka';
+import { Admin, ConfigResourceTypes, ConfigSources, IncrementalAlterConfigOperationTypes, protocolErrorsCodesById, type Connection, type IncrementalAlterConfigsOptions } from '@platformatic/kafka';
 import type { Logger } from '../core/log.js';
 import type { KafkaConnection } from './connection-inputs.js';
 import { clientOptions, connectWithRetry } from './connection.js';
+import { KafkaWire, type WireApiName, type WireArgs, type WireResponse } from './wire.js';
 
 /**
  * Topic administration in batches, one request per batch on one connection, with a result per topic
@@ -71,11 +60,10 @@ interface Item {
   name?: string | null;
   resourceName?: string;
   errorCode: number;
-  errorMessage: string | null;
+  errorMessage?: string | null;
 }
 
 type IncrementalAlterConfigsRequestConfig = IncrementalAlterConfigsOptions['resources'][number]['configs'][number];
-type Api = ((...args: unknown[]) => void) & { async: (connection: Connection, ...args: unknown[]) => Promise<unknown> };
 
 const CREATE_BATCH = 100;
 const OTHER_BATCH = 500;
@@ -121,6 +109,7 @@ function itemResult(item: Item): ItemResult {
 export class TopicAdmin {
   private constructor(
     private readonly admin: Admin,
+    private readonly wire: KafkaWire,
     private readonly connection: Connection,
     readonly conn: KafkaConnection,
     private readonly log: Logger,
@@ -129,42 +118,31 @@ export class TopicAdmin {
   /** Connects (with retries until the connection's timeout) and checks the connection with a Metadata request. */
   static async connect(conn: KafkaConnection, log: Logger): Promise<TopicAdmin> {
     const admin = new Admin(clientOptions(conn));
+    const wire = new KafkaWire(admin);
     try {
       const connection = await connectWithRetry(conn, async () => {
-        const bootstrap = await new Promise<Connection>((resolve, reject) => admin[kGetBootstrapConnection]((e, c) => (e ? reject(e) : resolve(c!))));
-        const api = await TopicAdmin.api(admin, 'Metadata');
-        const md = (await api.async(bootstrap, [], false, false)) as { controllerId: number; brokers: Array<{ nodeId: number; host: string; port: number }> };
+        const bootstrap = await wire.bootstrap();
+        const md = await wire.send(bootstrap, 'Metadata', [], false, false);
         const controller = md.brokers.find((b) => b.nodeId === md.controllerId);
         if (!controller) return bootstrap;
         // ZooKeeper-era Kafka wants topic changes on the controller; KRaft and Redpanda accept them anywhere.
-        return new Promise<Connection>((resolve, reject) => admin[kGetConnection]({ host: controller.host, port: controller.port }, (e, c) => (e ? reject(e) : resolve(c!))));
+        return wire.connectionTo({ host: controller.host, port: controller.port });
       }, { log });
-      return new TopicAdmin(admin, connection, conn, log);
+      return new TopicAdmin(admin, wire, connection, conn, log);
     } catch (err) {
       await admin.close().catch(() => undefined);
       throw err;
     }
   }
 
-  private static api(admin: Admin, name: string): Promise<Api> {
-    return new Promise((resolve, reject) => admin[kGetApi](name, (e, api) => (e ? reject(e) : resolve(api as unknown as Api))));
-  }
-
-  /** Sends one request; a response with per-item errors is returned as it is, not thrown. */
-  private async call<R>(name: string, ...args: unknown[]): Promise<R> {
-    const api = await TopicAdmin.api(this.admin, name);
-    try {
-      return (await api.async(this.connection, ...args)) as R;
-    } catch (err) {
-      if (err instanceof ResponseError && err.response) return err.response as R;
-      throw err;
-    }
+  /** Sends one request on this admin's connection; a response with per-item errors is returned as it is, not thrown. */
+  private call<N extends WireApiName>(name: N, ...args: WireArgs<N>): Promise<WireResponse<N>> {
+    return this.wire.send(this.connection, name, ...args);
   }
 
   /** Every topic (one request), or only `names` (topics the brokers do not know yet are left out). Never auto-creates. */
   async metadata(names?: readonly string[]): Promise<ClusterMetadata> {
-    type Md = { clusterId: string | null; brokers: unknown[]; topics: Array<{ name: string | null; isInternal: boolean; errorCode: number; partitions: Array<{ leaderId: number; replicaNodes: number[] }> }> };
-    const md = await this.call<Md>('Metadata', names ? names.map((name) => ({ name })) : null, false, false);
+    const md = await this.call('Metadata', names ? names.map((name) => ({ name })) : null, false, false);
     const topics = md.topics
       .filter((t) => t.name && !t.errorCode)
       .map((t) => ({
@@ -174,7 +152,7 @@ export class TopicAdmin {
         replicationFactor: Math.max(0, ...t.partitions.map((p) => p.replicaNodes.length)),
         ready: t.partitions.every((p) => p.leaderId >= 0),
       }));
-    return { clusterId: md.clusterId, brokers: md.brokers.length, topics };
+    return { clusterId: md.clusterId ?? null, brokers: md.brokers.length, topics };
   }
 
   /** Every config of each topic, with whether it is a topic-level override. */
@@ -182,9 +160,8 @@ export class TopicAdmin {
     const out = new Map<string, TopicConfigEntry[] | ItemResult>();
     for (const batch of chunks(names, OTHER_BATCH)) {
       const resources = batch.map((name) => ({ resourceType: ConfigResourceTypes.TOPIC, resourceName: name, configurationKeys: null }));
-      type Config = { name: string; value: string | null; configSource: number; isSensitive: boolean; synonyms?: Array<{ value: string | null; source: number }> };
       // Synonyms tell what an override replaces: Redpanda reports some overrides nobody set (cleanup.policy=delete).
-      const res = await this.call<{ results: Array<Item & { resourceName: string; configs: Config[] }> }>('DescribeConfigs', resources, true, false);
+      const res = await this.call('DescribeConfigs', resources, true, false);
       for (const r of res.results) {
         if (r.errorCode) {
           out.set(r.resourceName, itemResult(r));
@@ -195,7 +172,7 @@ export class TopicAdmin {
           r.configs.map((c) => {
             const override = c.configSource === ConfigSources.DYNAMIC_TOPIC_CONFIG;
             const inherited = override ? c.synonyms?.find((x) => x.source !== ConfigSources.DYNAMIC_TOPIC_CONFIG) : undefined;
-            return { name: c.name, value: c.value, override, ...(inherited ? { inherited: inherited.value } : {}), sensitive: c.isSensitive };
+            return { name: c.name, value: c.value ?? null, override, ...(inherited ? { inherited: inherited.value ?? null } : {}), sensitive: c.isSensitive };
           }),
         );
       }
@@ -206,7 +183,7 @@ export class TopicAdmin {
   async createTopics(topics: readonly NewTopic[], validateOnly: boolean): Promise<ItemResult[]> {
     return batched(topics, CREATE_BATCH, (t) => t.name, async (batch) => {
       const requests = batch.map((t) => ({ name: t.name, numPartitions: t.partitions, replicationFactor: t.replicationFactor, assignments: [], configs: Object.entries(t.configs).map(([name, value]) => ({ name, value })) }));
-      const res = await this.call<{ topics: Item[] }>('CreateTopics', requests, this.conn.timeoutMs, validateOnly);
+      const res = await this.call('CreateTopics', requests, this.conn.timeoutMs, validateOnly);
       this.log.debug(`CreateTopics${validateOnly ? ' (validate only)' : ''}: ${batch.length} topics`);
       return res.topics.map(itemResult);
     });
@@ -214,7 +191,7 @@ export class TopicAdmin {
 
   async createPartitions(topics: ReadonlyArray<{ name: string; count: number }>, validateOnly: boolean): Promise<ItemResult[]> {
     return batched(topics, OTHER_BATCH, (t) => t.name, async (batch) => {
-      const res = await this.call<{ results: Item[] }>('CreatePartitions', batch.map((t) => ({ name: t.name, count: t.count, assignments: null })), this.conn.timeoutMs, validateOnly);
+      const res = await this.call('CreatePartitions', batch.map((t) => ({ name: t.name, count: t.count, assignments: null })), this.conn.timeoutMs, validateOnly);
       return res.results.map(itemResult);
     });
   }
@@ -230,14 +207,14 @@ export class TopicAdmin {
           ...a.remove.map((name): IncrementalAlterConfigsRequestConfig => ({ name, configOperation: IncrementalAlterConfigOperationTypes.DELETE })),
         ],
       }));
-      const res = await this.call<{ responses: Item[] }>('IncrementalAlterConfigs', resources, validateOnly);
+      const res = await this.call('IncrementalAlterConfigs', resources, validateOnly);
       return res.responses.map(itemResult);
     });
   }
 
   async deleteTopics(names: readonly string[]): Promise<ItemResult[]> {
     return batched(names, OTHER_BATCH, (n) => n, async (batch) => {
-      const res = await this.call<{ responses: Item[] }>('DeleteTopics', batch.map((name) => ({ name })), this.conn.timeoutMs);
+      const res = await this.call('DeleteTopics', batch.map((name) => ({ name })), this.conn.timeoutMs);
       return res.responses.map(itemResult);
     });
   }
