@@ -21,7 +21,7 @@ export async function run(): Promise<BenchOutcome> {
   try {
     const runs: Record<string, { probes: number; lost: number; p50_ms: number; p95_ms: number; max_ms: number }> = {};
     for (const [name, concurrency] of [['sequential', 1], ['concurrency_20', 20]] as const) {
-      const r = await runActionBundle('verify-events', 'main', { brokers: kafka.sasl, username: kafka.username, password: kafka.password, tls: 'false', 'app-id': app.worker.appId, probes: String(PROBES), concurrency: String(concurrency), timeout: '5m' });
+      const r = await runActionBundle('verify-events', 'main', { brokers: kafka.sasl, username: kafka.username, password: kafka.password, tls: 'false', 'app-id': app.worker.appId, 'probe-topic': 'task-events', 'reply-topic': 'task-updates', probes: String(PROBES), concurrency: String(concurrency), timeout: '5m' });
       const report = JSON.parse(readFileSync(r.outputs['report-path']!, 'utf8')) as { sent: number; acknowledged: number; latency?: { p50: number; p95: number; max: number } };
       runs[name] = { probes: report.sent, lost: report.sent - report.acknowledged + (PROBES - report.sent), p50_ms: report.latency?.p50 ?? -1, p95_ms: report.latency?.p95 ?? -1, max_ms: report.latency?.max ?? -1 };
     }

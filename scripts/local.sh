@@ -4,8 +4,9 @@
 # the deploy workflow (.github/workflows/deploy.yml, job `local`, target=local) through act in host mode: the
 # app image built from app/Dockerfile (buildah) and pushed to the stack's registry, Dapr's chart, the topics,
 # the chart deployed by digest onto the stack's real node, verify-events through the app's pods. Ends with
-# verify-events' verdict and the UI's URL (the node's NodePort, reachable from this machine). Exit code: act's
-# (0 = deployed and verified).
+# verify-events' verdict, the UI's URL (the node's NodePort, reachable from this machine) and the stack's
+# Prometheus URL, which then scrapes the app by the chart's ServiceMonitor (scripts/monitoring.ts local). Exit
+# code: act's (0 = deployed and verified), or 1 when the chart's monitoring cannot be installed in Prometheus.
 #
 # How act runs the job here (act v0.2.89, built from the Go module proxy; see stack/act/build.sh):
 # - Host mode (-P ubuntu-latest=-self-hosted): steps run on this machine, no Docker. `-P` is always given,
@@ -66,6 +67,14 @@ if [ -f "$out/report.json" ]; then
   url="$(jq -r '.appUrl // empty' "$out/report.json")"
   echo "app: ${url:-(not deployed)}"
   [ -n "$url" ] && echo "     sign in with any name (dev tokens); the pods: kubectl -n todo get pods (KUBECONFIG=\$(npm run --silent stack -- status --json | jq -r .components.kube.endpoints.kubeconfig))"
+  if [ -n "$url" ]; then
+    # The stack's Prometheus scrapes the release by the chart's rendered ServiceMonitor and evaluates its
+    # PrometheusRule (scripts/monitoring.ts; a refused config fails the run).
+    if ! node_modules/.bin/tsx scripts/monitoring.ts local --release todo --namespace todo; then
+      echo "prometheus: the chart's monitoring could not be installed in the stack's Prometheus (see above)"
+      [ "$code" -eq 0 ] && code=1
+    fi
+  fi
 else
   echo "verify-events: no verdict (the job stopped before its summary; see $out/act.log)"
 fi

@@ -1,6 +1,7 @@
 /**
- * npm test: the whole check, as CI runs it. Lint, type-check, unit tests, the action bundles, then the
- * local stack (brought up when it is down; idempotent when it is up) and the integration tests against it.
+ * npm test: the whole check, as CI runs it. Lint (ESLint, then the action pin check scripts/check-pins.ts),
+ * type-check, unit tests, the action bundles, then the local stack (brought up when it is down; idempotent
+ * when it is up), `promtool check rules` on the chart's rendered alert rules, and the integration tests.
  * Ends with one line "tests: N passed, N failed".
  */
 import { spawn } from 'node:child_process';
@@ -53,12 +54,13 @@ async function main(): Promise<number> {
     code = await fn();
   };
   try {
-    await step('lint', () => run('lint', node, [bin('eslint/bin/eslint.js'), '--max-warnings=0', '.']));
+    await step('lint', async () => (await run('lint', node, [bin('eslint/bin/eslint.js'), '--max-warnings=0', '.'])) || run('action pins (scripts/check-pins.ts)', node, [bin('tsx/dist/cli.mjs'), 'scripts/check-pins.ts']));
     await step('typecheck', () => run('type-check', node, [bin('typescript/bin/tsc'), '-p', 'tsconfig.json', '--noEmit']));
     for (const [name, project, extra] of [['unit', 'unit', []], ['integration', 'integration', ['--runInBand']]] as const) {
       if (name === 'integration') {
         await step('build', () => run('build the action bundles', node, [bin('tsx/dist/cli.mjs'), 'scripts/build.ts']));
-        await step('integration', () => run('local stack up', node, [bin('tsx/dist/cli.mjs'), 'stack/src/cli.ts', 'up']));
+        // promtool comes with the stack: the chart's rendered alert rules are checked once it is up.
+        await step('integration', async () => (await run('local stack up', node, [bin('tsx/dist/cli.mjs'), 'stack/src/cli.ts', 'up'])) || run('alert rules: promtool check rules (scripts/monitoring.ts check)', node, [bin('tsx/dist/cli.mjs'), 'scripts/monitoring.ts', 'check']));
       }
       if (!want(name) || code !== 0) continue;
       const r = await jest(`${name} tests`, project, outDir, [...extra]);

@@ -5,7 +5,7 @@
  */
 import { Authenticator } from './auth/authenticator.js';
 import type { AppConfig } from './config.js';
-import { ROUTES } from './contract.js';
+import { ROUTES, TOPICS } from './contract.js';
 import type { DaprPort } from './dapr/port.js';
 import { EventPublisher } from './events/cloudevents.js';
 import { HttpError } from './http/errors.js';
@@ -43,6 +43,9 @@ export async function startApp(config: AppConfig, deps: AppDeps): Promise<Runnin
   const { dapr, log } = deps;
   const metrics = new AppMetrics({ app: config.appId });
   const publisher = new EventPublisher(dapr, metrics, log);
+  // Failures count from 0, not from absent: the dashboard's publish-failure panel and a rate() over it show
+  // "none" before the first failure instead of no data (which would look like a renamed metric).
+  for (const topic of config.role === 'api' ? [TOPICS.taskEvents, TOPICS.reminders] : [TOPICS.taskUpdates]) metrics.publishFailures.inc({ topic }, 0);
   const notifications = new Notifications(dapr);
   const pub = new Router();
   const callback = new Router();

@@ -1,26 +1,46 @@
 import * as tc from '@actions/tool-cache';
 import { createHash } from 'node:crypto';
 import { createReadStream } from 'node:fs';
-import { chmod, rm } from 'node:fs/promises';
+import { chmod, readFile, rm, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
+import { displayUrl } from './download-inputs.js';
 import { errorMessage, OperationError } from './errors.js';
 import type { Logger } from './log.js';
 
-/** A pinned tool release: where the archive and its published checksum file are. */
+/** A pinned tool release: where its archive (or bare binary) is and how it unpacks. */
 export interface ToolRelease {
   /** Tool-cache name, e.g. "helm". */
   tool: string;
-  /** Exact version, e.g. "3.17.3": never a range. */
+  /** Exact version, e.g. "4.2.3": never a range. */
   version: string;
   /** The archive (or bare binary) to download. */
   url: string;
-  /** The published checksum file: "<sha256>  <file>" lines, or a bare hash. */
-  checksumUrl: string;
-  /** The archive's file name as listed in the checksum file. */
+  /** The archive's file name, as a checksum file lists it. */
   fileName: string;
   archive: 'tar.gz' | 'zip' | 'binary';
   /** Path of the executable inside the extracted archive (or the binary's name). */
   binaryPath: string;
+}
+
+/**
+ * Where the expected SHA-256 of a download comes from. At least one source is required, and every source given
+ * must agree: a checksum from the server that serves the file is only ever used when the user named its URL.
+ */
+export interface ExpectedDigest {
+  /** Pinned in this repository's source (src/versions.ts) for this version and platform. */
+  pinned?: string;
+  /** Given by the user in an input. */
+  given?: { sha256: string; input: string };
+  /** A checksum file at a URL the user named in an input. */
+  checksumUrl?: { url: string; input: string };
+}
+
+/** What installVerifiedTool needs: the release, its expected digest, and whether plain http is allowed. */
+export interface VerifiedDownload {
+  release: ToolRelease;
+  expected: ExpectedDigest;
+  /** `allow-insecure-download: true`: http:// URLs are used, with a warning. */
+  allowInsecure?: boolean;
 }
 
 /** The parts of @actions/tool-cache used here, injectable for tests. */
@@ -43,6 +63,11 @@ export const actionsToolCache: ToolCache = {
 };
 
 export type Fetcher = (url: string) => Promise<{ ok: boolean; status: number; text(): Promise<string> }>;
+
+/** Written into a cached tool's directory: the SHA-256 its archive was verified against. */
+export const CACHE_MARKER = '.oke-dapr-actions-sha256';
+
+const SHA256 = /^[a-f0-9]{64}$/;
 
 export async function sha256File(path: string): Promise<string> {
   const hash = createHash('sha256');
@@ -67,66 +92,118 @@ export interface InstallDeps {
   fetch?: Fetcher;
 }
 
+function label(r: ToolRelease): string {
+  return `${r.tool} ${r.version}`;
+}
+
+/** Refuses plain http unless allowed, and warns when it is used. */
+function checkScheme(r: ToolRelease, url: string, what: string, allowInsecure: boolean, log: Logger): void {
+  const scheme = new URL(url).protocol;
+  if (scheme === 'https:') return;
+  if (scheme === 'http:' && allowInsecure) {
+    log.warning(`${label(r)}: the ${what} ${displayUrl(url)} is fetched over plain http (allow-insecure-download: true); only its SHA-256 protects it`);
+    return;
+  }
+  throw new OperationError(`${label(r)}: refusing to fetch the ${what} ${displayUrl(url)}: only https is allowed`, { hint: 'use an https:// URL, or set allow-insecure-download: true for a mirror that only speaks http' });
+}
+
+/** The one expected digest every source agrees on; throws when they disagree or none is given. */
+async function expectedDigest(download: VerifiedDownload, fetcher: Fetcher, log: Logger): Promise<{ sha256: string; source: string }> {
+  const { release: r, expected } = download;
+  const found: Array<{ sha256: string; source: string }> = [];
+  if (expected.pinned) found.push({ sha256: expected.pinned, source: 'pinned in this action' });
+  if (expected.given) found.push({ sha256: expected.given.sha256, source: `from ${expected.given.input}` });
+  if (expected.checksumUrl) {
+    const { url, input } = expected.checksumUrl;
+    checkScheme(r, url, 'checksum file', download.allowInsecure ?? false, log);
+    let text: string;
+    try {
+      const res = await fetcher(url);
+      if (!res.ok) throw new Error(`HTTP ${res.status}`);
+      text = await res.text();
+    } catch (err) {
+      throw new OperationError(`${label(r)}: cannot read the checksum file ${displayUrl(url)} (${input}): ${errorMessage(err)}`, { hint: `check ${input}; nothing was downloaded` });
+    }
+    const sha256 = parseChecksum(text, r.fileName);
+    if (!sha256) throw new OperationError(`${label(r)}: the checksum file ${displayUrl(url)} (${input}) lists no SHA-256 for ${r.fileName}`, { hint: `point ${input} at the checksum file of ${r.fileName}; nothing was downloaded` });
+    found.push({ sha256, source: `from ${displayUrl(url)}` });
+  }
+  const [first] = found;
+  if (!first) throw new Error(`bug: ${label(r)} has no expected SHA-256 (the inputs must require one)`);
+  for (const f of found) {
+    if (!SHA256.test(f.sha256)) throw new Error(`bug: ${label(r)}: "${f.sha256}" (${f.source}) is not a SHA-256`);
+  }
+  const other = found.find((f) => f.sha256 !== first.sha256);
+  if (other) {
+    throw new OperationError(`${label(r)}: the expected SHA-256 of ${r.fileName} differs between sources: ${first.sha256} (${first.source}) and ${other.sha256} (${other.source}); nothing was downloaded`, {
+      hint: 'check which value is right; a pinned version needs no other checksum input',
+    });
+  }
+  return first;
+}
+
+/** A cached copy counts only when it was verified against the same SHA-256 (the marker file says which). */
+async function verifiedCacheHit(cache: ToolCache, r: ToolRelease, sha256: string, log: Logger): Promise<string | undefined> {
+  const dir = cache.find(r.tool, r.version);
+  if (!dir) return undefined;
+  const marker = await readFile(join(dir, CACHE_MARKER), 'utf8').then((t) => t.trim(), () => '');
+  if (marker === sha256) return dir;
+  log.info(`${label(r)}: the tool cache holds a copy ${marker ? `verified against another SHA-256 (${marker})` : 'with no record of its SHA-256'}; downloading again`);
+  return undefined;
+}
+
 /**
- * Installs a pinned tool: from the tool cache when present, else downloaded, checked against the
- * published SHA-256 before anything is extracted or run, and cached. Fails closed: no checksum, or a
- * mismatch, is an error; there is no fallback to another version or source.
+ * Installs a pinned tool: from the tool cache when a copy verified against the same SHA-256 is there, else
+ * downloaded, checked against the expected SHA-256 before anything is extracted or run, and cached. Fails
+ * closed: no expected digest, sources that disagree, or a mismatch (reported with both digests) is an error,
+ * the downloaded file is removed and nothing is cached; there is no fallback to another version or source.
  * Returns the absolute path of the executable.
  */
-export async function installVerifiedTool(release: ToolRelease, deps: InstallDeps): Promise<string> {
+export async function installVerifiedTool(download: VerifiedDownload, deps: InstallDeps): Promise<string> {
+  const { release: r } = download;
   const { log, cache = actionsToolCache, fetch: fetcher = globalThis.fetch } = deps;
-  if (!/^\d+\.\d+\.\d+(-[\w.]+)?$/.test(release.version)) throw new Error(`bug: ${release.tool} version "${release.version}" is not an exact version`);
-  const cached = cache.find(release.tool, release.version);
+  if (!/^\d+\.\d+\.\d+(-[\w.]+)?$/.test(r.version)) throw new Error(`bug: ${r.tool} version "${r.version}" is not an exact version`);
+  checkScheme(r, r.url, 'download', download.allowInsecure ?? false, log);
+  const expected = await expectedDigest(download, fetcher, log);
+
+  const cached = await verifiedCacheHit(cache, r, expected.sha256, log);
   if (cached) {
-    log.info(`${release.tool} ${release.version}: found in the tool cache`);
-    return join(cached, release.binaryPath);
+    log.info(`${label(r)}: found in the tool cache (verified against ${expected.sha256}, ${expected.source})`);
+    return join(cached, r.binaryPath);
   }
 
-  log.info(`${release.tool} ${release.version}: downloading ${release.url}`);
-  let expected: string | undefined;
-  try {
-    const res = await fetcher(release.checksumUrl);
-    if (!res.ok) throw new Error(`HTTP ${res.status}`);
-    expected = parseChecksum(await res.text(), release.fileName);
-  } catch (err) {
-    throw new OperationError(`${release.tool} ${release.version}: cannot read the checksum file ${release.checksumUrl}: ${errorMessage(err)}`, {
-      hint: 'the download is refused without its published checksum; check the base URL (a mirror must serve the .sha256 files too)',
-    });
-  }
-  if (!expected) throw new OperationError(`${release.tool} ${release.version}: the checksum file ${release.checksumUrl} lists no SHA-256 for ${release.fileName}`, { hint: 'check the base URL and version' });
-
+  log.info(`${label(r)}: downloading ${displayUrl(r.url)}`);
   let file: string;
   try {
-    file = await cache.downloadTool(release.url);
+    file = await cache.downloadTool(r.url);
   } catch (err) {
-    throw new OperationError(`${release.tool} ${release.version}: download of ${release.url} failed: ${errorMessage(err)}`, { hint: 'check the base URL, the version and the runner\'s network access' });
+    throw new OperationError(`${label(r)}: download of ${displayUrl(r.url)} failed: ${errorMessage(err)}`, { hint: "check the base URL, the version and the runner's network access" });
   }
   const actual = await sha256File(file);
-  if (actual !== expected) {
+  if (actual !== expected.sha256) {
     await rm(file, { force: true });
-    throw new OperationError(`${release.tool} ${release.version}: SHA-256 mismatch for ${release.fileName}: expected ${expected}, got ${actual}; the file was not used`, {
-      hint: 'the download was corrupted or tampered with; check the mirror or proxy between the runner and the base URL',
+    throw new OperationError(`${label(r)}: SHA-256 mismatch for ${r.fileName}: expected ${expected.sha256} (${expected.source}), got ${actual}; the file was not used and nothing was cached`, {
+      hint: 'the download was corrupted or tampered with, or the expected SHA-256 is for another file; check the mirror or proxy between the runner and the base URL',
     });
   }
-  log.info(`${release.tool} ${release.version}: SHA-256 verified (${actual})`);
+  log.info(`${label(r)}: SHA-256 verified (${actual}, ${expected.source})`);
 
   let dir: string;
-  if (release.archive === 'binary') {
-    await chmod(file, 0o755);
-    dir = await cache.cacheFile(file, release.binaryPath, release.tool, release.version);
-  } else {
-    const extracted = release.archive === 'zip' ? await cache.extractZip(file) : await cache.extractTar(file);
-    dir = await cache.cacheDir(extracted, release.tool, release.version);
+  try {
+    if (r.archive === 'binary') {
+      await chmod(file, 0o755);
+      dir = await cache.cacheFile(file, r.binaryPath, r.tool, r.version);
+    } else {
+      const extracted = r.archive === 'zip' ? await cache.extractZip(file) : await cache.extractTar(file);
+      dir = await cache.cacheDir(extracted, r.tool, r.version);
+    }
+  } finally {
+    await rm(file, { force: true });
   }
-  const binary = join(dir, release.binaryPath);
+  await writeFile(join(dir, CACHE_MARKER), `${actual}\n`);
+  const binary = join(dir, r.binaryPath);
   await chmod(binary, 0o755);
   return binary;
 }
 
-
-/** Go-style platform names for download URLs. */
-export function goPlatform(platform: NodeJS.Platform = process.platform, arch: string = process.arch): { os: string; arch: string } {
-  const os = platform === 'win32' ? 'windows' : platform;
-  const goArch = arch === 'x64' ? 'amd64' : arch === 'ia32' ? '386' : arch;
-  return { os, arch: goArch };
-}
+export { goPlatform, hostPlatform } from './download-inputs.js';

@@ -1,11 +1,28 @@
-import { goPlatform, type ToolRelease } from '../core/download.js';
+import type { DownloadSpec } from '../core/download-inputs.js';
+import type { ToolRelease } from '../core/download.js';
+import { DAPR_CLI_RELEASES } from '../versions.js';
 
 export const DAPR_CLI_BASE_URL = 'https://github.com/dapr/cli/releases/download';
 
-/** The Dapr CLI's release layout: <base>/v<V>/dapr_<os>_<arch>.tar.gz with a .sha256 file beside it. */
-export function daprCliRelease(version: string, baseUrl = DAPR_CLI_BASE_URL, platform = goPlatform()): ToolRelease {
-  const ext = platform.os === 'windows' ? 'zip' : 'tar.gz';
-  const fileName = `dapr_${platform.os}_${platform.arch}.${ext}`;
-  const url = `${baseUrl.replace(/\/+$/, '')}/v${version}/${fileName}`;
-  return { tool: 'dapr', version, url, checksumUrl: `${url}.sha256`, fileName, archive: ext, binaryPath: platform.os === 'windows' ? 'dapr.exe' : 'dapr' };
+function cliFile(os: string, arch: string): string {
+  return `dapr_${os}_${arch}.${os === 'windows' ? 'zip' : 'tar.gz'}`;
 }
+
+/** The Dapr CLI's release layout: <base>/v<V>/dapr_<os>_<arch>.tar.gz (.zip on windows). */
+export function daprCliRelease(version: string, baseUrl: string, platform: { os: string; arch: string }): ToolRelease {
+  const fileName = cliFile(platform.os, platform.arch);
+  const url = `${baseUrl.replace(/\/+$/, '')}/v${version}/${fileName}`;
+  return { tool: 'dapr', version, url, fileName, archive: platform.os === 'windows' ? 'zip' : 'tar.gz', binaryPath: platform.os === 'windows' ? 'dapr.exe' : 'dapr' };
+}
+
+export const DAPR_CLI_DOWNLOAD: DownloadSpec = {
+  title: 'the Dapr CLI',
+  releases: DAPR_CLI_RELEASES,
+  inputs: { version: 'cli-version', sha256: 'cli-sha256', checksumUrl: 'cli-checksum-url', baseUrl: 'cli-base-url' },
+  defaultBaseUrl: DAPR_CLI_BASE_URL,
+  published: (version, platform) => {
+    const [os = '', arch = ''] = platform.split('-');
+    const fileName = cliFile(os, arch);
+    return { file: fileName, checksumUrl: `${DAPR_CLI_BASE_URL}/v${version}/${fileName}.sha256` };
+  },
+};

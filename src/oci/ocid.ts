@@ -62,6 +62,18 @@ export function regionProblem(input: string, value: string): ConfigurationProble
   return { input, problem: `"${value}" is not an OCI region identifier`, fix };
 }
 
+/**
+ * The region a cluster OCID names in its region segment (`ocid1.cluster.oc1.<region>.<unique>`): a region
+ * identifier (`us-ashburn-1`) as it is, or a region key (`iad`) through `regionForKey` (the OCI SDK's region
+ * table, oci-common's Region; only loaded with the SDK). `segment` is what the OCID holds, `region` is undefined
+ * when that is nothing, or a key the lookup does not know.
+ */
+export function regionFromClusterId(clusterId: string, regionForKey: (key: string) => string | undefined): { segment: string; region: string | undefined } {
+  const segment = parseOcid(clusterId)?.region ?? '';
+  if (!segment) return { segment, region: undefined };
+  return { segment, region: segment.includes('-') ? segment : regionForKey(segment) };
+}
+
 /** Checks that the cluster OCID's region segment (when it is one) matches the region; keys need a lookup. */
 export function clusterRegionProblem(input: string, clusterId: string, region: string, regionForKey: (key: string) => string | undefined): ConfigurationProblem | undefined {
   const ocid = parseOcid(clusterId);

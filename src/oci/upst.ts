@@ -1,12 +1,13 @@
 /**
  * Keyless login: an OIDC JWT (GitHub's) is exchanged at an OCI IAM identity domain for a UPST (user
  * principal session token) bound to an ephemeral public key (OAuth token exchange, RFC 8693 form).
- * Requests are then signed with keyId `ST$<upst>` and the ephemeral private key.
+ * Requests are then signed with keyId `ST$<upst>` and the ephemeral private key. startSession is the one
+ * way a session begins: at login, and again whenever the credential helper renews it later in the job.
  */
 import type { KeyObject } from 'node:crypto';
 import { OperationError, errorMessage } from '../core/errors.js';
 import type { Logger } from '../core/log.js';
-import { publicKeyDerBase64 } from './keys.js';
+import { generateSessionKey, publicKeyDerBase64 } from './keys.js';
 
 export type FetchLike = (url: string, init?: RequestInit) => Promise<Response>;
 
@@ -25,10 +26,17 @@ export interface UpstExchange {
   log: Logger;
   fetch?: FetchLike;
   timeoutMs?: number;
+  now?: () => number;
 }
 
 export interface Upst {
   token: string;
+  /** When this runner asked for it (its own clock). */
+  issuedAt: Date;
+  /**
+   * When it expires, on this runner's clock: the request time plus the token's own lifetime (exp - iat),
+   * so a runner clock that is off does not move it (without iat: the exp claim as it is).
+   */
   expiresAt: Date;
   /** The principal OCI will see (the `sub` claim), when present. */
   subject: string | undefined;
@@ -54,7 +62,8 @@ const HINTS: Record<string, string> = {
 };
 
 export async function exchangeForUpst(x: UpstExchange): Promise<Upst> {
-  const { log, fetch: fetcher = globalThis.fetch, timeoutMs = 30_000 } = x;
+  const { log, fetch: fetcher = globalThis.fetch, timeoutMs = 30_000, now = Date.now } = x;
+  const requestedAt = now();
   const url = `${x.domainUrl.replace(/\/+$/, '')}/oauth2/v1/token`;
   const body = new URLSearchParams({
     grant_type: TOKEN_EXCHANGE_GRANT,
@@ -111,6 +120,40 @@ export async function exchangeForUpst(x: UpstExchange): Promise<Upst> {
   } catch (err) {
     throw new OperationError(`token exchange at ${url} returned a token that is not a JWT: ${errorMessage(err)}`);
   }
-  const exp = typeof claims.exp === 'number' ? new Date(claims.exp * 1000) : new Date(Date.now() + 60 * 60_000);
-  return { token, expiresAt: exp, subject: typeof claims.sub === 'string' ? claims.sub : undefined };
+  const { exp, iat } = claims;
+  const expiresAt =
+    typeof exp !== 'number' ? new Date(requestedAt + 60 * 60_000) : typeof iat === 'number' && exp > iat ? new Date(requestedAt + (exp - iat) * 1000) : new Date(exp * 1000);
+  return { token, issuedAt: new Date(requestedAt), expiresAt, subject: typeof claims.sub === 'string' ? claims.sub : undefined };
+}
+
+export interface KeylessSession {
+  /** `ST$<upst>` (a secret). */
+  keyId: string;
+  /** The session key, unencrypted PKCS#8 PEM (a secret). */
+  privateKeyPem: string;
+  issuedAt: Date;
+  expiresAt: Date;
+  subject: string | undefined;
+}
+
+export interface SessionStart extends Omit<UpstExchange, 'subjectToken' | 'sessionKey'> {
+  /** A fresh GitHub OIDC token (one per session: they live minutes). */
+  idToken: () => Promise<string>;
+  /** Called with every secret the moment it exists (the GitHub token, the key, the UPST, the keyId). */
+  onSecret?: (value: string) => void;
+}
+
+/** GitHub OIDC token -> a new ephemeral key -> UPST bound to it. Every session gets its own key, as the OCI SDK's token exchange signer does. */
+export async function startSession(s: SessionStart): Promise<KeylessSession> {
+  const { idToken, onSecret = () => undefined, ...exchange } = s;
+  const subjectToken = await idToken();
+  onSecret(subjectToken);
+  const sessionKey = generateSessionKey();
+  const privateKeyPem = sessionKey.export({ type: 'pkcs8', format: 'pem' }) as string;
+  onSecret(privateKeyPem);
+  const upst = await exchangeForUpst({ ...exchange, subjectToken, sessionKey });
+  onSecret(upst.token);
+  const keyId = `ST$${upst.token}`;
+  onSecret(keyId);
+  return { keyId, privateKeyPem, issuedAt: upst.issuedAt, expiresAt: upst.expiresAt, subject: upst.subject };
 }

@@ -35,6 +35,7 @@ export const defaultPorts: Ports = {
   daprSchedulerEtcdClient: 16452,
   daprSchedulerEtcdPeer: 16453,
   registry: 16460,
+  prometheus: 16490,
 };
 
 /**

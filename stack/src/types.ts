@@ -62,6 +62,8 @@ export interface Ports {
   daprSchedulerEtcdPeer: number;
   /** The stack's OCI registry (stack-registry, go-containerregistry's registry with Basic auth for apps/*), which the real node pulls from. */
   registry: number;
+  /** The stack's Prometheus: listens on the node's address inside the node's network namespace (not on loopback). */
+  prometheus: number;
 }
 
 export interface ComponentStatus {

@@ -28,8 +28,9 @@ async function nodeStatus(): Promise<{ healthy: boolean; problem?: string }> {
 const pidOf = (name: string): number => Number(readFileSync(join(stateDir(), 'pids', `${name}.pid`), 'utf8').split('\n')[0]);
 
 afterAll(async () => {
-  // Whatever happened above, leave the node up for the tests after this one.
-  await stackCli(['up', 'node']);
+  // Whatever happened above, leave the node up for the tests after this one, and Prometheus, which runs in the
+  // node's network namespace (`down node` stopped it too).
+  await stackCli(['up', 'node', 'prometheus']);
   await stackCli(['status']);
 }, 240_000);
 

@@ -58,7 +58,7 @@ export function daprProbeDeployment(options: { readinessProbe?: boolean; annotat
 export function daprInstallInputs(chart: { chart: string; version: string }, mirror: HelmMirror, timeout = '240s'): Record<string, string> {
   return {
     chart: chart.chart, 'dapr-version': chart.version, namespace: DAPR_NAMESPACE, 'scheduler-storage': 'in-memory', timeout,
-    set: `global.registry=${stack.daprChart().registry}`, 'helm-version': mirror.versions.helm4, 'helm-base-url': mirror.url,
+    set: `global.registry=${stack.daprChart().registry}`, ...mirror.inputs(mirror.versions.helm4),
   };
 }
 

@@ -78,4 +78,6 @@ export const stack = {
   registry: () => ({ name: endpoint('registry', 'registry'), url: endpoint('registry', 'url'), crane: String(component('registry').details?.crane) }),
   /** The workflow tools built from the Go module proxy: act (host mode) and actionlint. */
   act: () => ({ act: endpoint('act', 'act'), actionlint: endpoint('act', 'actionlint') }),
+  /** The stack's Prometheus (in the node's network namespace, on the node's address) and its promtool. */
+  prometheus: () => ({ url: endpoint('prometheus', 'url'), promtool: endpoint('prometheus', 'promtool') }),
 };

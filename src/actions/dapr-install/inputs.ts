@@ -4,7 +4,9 @@ import { isAbsolute, resolve } from 'node:path';
 import { ConfigurationError, ProblemList } from '../../core/errors.js';
 import type { Inputs } from '../../core/inputs.js';
 import { DAPR_HELM_REPO } from '../../dapr/control-plane.js';
-import { parseHelmVersion } from '../../helm/tool.js';
+import { hostPlatform, parseAllowInsecure, parseDownload, type DownloadChoice } from '../../core/download-inputs.js';
+import { DAPR_CLI_DOWNLOAD } from '../../dapr/cli.js';
+import { parseHelmInputs, type HelmChoice } from '../../helm/tool.js';
 import { DAPR_CLI_VERSION, DAPR_VERSION } from '../../versions.js';
 import { componentFiles } from './components.js';
 
@@ -22,13 +24,13 @@ export interface DaprInstallInputs {
   componentFiles: string[];
   componentsNamespace: string;
   allowPlaintextSecrets: boolean;
-  helmVersion: string | 'preinstalled';
-  helmBaseUrl?: string;
+  /** The Helm to run: preinstalled, or a pinned (or user-checksummed) download. */
+  helm: HelmChoice;
   kubeconfig?: string;
   /** Warn when a Dapr mTLS certificate expires within this many days. */
   certWarnDays: number;
   /** Install the Dapr CLI (verified download) and put it on PATH. */
-  cli?: { version: string; baseUrl?: string };
+  cli?: DownloadChoice;
   /** Renew the trust anchor and issuer: never, always (this run), or only when one expires within certWarnDays. */
   rotateCertificates: 'never' | 'always' | 'expiring';
   /** Validity of certificates minted by a rotation. */
@@ -39,7 +41,7 @@ export interface DaprInstallInputs {
 
 const DNS_LABEL = /^[a-z0-9]([-a-z0-9]*[a-z0-9])?$/;
 
-export function parseDaprInstallInputs(inputs: Inputs, env: NodeJS.ProcessEnv): DaprInstallInputs {
+export function parseDaprInstallInputs(inputs: Inputs, env: NodeJS.ProcessEnv, platform = hostPlatform()): DaprInstallInputs {
   const workspace = env.GITHUB_WORKSPACE ?? process.cwd();
   const problems = new ProblemList();
   const c = <T>(fn: () => T): T | undefined => problems.collect(fn);
@@ -75,19 +77,21 @@ export function parseDaprInstallInputs(inputs: Inputs, env: NodeJS.ProcessEnv): 
     timeoutMs: c(() => inputs.duration('timeout', '10m', { minMs: 10_000, maxMs: 3_600_000 })),
     allowDowngrade: c(() => inputs.boolean('allow-downgrade', false)),
     allowPlaintextSecrets: c(() => inputs.boolean('allow-plaintext-secrets', false)),
-    helmVersion: c(() => parseHelmVersion(inputs.string('helm-version'))),
     installCli: c(() => inputs.boolean('install-cli', false)),
     certWarnDays: c(() => inputs.integer('cert-warn-days', 30, { min: 1, max: 3650 })),
     rotate: c(() => inputs.oneOf('rotate-certificates', ['false', 'true', 'expiring'] as const, 'false')),
     certValidityDays: c(() => inputs.integer('cert-validity-days', 365, { min: 1, max: 3650 })),
     restartOutdated: c(() => inputs.boolean('restart-outdated-sidecars', false)),
   };
-  const cliVersion = (inputs.string('cli-version', DAPR_CLI_VERSION) ?? DAPR_CLI_VERSION).replace(/^v/, '');
-  if (!/^\d+\.\d+\.\d+(-[\w.]+)?$/.test(cliVersion)) problems.add({ input: 'cli-version', problem: `"${cliVersion}" is not an exact version`, fix: `use an exact Dapr CLI release such as ${DAPR_CLI_VERSION}` });
-  const cliBaseUrl = inputs.string('cli-base-url');
-  if (cliBaseUrl && !/^https?:\/\/\S+$/.test(cliBaseUrl)) problems.add({ input: 'cli-base-url', problem: `"${cliBaseUrl}" is not an http(s) URL`, fix: 'use a mirror of the Dapr CLI releases that also serves the .sha256 files' });
-  const helmBaseUrl = inputs.string('helm-base-url');
-  if (helmBaseUrl && !/^https?:\/\/\S+$/.test(helmBaseUrl)) problems.add({ input: 'helm-base-url', problem: `"${helmBaseUrl}" is not an http(s) URL`, fix: 'use a mirror of https://get.helm.sh that serves the .sha256sum files' });
+  const download = { platform, allowInsecure: parseAllowInsecure(inputs, problems) };
+  const helm = parseHelmInputs(inputs, problems, download);
+  let cli: DownloadChoice | undefined;
+  if (parsed.installCli) {
+    const cliVersion = (inputs.string('cli-version', DAPR_CLI_VERSION) ?? DAPR_CLI_VERSION).replace(/^v/, '');
+    const exact = /^\d+\.\d+\.\d+(-[\w.]+)?$/.test(cliVersion);
+    if (!exact) problems.add({ input: 'cli-version', problem: `"${cliVersion}" is not an exact version`, fix: `use an exact Dapr CLI release such as ${DAPR_CLI_VERSION}` });
+    cli = parseDownload(inputs, problems, DAPR_CLI_DOWNLOAD, exact ? cliVersion : undefined, download);
+  }
   for (const p of chartRejections(parsed.ha, parsed.schedulerStorage, parsed.set ?? [])) problems.add(p);
   if (parsed.rotate && parsed.rotate !== 'false') {
     if (lastSet(parsed.set ?? [], 'global.mtls.enabled') === 'false') problems.add({ input: 'rotate-certificates', problem: `${parsed.rotate} while mTLS is off (set: global.mtls.enabled=false): there are no certificates to renew`, fix: 'set rotate-certificates: false, or turn mTLS on' });
@@ -111,10 +115,9 @@ export function parseDaprInstallInputs(inputs: Inputs, env: NodeJS.ProcessEnv): 
     componentFiles: files,
     componentsNamespace: inputs.string('components-namespace', 'default')!,
     allowPlaintextSecrets: parsed.allowPlaintextSecrets!,
-    helmVersion: parsed.helmVersion!,
-    helmBaseUrl,
+    helm: helm!,
     kubeconfig: inputs.string('kubeconfig'),
-    cli: parsed.installCli ? { version: cliVersion, baseUrl: cliBaseUrl } : undefined,
+    cli,
     certWarnDays: parsed.certWarnDays!,
     rotateCertificates: parsed.rotate === 'true' ? 'always' : parsed.rotate === 'expiring' ? 'expiring' : 'never',
     certValidityDays: parsed.certValidityDays!,

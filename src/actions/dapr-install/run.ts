@@ -16,7 +16,8 @@ export async function daprInstall(env: ActionEnv): Promise<void> {
     import('../../dapr/cli.js'),
   ]);
   const runner = new SafeRunner(env.log, env.secrets);
-  const binaryP = withGroup(env.log, 'Helm', () => resolveHelm(inputs.helmVersion, inputs.helmBaseUrl, runner, { log: env.log }), env.timings);
+  const binaryP = withGroup(env.log, 'Helm', () => resolveHelm(inputs.helm, runner, { log: env.log }), env.timings);
+  binaryP.catch(() => undefined); // awaited below: an error thrown before then must not leave it unhandled
   const [{ Helm }, { loadKubeConfig }, { installControlPlane, namespaceExists }, { serverSideApply }, { renderSummary }] = await Promise.all([
     import('../../helm/helm.js'),
     import('../../kube/client.js'),
@@ -43,7 +44,9 @@ export async function daprInstall(env: ActionEnv): Promise<void> {
   let cliPath: string | undefined;
   if (inputs.cli) {
     const cli = inputs.cli;
-    cliPath = await withGroup(env.log, `Dapr CLI ${cli.version}`, () => installVerifiedTool(daprCliRelease(cli.version, cli.baseUrl), { log: env.log }), env.timings);
+    const { goPlatform } = await import('../../core/download-inputs.js');
+    const release = daprCliRelease(cli.version, cli.baseUrl, goPlatform());
+    cliPath = await withGroup(env.log, `Dapr CLI ${cli.version}`, () => installVerifiedTool({ release, expected: cli.expected, allowInsecure: cli.allowInsecure }, { log: env.log }), env.timings);
     env.addPath(cliPath.slice(0, cliPath.lastIndexOf('/')));
   }
 

@@ -4,7 +4,8 @@ import { load, YAMLException } from 'js-yaml';
 import { ConfigurationError, ProblemList } from '../../core/errors.js';
 import type { Inputs } from '../../core/inputs.js';
 import type { Secrets } from '../../core/secrets.js';
-import { parseHelmVersion } from '../../helm/tool.js';
+import { hostPlatform, parseAllowInsecure } from '../../core/download-inputs.js';
+import { parseHelmInputs, type HelmChoice } from '../../helm/tool.js';
 
 export type ChartSource = { kind: 'local'; path: string } | { kind: 'repo'; name: string; repo: string } | { kind: 'oci'; ref: string };
 
@@ -23,8 +24,8 @@ export interface HelmDeployInputs {
   timeoutMs: number;
   wait: boolean;
   rollbackOnFailure: boolean;
-  helmVersion: string | 'preinstalled';
-  helmBaseUrl?: string;
+  /** The Helm to run: preinstalled, or a pinned (or user-checksummed) download. */
+  helm: HelmChoice;
   kubeconfig?: string;
   recoverPending: boolean;
   dryRun: boolean;
@@ -91,7 +92,7 @@ function chartSource(chart: string, repo: string | undefined, workspace: string)
   return { kind: 'local', path };
 }
 
-export function parseHelmDeployInputs(inputs: Inputs, secrets: Secrets, env: NodeJS.ProcessEnv): HelmDeployInputs {
+export function parseHelmDeployInputs(inputs: Inputs, secrets: Secrets, env: NodeJS.ProcessEnv, platform = hostPlatform()): HelmDeployInputs {
   const workspace = env.GITHUB_WORKSPACE ?? process.cwd();
   const problems = new ProblemList();
   const c = <T>(fn: () => T): T | undefined => problems.collect(fn);
@@ -122,13 +123,11 @@ export function parseHelmDeployInputs(inputs: Inputs, secrets: Secrets, env: Nod
     wait: c(() => inputs.boolean('wait', true)),
     createNamespace: c(() => inputs.boolean('create-namespace', false)),
     rollbackOnFailure: c(() => inputs.boolean('rollback-on-failure', true)),
-    helmVersion: c(() => parseHelmVersion(inputs.string('helm-version'))),
     recoverPending: c(() => inputs.boolean('recover-pending', false)),
     dryRun: c(() => inputs.boolean('dry-run', false)),
     historyMax: c(() => inputs.integer('history-max', 10, { min: 0, max: 1000 })),
   };
-  const helmBaseUrl = inputs.string('helm-base-url');
-  if (helmBaseUrl && !/^https?:\/\/\S+$/.test(helmBaseUrl)) problems.add({ input: 'helm-base-url', problem: `"${helmBaseUrl}" is not an http(s) URL`, fix: 'use the URL of a mirror of https://get.helm.sh that also serves the .sha256sum files' });
+  const helm = parseHelmInputs(inputs, problems, { platform, allowInsecure: parseAllowInsecure(inputs, problems) });
   if (result.rollbackOnFailure === true && result.wait === false) problems.add({ input: 'wait', problem: 'is false while rollback-on-failure is true; Helm must wait to know that a release failed', fix: 'leave wait at true, or set rollback-on-failure: false' });
 
   problems.throwIfAny();
@@ -146,8 +145,7 @@ export function parseHelmDeployInputs(inputs: Inputs, secrets: Secrets, env: Nod
     timeoutMs: result.timeoutMs!,
     wait: result.wait!,
     rollbackOnFailure: result.rollbackOnFailure!,
-    helmVersion: result.helmVersion!,
-    helmBaseUrl,
+    helm: helm!,
     kubeconfig: inputs.string('kubeconfig'),
     recoverPending: result.recoverPending!,
     dryRun: result.dryRun!,

@@ -10,7 +10,8 @@ export async function helmDeploy(env: ActionEnv): Promise<void> {
   // Heavy modules load only after the inputs are known to be good, and while Helm is being resolved.
   const [{ SafeRunner }, { resolveHelm }] = await Promise.all([import('../../core/exec.js'), import('../../helm/tool.js')]);
   const runner = new SafeRunner(env.log, env.secrets);
-  const binaryP = withGroup(env.log, 'Helm', () => resolveHelm(inputs.helmVersion, inputs.helmBaseUrl, runner, { log: env.log }), env.timings);
+  const binaryP = withGroup(env.log, 'Helm', () => resolveHelm(inputs.helm, runner, { log: env.log }), env.timings);
+  binaryP.catch(() => undefined); // awaited below: an error thrown before then must not leave it unhandled
   const [{ Helm }, { loadKubeConfig }, { deploy }, { renderSummary }, { chartVersionOf }] = await Promise.all([
     import('../../helm/helm.js'),
     import('../../kube/client.js'),

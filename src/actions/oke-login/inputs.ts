@@ -4,11 +4,14 @@
  * API-key values fall back to the OCI CLI's environment variables (OCI_CLI_*), as the anchor action used.
  */
 import { readFileSync } from 'node:fs';
-import { ProblemList, type ConfigurationProblem } from '../../core/errors.js';
+import { downloadUrl, hostPlatform, parseAllowInsecure, parseDownload, refuseChecksumInputs, type DownloadChoice } from '../../core/download-inputs.js';
+import { ConfigurationError, ProblemList, type ConfigurationProblem } from '../../core/errors.js';
 import type { Inputs } from '../../core/inputs.js';
 import type { Secrets } from '../../core/secrets.js';
+import type { IdTokenRequest } from '../../oci/github-oidc.js';
 import { KeyError, parseApiKey, type ApiKey } from '../../oci/keys.js';
-import { fingerprintProblem, normalizeFingerprint, ocidProblem, regionProblem } from '../../oci/ocid.js';
+import { KUBECTL_DOWNLOAD, type KubectlForCluster } from '../../kube/kubectl-tool.js';
+import { clusterRegionProblem, fingerprintProblem, normalizeFingerprint, ocidProblem, regionFromClusterId, regionProblem } from '../../oci/ocid.js';
 
 export const ENDPOINTS = ['public', 'private', 'vcn-hostname'] as const;
 export type EndpointKind = (typeof ENDPOINTS)[number];
@@ -29,17 +32,25 @@ export interface OidcAuth {
   clientId: string;
   clientSecret: string;
   audience: string;
+  /** The runner's ACTIONS_ID_TOKEN_REQUEST_URL and _TOKEN (a secret): used at login and saved for the credential helper's renewals. */
+  idTokenRequest: IdTokenRequest;
 }
 
 export interface OkeLoginInputs {
   clusterId: string;
-  region: string;
+  /**
+   * The region: the input, OCI_CLI_REGION, or the region identifier in cluster-id. Undefined only when it must come
+   * from a region key in cluster-id (`iad`), which withClusterRegion() looks up once the OCI SDK is loaded.
+   */
+  region: string | undefined;
   endpoint: EndpointKind;
   auth: ApiKeyAuth | OidcAuth;
   apiEndpoint: string | undefined;
   namespace: string | undefined;
   verify: boolean;
-  kubectl: { install: false } | { install: true; version: string | 'cluster'; baseUrl: string };
+  kubectl: { install: false } | ({ install: true } & (DownloadChoice | KubectlForCluster));
+  /** This runner's os-arch (linux-amd64), the key of the pinned kubectl SHA-256s. */
+  platform: string;
   /** `github-hosted` or `self-hosted` (RUNNER_ENVIRONMENT), for the private-endpoint hint. */
   runnerEnvironment: string | undefined;
   /** Things worth a log line (values taken from OCI_CLI_*, key repairs, ignored inputs). */
@@ -47,13 +58,13 @@ export interface OkeLoginInputs {
 }
 
 export const DEFAULT_OIDC_AUDIENCE = 'https://cloud.oracle.com';
-export const DEFAULT_KUBECTL_BASE_URL = 'https://dl.k8s.io/release';
-
 export interface ParseDeps {
   readFile?: (path: string) => string;
+  /** os-arch of the runner (default: this machine's). */
+  platform?: string;
 }
 
-function httpsUrl(problems: ProblemList, input: string, value: string | undefined, allowHttp = false): string | undefined {
+function httpsUrl(problems: ProblemList, input: string, value: string | undefined): string | undefined {
   if (value === undefined) return undefined;
   let url: URL;
   try {
@@ -62,7 +73,7 @@ function httpsUrl(problems: ProblemList, input: string, value: string | undefine
     problems.add({ input, problem: `"${value}" is not a URL`, fix: 'write an absolute https:// URL' });
     return undefined;
   }
-  if (url.protocol !== 'https:' && !(allowHttp && url.protocol === 'http:')) {
+  if (url.protocol !== 'https:') {
     problems.add({ input, problem: `"${value}" does not use https`, fix: 'write an https:// URL' });
     return undefined;
   }
@@ -84,12 +95,7 @@ export function parseOkeLoginInputs(inputs: Inputs, env: NodeJS.ProcessEnv, secr
   const clusterId = problems.collect(() => inputs.required('cluster-id', 'set `cluster-id` to the OKE cluster\'s OCID'));
   const clusterProblem = clusterId ? ocidProblem('cluster-id', clusterId, 'cluster') : undefined;
   if (clusterProblem) problems.add(clusterProblem);
-  const region = fromEnv('region', 'OCI_CLI_REGION');
-  if (!region) problems.add({ input: 'region', problem: 'is required but was empty or not set (and OCI_CLI_REGION is not set)', fix: 'set `region`, e.g. us-ashburn-1' });
-  else {
-    const p = regionProblem('region', region);
-    if (p) problems.add(p);
-  }
+  const region = parseRegion(problems, notes, fromEnv('region', 'OCI_CLI_REGION'), clusterProblem ? undefined : clusterId);
   const endpoint = problems.collect(() => inputs.oneOf('endpoint', ENDPOINTS, 'public')) ?? 'public';
   const apiEndpoint = httpsUrl(problems, 'api-endpoint', inputs.raw('api-endpoint'));
   const namespace = inputs.raw('namespace');
@@ -101,21 +107,64 @@ export function parseOkeLoginInputs(inputs: Inputs, env: NodeJS.ProcessEnv, secr
   const auth = parseAuth(inputs, env, secrets, problems, notes, fromEnv, readFile);
 
   const install = problems.collect(() => inputs.boolean('install-kubectl', false)) ?? false;
+  const platform = deps.platform ?? hostPlatform();
   let kubectl: OkeLoginInputs['kubectl'] = { install: false };
   if (install) {
-    const raw = inputs.raw('kubectl-version') ?? 'cluster';
-    const version = raw === 'cluster' ? 'cluster' : raw.replace(/^v/, '');
-    if (version !== 'cluster' && !/^\d+\.\d+\.\d+$/.test(version)) {
-      problems.add({ input: 'kubectl-version', problem: `"${raw}" is not an exact version`, fix: 'write cluster (match the cluster) or an exact version such as 1.34.1' });
-    }
-    const baseUrl = httpsUrl(problems, 'kubectl-base-url', inputs.raw('kubectl-base-url') ?? DEFAULT_KUBECTL_BASE_URL, true) ?? DEFAULT_KUBECTL_BASE_URL;
-    kubectl = { install: true, version, baseUrl };
+    const choice = parseKubectl(inputs, problems, { platform, allowInsecure: parseAllowInsecure(inputs, problems) });
+    if (choice) kubectl = { install: true, ...choice };
   } else if (inputs.raw('kubectl-version') && inputs.raw('kubectl-version') !== 'cluster') {
     notes.push('kubectl-version is ignored because install-kubectl is false');
   }
 
   problems.throwIfAny();
-  return { clusterId: clusterId!, region: region!, endpoint, auth: auth!, apiEndpoint, namespace, verify, kubectl, runnerEnvironment: env.RUNNER_ENVIRONMENT, notes };
+  return { clusterId: clusterId!, region, endpoint, auth: auth!, apiEndpoint, namespace, verify, kubectl, platform, runnerEnvironment: env.RUNNER_ENVIRONMENT, notes };
+}
+
+/**
+ * The region input (or OCI_CLI_REGION), checked against the region cluster-id names; when neither is given, the
+ * region identifier in cluster-id. A region key in cluster-id (`iad`) needs the SDK's table: withClusterRegion().
+ */
+function parseRegion(problems: ProblemList, notes: string[], given: string | undefined, clusterId: string | undefined): string | undefined {
+  const noKeys = (): undefined => undefined;
+  if (given) {
+    const p = regionProblem('region', given) ?? (clusterId ? clusterRegionProblem('region', clusterId, given, noKeys) : undefined);
+    if (p) problems.add(p);
+    return given;
+  }
+  if (!clusterId) return undefined;
+  const { segment, region } = regionFromClusterId(clusterId, noKeys);
+  if (region) notes.push(`region: ${region}, from cluster-id`);
+  else if (!segment) problems.add({ input: 'region', problem: 'is required: it is not set (nor OCI_CLI_REGION), and cluster-id names no region', fix: 'set `region`, e.g. us-ashburn-1' });
+  return region;
+}
+
+/** The region once the OCI SDK's region table is at hand: derived from a region key, or refused when it contradicts cluster-id. */
+export function withClusterRegion(inputs: OkeLoginInputs, regionForKey: (key: string) => string | undefined): OkeLoginInputs & { region: string } {
+  if (inputs.region) {
+    const p = clusterRegionProblem('region', inputs.clusterId, inputs.region, regionForKey);
+    if (p) throw new ConfigurationError(p);
+    return { ...inputs, region: inputs.region };
+  }
+  const { segment, region } = regionFromClusterId(inputs.clusterId, regionForKey);
+  if (!region) {
+    throw new ConfigurationError({ input: 'region', problem: `is not set (nor OCI_CLI_REGION), and the region key "${segment}" in cluster-id is not one the OCI SDK knows`, fix: "set `region` to the cluster's region identifier, e.g. us-ashburn-1" });
+  }
+  return { ...inputs, region };
+}
+
+/** kubectl-version (cluster, or exact), kubectl-sha256, kubectl-checksum-url, kubectl-base-url. */
+function parseKubectl(inputs: Inputs, problems: ProblemList, ctx: { platform: string; allowInsecure: boolean }): DownloadChoice | KubectlForCluster | undefined {
+  const names = KUBECTL_DOWNLOAD.inputs;
+  const raw = inputs.raw(names.version) ?? 'cluster';
+  if (raw === 'cluster') {
+    refuseChecksumInputs(inputs, problems, KUBECTL_DOWNLOAD, 'kubectl-version is cluster: a kubectl pinned in this action is chosen for the cluster');
+    const baseUrl = downloadUrl(problems, names.baseUrl, inputs.string(names.baseUrl, KUBECTL_DOWNLOAD.defaultBaseUrl), ctx.allowInsecure);
+    return baseUrl ? { version: 'cluster', baseUrl, allowInsecure: ctx.allowInsecure } : undefined;
+  }
+  const version = raw.replace(/^v/, '');
+  const exact = /^\d+\.\d+\.\d+$/.test(version);
+  if (!exact) problems.add({ input: names.version, problem: `"${raw}" is not an exact version`, fix: 'write cluster (a pinned kubectl for the cluster) or an exact version such as 1.34.5' });
+  return parseDownload(inputs, problems, KUBECTL_DOWNLOAD, exact ? version : undefined, ctx);
 }
 
 function parseAuth(
@@ -141,11 +190,20 @@ function parseAuth(
     const clientSecret = secrets.add(inputs.raw('client-secret'));
     if (!clientId) problems.add({ input: 'client-id', problem: 'is required for auth: oidc', fix: 'set it to the client ID of the identity domain\'s confidential application' });
     if (!clientSecret) problems.add({ input: 'client-secret', problem: 'is required for auth: oidc', fix: 'set it from a secret: the confidential application\'s client secret' });
-    if (!env.ACTIONS_ID_TOKEN_REQUEST_URL || !env.ACTIONS_ID_TOKEN_REQUEST_TOKEN) {
+    const idTokenUrl = env.ACTIONS_ID_TOKEN_REQUEST_URL;
+    const idTokenToken = secrets.add(env.ACTIONS_ID_TOKEN_REQUEST_TOKEN);
+    if (!idTokenUrl || !idTokenToken) {
       problems.add({ input: 'auth', problem: 'is oidc but this job cannot request a GitHub OIDC token', fix: 'add `permissions: id-token: write` to the job (pull requests from forks never get one)' });
     }
     if (keyText || inputs.raw('tenancy') || inputs.raw('user')) notes.push('API-key inputs are ignored because auth is oidc');
-    return { method: 'oidc', domainUrl: domainUrl ?? '', clientId: clientId ?? '', clientSecret: clientSecret ?? '', audience: inputs.raw('oidc-audience') ?? DEFAULT_OIDC_AUDIENCE };
+    return {
+      method: 'oidc',
+      domainUrl: domainUrl ?? '',
+      clientId: clientId ?? '',
+      clientSecret: clientSecret ?? '',
+      audience: inputs.raw('oidc-audience') ?? DEFAULT_OIDC_AUDIENCE,
+      idTokenRequest: { url: idTokenUrl ?? '', token: idTokenToken ?? '' },
+    };
   }
 
   const tenancy = fromEnv('tenancy', 'OCI_CLI_TENANCY');

@@ -5,20 +5,20 @@
  * and optionally install a matching kubectl. Loaded only after the inputs are valid (it pulls in the OCI SDK).
  */
 import { join } from 'node:path';
-import { ConfigurationError } from '../../core/errors.js';
-import { installVerifiedTool, goPlatform, type ToolRelease } from '../../core/download.js';
+import { goPlatform } from '../../core/download-inputs.js';
+import { installVerifiedTool } from '../../core/download.js';
 import { withGroup, type Timings } from '../../core/groups.js';
 import type { Logger } from '../../core/log.js';
 import type { Secrets } from '../../core/secrets.js';
 import type { PrivateDir } from '../../core/tempfiles.js';
-import { clusterRegionProblem } from '../../oci/ocid.js';
+import { kubectlForCluster, kubectlRelease } from '../../kube/kubectl-tool.js';
 import { OkeClient, regionForKey } from '../../oci/container-engine.js';
-import { HELPER_CONFIG_VERSION, writeHelperConfig } from '../../oci/credential-helper.js';
-import { generateSessionKey } from '../../oci/keys.js';
+import { HELPER_CONFIG_VERSION, sessionWindow, writeHelperConfig, type HelperConfig, type SessionRenewal } from '../../oci/credential-helper.js';
+import { requestGitHubIdToken, type IdTokenRequest } from '../../oci/github-oidc.js';
 import { parseOkeKubeconfig, rewriteKubeconfig, type ExecCommand } from '../../oci/kubeconfig.js';
 import type { AuthSummary } from '../../oci/oci-errors.js';
-import { exchangeForUpst, type FetchLike } from '../../oci/upst.js';
-import type { EndpointKind, OkeLoginInputs } from './inputs.js';
+import { startSession, type FetchLike } from '../../oci/upst.js';
+import { withClusterRegion, type EndpointKind, type OkeLoginInputs } from './inputs.js';
 import { accessFailure, checkCluster } from './checks.js';
 import { AccessError, runExecHelper, whoAmI, type WhoAmI } from './verify.js';
 
@@ -30,8 +30,8 @@ export interface LoginDeps {
   privateDir: () => PrivateDir;
   /** How kubectl runs the credential helper: the Node binary and the bundled helper script. */
   helper: { node: string; script: string };
-  /** The GitHub OIDC token for an audience (core.getIDToken on a runner). */
-  idToken: (audience: string) => Promise<string>;
+  /** The GitHub OIDC token for an audience, asked with the runner's request URL and token (tests pass their own). */
+  idToken?: (request: IdTokenRequest, audience: string) => Promise<string>;
   fetch?: FetchLike;
   now?: () => number;
   sleep?: (ms: number) => Promise<void>;
@@ -54,7 +54,7 @@ export interface LoginResult {
 interface Signer {
   keyId: string;
   pem: string;
-  sessionExpiresAt?: string;
+  session?: Pick<HelperConfig, 'sessionIssuedAt' | 'sessionExpiresAt' | 'renewal'>;
   summary: AuthSummary;
 }
 
@@ -64,27 +64,32 @@ async function authenticate(inputs: OkeLoginInputs, deps: LoginDeps): Promise<Si
     deps.log.info(`API key ${auth.fingerprint} of ${auth.user} (${auth.key.format})`);
     return { keyId: auth.keyId, pem: auth.key.pkcs8Pem, summary: { method: 'api-key', tenancy: auth.tenancy, user: auth.user, fingerprint: auth.fingerprint } };
   }
-  const jwt = deps.secrets.add(await deps.idToken(auth.audience))!;
-  const sessionKey = generateSessionKey();
-  const pem = deps.secrets.add(sessionKey.export({ type: 'pkcs8', format: 'pem' }) as string)!;
-  const upst = await exchangeForUpst({ domainUrl: auth.domainUrl, clientId: auth.clientId, clientSecret: auth.clientSecret, subjectToken: jwt, sessionKey, log: deps.log, ...(deps.fetch ? { fetch: deps.fetch } : {}) });
-  deps.secrets.add(upst.token);
-  const keyId = deps.secrets.add(`ST$${upst.token}`)!;
-  deps.log.info(`OCI session token for ${upst.subject ?? 'the mapped identity'}, valid until ${upst.expiresAt.toISOString()}`);
-  return { keyId, pem, sessionExpiresAt: upst.expiresAt.toISOString(), summary: { method: 'oidc', domainUrl: auth.domainUrl, subject: upst.subject } };
+  const fetchDep = deps.fetch ? { fetch: deps.fetch } : {};
+  const idToken = deps.idToken ?? ((request, audience) => requestGitHubIdToken(request, audience, fetchDep));
+  const session = await startSession({
+    idToken: () => idToken(auth.idTokenRequest, auth.audience),
+    onSecret: (v) => deps.secrets.add(v),
+    domainUrl: auth.domainUrl,
+    clientId: auth.clientId,
+    clientSecret: auth.clientSecret,
+    log: deps.log,
+    ...fetchDep,
+    ...(deps.now ? { now: deps.now } : {}),
+  });
+  // Saved in the 0600 credential file so the helper can renew the session later in the job (session-refresh.ts says why).
+  const renewal: SessionRenewal = { domainUrl: auth.domainUrl, clientId: auth.clientId, clientSecret: auth.clientSecret, audience: auth.audience, idTokenRequest: auth.idTokenRequest };
+  const times = { sessionIssuedAt: session.issuedAt.toISOString(), sessionExpiresAt: session.expiresAt.toISOString() };
+  deps.log.info(
+    `OCI session token for ${session.subject ?? 'the mapped identity'}, valid until ${times.sessionExpiresAt}; the credential helper renews it from ${sessionWindow(times)!.refreshAt.toISOString()} on, with a new GitHub OIDC token`,
+  );
+  return { keyId: session.keyId, pem: session.privateKeyPem, session: { ...times, renewal }, summary: { method: 'oidc', domainUrl: auth.domainUrl, subject: session.subject } };
 }
 
-export function kubectlRelease(version: string, baseUrl: string): ToolRelease {
-  const { os, arch } = goPlatform();
-  const file = os === 'windows' ? 'kubectl.exe' : 'kubectl';
-  const url = `${baseUrl}/v${version}/bin/${os}/${arch}/${file}`;
-  return { tool: 'kubectl', version, url, checksumUrl: `${url}.sha256`, fileName: file, archive: 'binary', binaryPath: file };
-}
-
-export async function login(inputs: OkeLoginInputs, deps: LoginDeps): Promise<LoginResult> {
+export async function login(parsed: OkeLoginInputs, deps: LoginDeps): Promise<LoginResult> {
   const { log, timings } = deps;
-  const regionMismatch = clusterRegionProblem('region', inputs.clusterId, inputs.region, regionForKey);
-  if (regionMismatch) throw new ConfigurationError(regionMismatch);
+  // Before any call: the region from cluster-id's region key (the SDK's table), or refused when it contradicts it.
+  const inputs = withClusterRegion(parsed, regionForKey);
+  if (!parsed.region) log.info(`region: ${inputs.region}, from the region key in cluster-id (the OCI SDK's region table)`);
 
   const signer = await withGroup(log, 'Authenticate to OCI', () => authenticate(inputs, deps), timings);
   const client = new OkeClient({
@@ -117,7 +122,7 @@ export async function login(inputs: OkeLoginInputs, deps: LoginDeps): Promise<Lo
       region: inputs.region,
       keyId: signer.keyId,
       privateKeyPem: signer.pem,
-      ...(signer.sessionExpiresAt ? { sessionExpiresAt: signer.sessionExpiresAt } : {}),
+      ...signer.session,
       cacheFile,
     });
     const execCmd: ExecCommand = { command: deps.helper.node, args: [deps.helper.script, '--config', config] };
@@ -146,9 +151,11 @@ export async function login(inputs: OkeLoginInputs, deps: LoginDeps): Promise<Lo
 
   let kubectlPath: string | undefined;
   if (inputs.kubectl.install) {
-    const { version: wanted, baseUrl } = inputs.kubectl;
-    const version = wanted === 'cluster' ? cluster.kubernetesVersion.replace(/^v/, '') : wanted;
-    kubectlPath = await withGroup(log, `Install kubectl ${version}`, () => installVerifiedTool(kubectlRelease(version, baseUrl), { log, ...(deps.fetch ? { fetch: deps.fetch } : {}) }), timings);
+    const wanted = inputs.kubectl;
+    const choice = 'expected' in wanted ? wanted : kubectlForCluster(cluster.kubernetesVersion, wanted, inputs.platform);
+    if ('note' in choice && choice.note) log.info(choice.note);
+    const release = kubectlRelease(choice.version, choice.baseUrl, goPlatform());
+    kubectlPath = await withGroup(log, `Install kubectl ${choice.version}`, () => installVerifiedTool({ release, expected: choice.expected, allowInsecure: choice.allowInsecure }, { log, ...(deps.fetch ? { fetch: deps.fetch } : {}) }), timings);
   }
 
   return {

@@ -31,7 +31,6 @@ export async function run(env: ActionEnv): Promise<void> {
     secrets: env.secrets,
     timings: env.timings,
     helper: { node: process.execPath, script },
-    idToken: (audience) => core.getIDToken(audience),
     env: env.env,
     privateDir: () => {
       const dir = new PrivateDir('oke-login', env.env.RUNNER_TEMP);

@@ -31,15 +31,17 @@ export function parseVerifyInputs(inputs: Inputs, secrets: Secrets, env: NodeJS.
   const c = <T>(fn: () => T): T | undefined => problems.collect(fn);
   const connection = c(() => parseKafkaConnection(inputs, secrets, { workspace: env.GITHUB_WORKSPACE, defaultClientId: 'verify-events', defaultTimeout: '30s', names: { timeout: 'connect-timeout' } }));
 
-  const topic = (name: string, fallback?: string): string | undefined => {
-    const v = inputs.string(name, fallback);
+  const topic = (name: string, required?: string): string | undefined => {
+    const v = required ? c(() => inputs.required(name, required)) : inputs.string(name);
     if (v !== undefined && (!TOPIC.test(v) || v === '.' || v === '..')) problems.add({ input: name, problem: `"${v}" is not a valid topic name`, fix: 'use letters, digits, ".", "_" and "-" (at most 249)' });
     return v;
   };
-  const probeTopic = topic('probe-topic', 'task-events')!;
-  const replyTopic = topic('reply-topic', 'task-updates')!;
+  // No defaults: they would name this repository's sample app's topics, and a probe sent to a topic your app
+  // does not subscribe to can only time out.
+  const probeTopic = topic('probe-topic', "set `probe-topic` to the topic your app's probe subscription listens on (task-events in this repository's sample app)");
+  const replyTopic = topic('reply-topic', 'set `reply-topic` to the topic your app publishes probe acknowledgements to (task-updates in the sample app)');
   const deadLetterTopic = topic('dead-letter-topic');
-  if (probeTopic === replyTopic) problems.add({ input: 'reply-topic', problem: `is the probe topic (${probeTopic})`, fix: 'the app acknowledges on another topic (task-updates in the sample app)' });
+  if (probeTopic !== undefined && probeTopic === replyTopic) problems.add({ input: 'reply-topic', problem: `is the probe topic (${probeTopic})`, fix: 'the app acknowledges on another topic (task-updates in the sample app)' });
   // Dapr's Kafka pub/sub joins the consumer group named after the app id unless the component sets consumerGroup.
   const consumerGroup = inputs.string('consumer-group') ?? inputs.string('app-id');
   if (!consumerGroup) problems.add({ input: 'app-id', problem: 'is required (or consumer-group)', fix: 'set app-id to the Dapr app id of the subscriber (e.g. todo-worker), or consumer-group when its pub/sub component sets consumerGroup' });
@@ -56,8 +58,8 @@ export function parseVerifyInputs(inputs: Inputs, secrets: Secrets, env: NodeJS.
   const source = inputs.string('source') ?? (repo ? `${env.GITHUB_SERVER_URL ?? 'https://github.com'}/${repo}/commit/${env.GITHUB_SHA ?? 'unknown'}` : 'verify-events');
   return {
     connection: connection!,
-    probeTopic,
-    replyTopic,
+    probeTopic: probeTopic!,
+    replyTopic: replyTopic!,
     deadLetterTopic,
     pubsubName: inputs.string('pubsub-name', 'pubsub')!,
     consumerGroup: consumerGroup!,

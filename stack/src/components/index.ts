@@ -9,6 +9,7 @@ import { registry } from './registry.js';
 import { node } from './node.js';
 import { daprChart } from './dapr-chart.js';
 import { appBase } from './app-base.js';
+import { prometheus } from './prometheus.js';
 
 /** Every component of the local stack, in start order. */
-export const components: Component[] = [postgres, kafka, dapr, kube, helm, act, registry, appBase, node, daprChart];
+export const components: Component[] = [postgres, kafka, dapr, kube, helm, act, registry, appBase, node, daprChart, prometheus];

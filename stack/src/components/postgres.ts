@@ -5,6 +5,13 @@
  * - One cluster in <stateDir>/postgres/data, created once with initdb. Host connections need a
  *   password (scram-sha-256); the unix socket (a private directory) trusts the `postgres` superuser
  *   and is only used to create the test role and database.
+ * - As root, the server runs as the `postgres` OS user, which cannot reach a state directory inside a
+ *   0700 home (a clone under /root). Then the cluster and its socket live in a directory of their own,
+ *   /var/lib/oke-stack/postgres/<id> (id: a digest of <stateDir>/postgres), and <stateDir>/postgres/data is
+ *   a symlink to its data directory. The link is the ownership record: a relocated cluster that no state
+ *   directory links to any more (the clone or its .stack was deleted) is removed by the next start of any
+ *   stack's postgres. Postgres keeps running as `postgres`, never with root's access to the home (a user
+ *   namespace mapping it to root would give it that, and chmod o+x on the home would change this machine).
  * - Test role `stack` (CREATEDB) owning database `stack`; its generated password lives in
  *   <stateDir>/postgres/credentials.json (0600) and is reused on every start.
  * - The server runs as `postgres` in the foreground under the ProcessManager. Postgres refuses to run
@@ -18,12 +25,13 @@
  */
 import { execFile } from 'node:child_process';
 import { createHash, randomBytes } from 'node:crypto';
-import { chownSync, existsSync, mkdirSync, readdirSync, readFileSync, renameSync, rmSync, writeFileSync } from 'node:fs';
+import { chownSync, existsSync, lstatSync, mkdirSync, readdirSync, readFileSync, readlinkSync, renameSync, rmdirSync, rmSync, symlinkSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
-import { join } from 'node:path';
+import { dirname, join, resolve } from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { promisify } from 'node:util';
 import { nodeNetwork } from '../config.js';
+import { isAlive } from '../proc.js';
 import type { Component, ComponentStatus, StackContext } from '../types.js';
 
 const exec = promisify(execFile);
@@ -33,6 +41,9 @@ const DATABASE = 'stack';
 const SUPERUSER = 'postgres';
 const OS_USER = 'postgres';
 const DEBIAN_LIB = '/usr/lib/postgresql';
+/** Clusters of state directories the server's OS user cannot reach (see the header). */
+export const RELOCATED_ROOT = '/var/lib/oke-stack/postgres';
+const OWNER_FILE = 'owner';
 
 interface Credentials {
   username: string;
@@ -42,19 +53,41 @@ interface Credentials {
 
 interface Paths {
   base: string;
+  /** The cluster's data directory (the link's target when relocated). */
   data: string;
   socketDir: string;
   credentials: string;
+  /** The relocated cluster's own directory, when <base>/data is a link to <relocated>/data. */
+  relocated?: string;
+}
+
+/** Where the cluster of the state directory `base` goes when it is relocated. */
+export function relocatedHome(base: string): string {
+  return join(RELOCATED_ROOT, createHash('sha256').update(resolve(base)).digest('hex').slice(0, 16));
+}
+
+function linkTarget(path: string): string | undefined {
+  try {
+    return lstatSync(path).isSymbolicLink() ? resolve(dirname(path), readlinkSync(path)) : undefined;
+  } catch {
+    return undefined;
+  }
 }
 
 function paths(ctx: StackContext): Paths {
   const base = join(ctx.stateDir, 'postgres');
+  const credentials = join(base, 'credentials.json');
+  const target = linkTarget(join(base, 'data'));
+  if (target) {
+    const relocated = dirname(target);
+    return { base, data: target, socketDir: join(relocated, 'run'), credentials, relocated };
+  }
   let socketDir = join(base, 'run');
   // A unix socket path must fit in sun_path (108 bytes): fall back to a short directory in /tmp.
   if (`${socketDir}/.s.PGSQL.${ctx.ports.postgres}.lock`.length > 100) {
     socketDir = join(tmpdir(), `oke-stack-pg-${createHash('sha256').update(base).digest('hex').slice(0, 10)}`);
   }
-  return { base, data: join(base, 'data'), socketDir, credentials: join(base, 'credentials.json') };
+  return { base, data: join(base, 'data'), socketDir, credentials };
 }
 
 const isRoot = (): boolean => process.getuid?.() === 0;
@@ -137,40 +170,123 @@ function credentials(p: Paths): Credentials {
   return c;
 }
 
-/** As root, the server runs as `postgres`, which must be able to reach <stateDir>/postgres. */
-async function checkReachable(p: Paths): Promise<void> {
-  if (!isRoot()) return;
+/** As root, the server runs as `postgres`: can that user reach `dir` (search every directory on the way)? */
+async function reachableByServer(dir: string): Promise<boolean> {
+  if (!isRoot()) return true;
   await ensureOsUser();
-  const [cmd, args] = asServerUser('test', ['-x', p.base]);
+  const [cmd, args] = asServerUser('test', ['-x', dir]);
   try {
     await exec(cmd, args);
-  } catch (err) {
-    throw new Error(
-      `postgres: the ${OS_USER} OS user cannot reach ${p.base} (postgres refuses to run as root, so it runs as ${OS_USER}). ` +
-        'Make its parent directories world-searchable (chmod o+x) or set OKE_STACK_STATE to a directory outside /root.',
-      { cause: err },
-    );
+    return true;
+  } catch {
+    return false;
   }
 }
 
-async function initdb(ctx: StackContext, bin: string, p: Paths): Promise<void> {
-  const staging = `${p.data}.initdb`;
-  rmSync(staging, { recursive: true, force: true });
+/** The pid in a data directory's postmaster.pid when that process is alive. */
+function livePostmaster(data: string): number | undefined {
+  try {
+    const pid = Number.parseInt(readFileSync(join(data, 'postmaster.pid'), 'utf8').split('\n')[0] ?? '', 10);
+    return Number.isInteger(pid) && pid > 0 && isAlive(pid) ? pid : undefined;
+  } catch {
+    return undefined;
+  }
+}
+
+/**
+ * Removes relocated clusters that no state directory owns any more: their owner's <base> is gone, or its
+ * `data` is no longer a link to them. A cluster whose owner exists without a link yet is being created;
+ * one with a live postmaster is left alone. Returns the directories removed.
+ */
+export function removeOrphanedClusters(log?: StackContext['log']): string[] {
+  if (!existsSync(RELOCATED_ROOT)) return [];
+  const removed: string[] = [];
+  for (const name of readdirSync(RELOCATED_ROOT)) {
+    const home = join(RELOCATED_ROOT, name);
+    if (!/^[0-9a-f]{16}$/.test(name) || !existsSync(join(home, OWNER_FILE))) continue;
+    const owner = ownerOf(home);
+    const ownerLink = join(owner, 'data');
+    const owned = existsSync(owner) && (linkTarget(ownerLink) === join(home, 'data') || !lexists(ownerLink));
+    if (owned) continue;
+    const pid = livePostmaster(join(home, 'data'));
+    if (pid) {
+      log?.warn(`postgres: ${home} belongs to no state directory (was ${owner}) but its server (pid ${pid}) still runs; left in place`);
+      continue;
+    }
+    rmSync(home, { recursive: true, force: true });
+    removed.push(home);
+    log?.info(`postgres: removed ${home}, a relocated cluster whose state directory ${owner} no longer links to it`);
+  }
+  // Leave no empty directories behind (ENOTEMPTY: another cluster still lives there).
+  for (const dir of [RELOCATED_ROOT, dirname(RELOCATED_ROOT)]) {
+    try {
+      rmdirSync(dir);
+    } catch {
+      break;
+    }
+  }
+  return removed;
+}
+
+function ownerOf(home: string): string {
+  try {
+    return readFileSync(join(home, OWNER_FILE), 'utf8').trim();
+  } catch {
+    return '';
+  }
+}
+
+function lexists(path: string): boolean {
+  try {
+    lstatSync(path);
+    return true;
+  } catch {
+    return false;
+  }
+}
+
+/**
+ * Creates the cluster. Inside <base> when the server's OS user can reach it; else in relocatedHome(base)
+ * (0700, owned by that user, with an owner file naming <base>), then links <base>/data to it. The link comes
+ * last, so it always points at a complete cluster.
+ */
+async function initdb(ctx: StackContext, bin: string, p: Paths): Promise<Paths> {
   mkdirSync(p.base, { recursive: true, mode: 0o755 });
-  await checkReachable(p);
+  let target = p;
+  if (!(await reachableByServer(p.base))) {
+    const relocated = relocatedHome(p.base);
+    ctx.log.info(`postgres: the ${OS_USER} OS user cannot reach ${p.base} (a 0700 home on the way); the cluster goes to ${relocated}, linked from ${join(p.base, 'data')}`);
+    rmSync(join(p.base, 'data'), { recursive: true, force: true });
+    rmSync(relocated, { recursive: true, force: true });
+    mkdirSync(RELOCATED_ROOT, { recursive: true, mode: 0o755 });
+    await ownedDir(relocated);
+    writeFileSync(join(relocated, OWNER_FILE), `${p.base}\n`, { mode: 0o644 });
+    target = { ...p, data: join(relocated, 'data'), socketDir: join(relocated, 'run'), relocated };
+    if (!(await reachableByServer(relocated))) {
+      throw new Error(`postgres: the ${OS_USER} OS user cannot reach ${relocated} either; make ${RELOCATED_ROOT} and its parents searchable (chmod o+x)`);
+    }
+  }
+  const staging = `${target.data}.initdb`;
+  rmSync(staging, { recursive: true, force: true });
   await ownedDir(staging);
   const [cmd, args] = asServerUser(join(bin, 'initdb'), [
     '-D', staging, '-U', SUPERUSER, '--auth-local=trust', '--auth-host=scram-sha-256',
     '--encoding=UTF8', '--no-locale', '--no-sync', '--no-instructions',
   ]);
   try {
-    await exec(cmd, args, { cwd: p.base, maxBuffer: 16 << 20 });
+    await exec(cmd, args, { cwd: dirname(target.data), maxBuffer: 16 << 20 });
   } catch (err) {
     const e = err as Error & { stderr?: string };
     throw new Error(`postgres: initdb failed: ${e.stderr?.trim() || e.message}`, { cause: err });
   }
-  renameSync(staging, p.data);
-  ctx.log.info(`postgres: initialised ${p.data}`);
+  renameSync(staging, target.data);
+  if (target.relocated) {
+    const link = join(p.base, 'data');
+    symlinkSync(target.data, `${link}.new`);
+    renameSync(`${link}.new`, link);
+  }
+  ctx.log.info(`postgres: initialised ${target.data}`);
+  return target;
 }
 
 function serverArgs(ctx: StackContext, p: Paths): string[] {
@@ -244,10 +360,13 @@ export const postgres: Component = {
 
   async start(ctx) {
     const bin = await requireBinDir();
-    const p = paths(ctx);
+    let p = paths(ctx);
     const c = credentials(p);
+    if (isRoot()) removeOrphanedClusters(ctx.log);
     if (!ctx.procs.isRunning(PROCESS)) {
-      if (!existsSync(join(p.data, 'PG_VERSION'))) await initdb(ctx, bin, p);
+      if (!existsSync(join(p.data, 'PG_VERSION'))) p = await initdb(ctx, bin, p);
+      // A state directory moved elsewhere takes its relocated cluster along (the owner file names it).
+      if (p.relocated && ownerOf(p.relocated) !== p.base) writeFileSync(join(p.relocated, OWNER_FILE), `${p.base}\n`, { mode: 0o644 });
       const major = (await exec(join(bin, 'postgres'), ['--version'])).stdout.match(/\) (\d+)/)?.[1];
       const dataMajor = readFileSync(join(p.data, 'PG_VERSION'), 'utf8').trim();
       if (major !== dataMajor) {
@@ -255,7 +374,7 @@ export const postgres: Component = {
       }
       await ownedDir(p.socketDir);
       const [cmd, args] = asServerUser(join(bin, 'postgres'), serverArgs(ctx, p));
-      await ctx.procs.spawn(PROCESS, cmd, args, { cwd: p.base, env: { ...process.env, LC_ALL: 'C' }, stopSignal: 'SIGINT' });
+      await ctx.procs.spawn(PROCESS, cmd, args, { cwd: dirname(p.data), env: { ...process.env, LC_ALL: 'C' }, stopSignal: 'SIGINT' });
     }
     await waitReady(bin, ctx);
     await bootstrap(bin, p, ctx, c);

@@ -11,6 +11,7 @@ import { daprProbeDeployment, DAPR_NAMESPACE, kubectl, removeDapr, runDaprInstal
 import { helmMirror, type HelmMirror } from '../../support/helm-mirror.js';
 import { serveFiles } from '../../support/http.js';
 import { stack } from '../../support/stack.js';
+import { DAPR_CLI_RELEASES } from '../../../src/versions.js';
 
 /**
  * dapr-install with Dapr's own Helm chart (from the github.com/dapr/dapr module, packaged as Dapr releases it)
@@ -153,22 +154,31 @@ describe("dapr-install with Dapr's own chart and images on the real node", () =>
     expect(history(system)).toEqual(before);
   });
 
-  it('installs the Dapr CLI through the verified download', async () => {
+  it('installs the Dapr CLI through the verified download; the pinned version fails closed on another file', async () => {
     const work = mkdtempSync(join(tmpdir(), 'dapr-cli-'));
     mkdirSync(join(work, 'pkg'));
-    writeFileSync(join(work, 'pkg', 'dapr'), '#!/bin/sh\necho "CLI version: 1.18.0"\n', { mode: 0o755 });
+    writeFileSync(join(work, 'pkg', 'dapr'), '#!/bin/sh\necho "CLI version: 1.18.1"\n', { mode: 0o755 });
     execFileSync('tar', ['-czf', join(work, 'cli.tar.gz'), '-C', join(work, 'pkg'), 'dapr']);
     const archive = readFileSync(join(work, 'cli.tar.gz'));
-    const server = await serveFiles({ '/v1.18.0/dapr_linux_amd64.tar.gz': archive, '/v1.18.0/dapr_linux_amd64.tar.gz.sha256': `${createHash('sha256').update(archive).digest('hex')}  dapr_linux_amd64.tar.gz\n` });
+    const sha = createHash('sha256').update(archive).digest('hex');
+    // A stand-in archive (the real release cannot be downloaded here): served as 1.18.1, which is not pinned and
+    // takes the user's SHA-256, and as the pinned 1.18.0, whose pinned SHA-256 it does not match.
+    const server = await serveFiles({ '/v1.18.1/dapr_linux_amd64.tar.gz': archive, '/v1.18.0/dapr_linux_amd64.tar.gz': archive });
     try {
-      const run = await daprInstall({ 'install-cli': 'true', 'cli-version': '1.18.0', 'cli-base-url': server.url });
+      const run = await daprInstall({ 'install-cli': 'true', 'cli-version': '1.18.1', 'cli-sha256': sha, 'cli-base-url': server.url, 'allow-insecure-download': 'true' });
       expect(run.code).toBe(0);
-      expect(execFileSync(run.outputs['cli-path']!).toString()).toBe('CLI version: 1.18.0\n');
-      expect(run.stdout).toMatch(/dapr 1.18.0: SHA-256 verified/);
+      expect(execFileSync(run.outputs['cli-path']!).toString()).toBe('CLI version: 1.18.1\n');
+      expect(run.stdout).toContain(`dapr 1.18.1: SHA-256 verified (${sha}, from cli-sha256)`);
+
+      const pinned = await daprInstall({ 'install-cli': 'true', 'cli-base-url': server.url, 'allow-insecure-download': 'true' });
+      expect(pinned.code).toBe(1);
+      expect(pinned.stdout).toContain(`dapr 1.18.0: SHA-256 mismatch for dapr_linux_amd64.tar.gz: expected ${DAPR_CLI_RELEASES[0]!.sha256['linux-amd64']} (pinned in this action), got ${sha}; the file was not used and nothing was cached`);
+      expect(pinned.outputs['cli-path']).toBeUndefined();
+      expect(server.requests.some((p) => p.endsWith('.sha256'))).toBe(false);
     } finally {
       await server.close();
     }
-  }, 120_000);
+  }, 180_000);
 
   it('names a control-plane container that crash-loops, with its last log lines', async () => {
     const run = await daprInstall({ set: `global.registry=${dapr.registry}\ndapr_sentry.logLevel=nonsense`, timeout: '20s' });

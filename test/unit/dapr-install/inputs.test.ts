@@ -7,7 +7,7 @@ import { Inputs, objectInputs } from '../../../src/core/inputs.js';
 
 const workspace = mkdtempSync(join(tmpdir(), 'dapr-inputs-'));
 writeFileSync(join(workspace, 'dapr-1.18.2.tgz'), '');
-const parse = (values: Record<string, string>) => parseDaprInstallInputs(new Inputs(objectInputs(values)), { GITHUB_WORKSPACE: workspace });
+const parse = (values: Record<string, string>, platform = 'linux-amd64') => parseDaprInstallInputs(new Inputs(objectInputs(values)), { GITHUB_WORKSPACE: workspace }, platform);
 
 describe('dapr-install inputs: chart override and chart-repo', () => {
   it.each([
@@ -69,4 +69,30 @@ describe('dapr-install inputs: certificate rotation and sidecars', () => {
   it('certificates in the values are fine when nothing rotates them', () => {
     expect(parse({ 'values-files': values }).rotateCertificates).toBe('never');
   });
+});
+
+describe('dapr-install inputs: Helm and the Dapr CLI downloads', () => {
+  it('defaults to the pinned Helm from get.helm.sh (like helm-deploy), and no CLI', () => {
+    const i = parse({});
+    expect(i.helm).toEqual({ version: '4.2.3', baseUrl: 'https://get.helm.sh', allowInsecure: false, expected: { pinned: 'e9b88b4ee95b18c706839c28d3a0220e5bc470e9cd9262410c90793c45ff8b7c' } });
+    expect(i.cli).toBeUndefined();
+  });
+
+  it('installs the pinned CLI, checked against its pinned SHA-256', () => {
+    expect(parse({ 'install-cli': 'true' }).cli).toEqual({ version: '1.18.0', baseUrl: 'https://github.com/dapr/cli/releases/download', allowInsecure: false, expected: { pinned: '2a94739e0aa101289d88418225319562bc6800db273b3d9cf819a0efd1ea1bfe' } });
+  });
+
+  it('takes another CLI version with cli-sha256, from an http mirror only with allow-insecure-download', () => {
+    const sha = 'c'.repeat(64);
+    expect(parse({ 'install-cli': 'true', 'cli-version': 'v1.18.2', 'cli-sha256': sha, 'cli-base-url': 'http://127.0.0.1:9/cli', 'allow-insecure-download': 'true' }).cli).toEqual({ version: '1.18.2', baseUrl: 'http://127.0.0.1:9/cli', allowInsecure: true, expected: { given: { sha256: sha, input: 'cli-sha256' } } });
+  });
+
+  it.each<[Record<string, string>, string, RegExp]>([
+    [{ 'install-cli': 'true', 'cli-version': '1.18.2' }, 'linux-amd64', /cli-version: the Dapr CLI 1.18.2 is not pinned in this action \(pinned: 1.18.0\), so its SHA-256 must come from you. Fix: set cli-sha256 to the SHA-256 of dapr_linux_amd64.tar.gz \(published in https:\/\/github.com\/dapr\/cli\/releases\/download\/v1.18.2\/dapr_linux_amd64.tar.gz.sha256/],
+    [{ 'install-cli': 'true' }, 'linux-arm64', /cli-sha256: is required: the Dapr CLI 1.18.0 has no SHA-256 pinned for linux-arm64/],
+    [{ 'install-cli': 'true', 'cli-base-url': 'http://mirror/cli' }, 'linux-amd64', /cli-base-url: "http:\/\/mirror\/cli" uses plain http/],
+    [{ 'helm-base-url': 'http://mirror/helm' }, 'linux-amd64', /helm-base-url: "http:\/\/mirror\/helm" uses plain http/],
+    [{ 'helm-version': '4.1.4' }, 'linux-amd64', /helm-version: Helm 4.1.4 is not pinned in this action/],
+    [{ 'install-cli': 'true', 'cli-version': 'latest' }, 'linux-amd64', /cli-version: "latest" is not an exact version/],
+  ])('refuses %j on %s', (values, platform, message) => expect(() => parse(values, platform)).toThrow(message));
 });

@@ -13,15 +13,15 @@ writeFileSync(join(ws, 'values.yaml'), 'a: 1\n');
 mkdirSync(join(ws, 'notachart'));
 
 function parse(values: Record<string, string>, secrets = new Secrets()) {
-  return parseHelmDeployInputs(new Inputs(objectInputs({ release: 'todo', chart: 'chart', ...values })), secrets, { GITHUB_WORKSPACE: ws });
+  return parseHelmDeployInputs(new Inputs(objectInputs({ release: 'todo', chart: 'chart', ...values })), secrets, { GITHUB_WORKSPACE: ws }, 'linux-amd64');
 }
 
 const problems = (values: Record<string, string>): string => configError(() => parse(values)).message;
 
 describe('helm-deploy inputs', () => {
   it('parses a complete set of inputs into typed values', () => {
-    const i = parse({ namespace: 'apps', 'values-files': 'values.yaml', set: 'image.tag=1.2.3', timeout: '90s', wait: 'true', 'rollback-on-failure': 'false', 'helm-version': 'v3.17.3', 'history-max': '3', 'create-namespace': 'true' });
-    expect(i).toMatchObject({ release: 'todo', chart: { kind: 'local', path: join(ws, 'chart') }, namespace: 'apps', valuesFiles: [join(ws, 'values.yaml')], set: [{ key: 'image.tag', value: '1.2.3' }], timeoutMs: 90_000, wait: true, rollbackOnFailure: false, helmVersion: '3.17.3', historyMax: 3, createNamespace: true, recoverPending: false, dryRun: false });
+    const i = parse({ namespace: 'apps', 'values-files': 'values.yaml', set: 'image.tag=1.2.3', timeout: '90s', wait: 'true', 'rollback-on-failure': 'false', 'helm-version': 'v3.18.0', 'history-max': '3', 'create-namespace': 'true' });
+    expect(i).toMatchObject({ release: 'todo', chart: { kind: 'local', path: join(ws, 'chart') }, namespace: 'apps', valuesFiles: [join(ws, 'values.yaml')], set: [{ key: 'image.tag', value: '1.2.3' }], timeoutMs: 90_000, wait: true, rollbackOnFailure: false, helm: { version: '3.18.0', baseUrl: 'https://get.helm.sh', expected: { pinned: '961e587fc2c03807f8a99ac25ef063fa9e6915f1894729399cbb95d2a79af931' }, allowInsecure: false }, historyMax: 3, createNamespace: true, recoverPending: false, dryRun: false });
   });
 
   it.each([
@@ -45,7 +45,12 @@ describe('helm-deploy inputs', () => {
     [{ wait: 'false' }, 'wait: is false while rollback-on-failure is true'],
     [{ 'helm-version': '^3' }, 'helm-version: "^3" is not an exact Helm version'],
     [{ 'history-max': '-1' }, 'history-max: -1 is out of range'],
-    [{ 'helm-base-url': 'get.helm.sh' }, 'helm-base-url: "get.helm.sh" is not an http(s) URL'],
+    [{ 'helm-base-url': 'get.helm.sh' }, 'helm-base-url: "get.helm.sh" is not a URL'],
+    [{ 'helm-base-url': 'http://mirror.internal/helm' }, 'helm-base-url: "http://mirror.internal/helm" uses plain http, which anyone on the path can change. Fix: use https://, or set allow-insecure-download: true'],
+    [{ 'helm-version': '3.19.0' }, 'helm-version: Helm 3.19.0 is not pinned in this action (pinned: 4.2.3, 3.18.0), so its SHA-256 must come from you. Fix: set helm-sha256 to the SHA-256 of helm-v3.19.0-linux-amd64.tar.gz (published in https://get.helm.sh/helm-v3.19.0-linux-amd64.tar.gz.sha256sum'],
+    [{ 'helm-sha256': 'abc' }, 'helm-sha256: "abc" is not a SHA-256 (64 hexadecimal characters)'],
+    [{ 'helm-version': 'preinstalled', 'helm-sha256': 'a'.repeat(64) }, 'helm-sha256: is set, but helm-version is preinstalled: nothing is downloaded'],
+    [{ 'allow-insecure-download': 'yes' }, 'allow-insecure-download: "yes" is not a boolean'],
   ])('refuses %j', (values, message) => expect(problems(values)).toContain(message));
 
   it('reports every problem at once', () => {

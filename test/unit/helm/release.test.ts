@@ -1,6 +1,7 @@
 import { chartVersionOf, isPending, liveRevision, parseHistory } from '../../../src/helm/release.js';
 import { describeOutcome } from '../../../src/actions/helm-deploy/deploy.js';
 import { helmRelease, parseHelmVersion } from '../../../src/helm/tool.js';
+import { HELM3_VERSION, HELM_VERSION } from '../../../src/versions.js';
 
 const h = (revision: number, status: string, description = ''): { revision: number; status: string; chart: string; app_version: string; updated: string; description: string } => ({ revision, status, chart: 'hello-0.1.0', app_version: '1.0.0', updated: '2026-11-26T10:00:00Z', description });
 
@@ -42,24 +43,28 @@ describe('describeOutcome', () => {
 });
 
 describe('helm tool', () => {
-  it('builds get.helm.sh URLs with the published checksum file beside the archive', () => {
-    expect(helmRelease('3.17.3', 'https://mirror.example/helm/', { os: 'linux', arch: 'amd64' })).toEqual({
+  it('builds get.helm.sh URLs (no checksum URL: the SHA-256 comes from the pins or the user)', () => {
+    expect(helmRelease('3.18.0', 'https://mirror.example/helm/', { os: 'linux', arch: 'amd64' })).toEqual({
       tool: 'helm',
-      version: '3.17.3',
-      url: 'https://mirror.example/helm/helm-v3.17.3-linux-amd64.tar.gz',
-      checksumUrl: 'https://mirror.example/helm/helm-v3.17.3-linux-amd64.tar.gz.sha256sum',
-      fileName: 'helm-v3.17.3-linux-amd64.tar.gz',
+      version: '3.18.0',
+      url: 'https://mirror.example/helm/helm-v3.18.0-linux-amd64.tar.gz',
+      fileName: 'helm-v3.18.0-linux-amd64.tar.gz',
       archive: 'tar.gz',
       binaryPath: 'linux-amd64/helm',
     });
+    expect(helmRelease('4.2.3', 'https://get.helm.sh', { os: 'windows', arch: 'arm64' })).toMatchObject({ url: 'https://get.helm.sh/helm-v4.2.3-windows-arm64.zip', archive: 'zip', binaryPath: 'windows-arm64/helm.exe' });
   });
 
   it.each([
     ['3.17.3', '3.17.3'],
     ['v4.1.4', '4.1.4'],
     ['preinstalled', 'preinstalled'],
-    [undefined, '4.1.4'],
+    [undefined, HELM_VERSION],
+    ['4', HELM_VERSION],
+    ['v3', HELM3_VERSION],
   ])('parseHelmVersion(%j) = %s', (input, v) => expect(parseHelmVersion(input)).toBe(v));
 
-  it.each(['^3.17', '3.17', 'latest', '3.x'])('refuses %j with the fix', (input) => expect(() => parseHelmVersion(input)).toThrow(/helm-version: ".*" is not an exact Helm version. Fix: use an exact version/));
+  it.each(['^3.17', '3.17', 'latest', '3.x', '5'])('refuses %j with the fix', (input) => expect(() => parseHelmVersion(input)).toThrow(/helm-version: ".*" is not an exact Helm version. Fix: use an exact version such as 4.2.3 \(no ranges\), 3 or 4 for the pinned 3.18.0 or 4.2.3/));
+
+  it('refuses a major it does not support', () => expect(() => parseHelmVersion('2.17.0')).toThrow('helm-version: Helm 2.17.0 is not supported. Fix: use Helm 3 or Helm 4 (pinned: 3.18.0, 4.2.3)'));
 });

@@ -1,10 +1,11 @@
 import { mkdtempSync, rmSync, statSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { credentialFor, HelperError, readHelperConfig, REFRESH_MARGIN_MS, requestedApiVersion, type HelperConfig } from '../../../src/oci/credential-helper.js';
+import { credentialFor, HelperError, isRefreshDue, readHelperConfig, REFRESH_MARGIN_MS, requestedApiVersion, sessionWindow, type HelperConfig, type SessionRenewal } from '../../../src/oci/credential-helper.js';
 import { decodeOkeToken, TOKEN_LIFETIME_MS } from '../../../src/oci/oke-token.js';
 import { CLUSTER, fixture, KEY_FINGERPRINT, TENANCY, USER } from './fixtures.js';
 
+const RENEWAL: SessionRenewal = { domainUrl: 'https://idcs.example', clientId: 'app', clientSecret: 's', audience: 'https://cloud.oracle.com', idTokenRequest: { url: 'https://gh.example/idtoken', token: 't' } };
 let dir: string;
 let config: HelperConfig;
 beforeEach(() => {
@@ -64,11 +65,43 @@ describe('token cache (fake clock)', () => {
     expect(r.fromCache).toBe(false);
   });
 
-  it('caps the token at a keyless session\'s end, and refuses past it', () => {
-    const session = { ...config, sessionExpiresAt: at(60_000).toISOString() };
-    expect(credentialFor(session, at(0)).token.expiresAt).toEqual(at(60_000));
-    expect(() => credentialFor(session, at(55_000))).toThrow(HelperError);
-    expect(() => credentialFor(session, at(55_000))).toThrow(/session token from oke-login \(keyless\) expired at 2026-03-01T12:01:00.000Z; sessions last about an hour/);
+  it('without renewal: caps the token at the session\'s last usable moment, and refuses past it', () => {
+    // A 60 s session: usable until 10 s before its end.
+    const session = { ...config, sessionIssuedAt: at(0).toISOString(), sessionExpiresAt: at(60_000).toISOString() };
+    expect(credentialFor(session, at(0)).token.expiresAt).toEqual(at(50_000));
+    expect(() => credentialFor(session, at(50_000))).toThrow(HelperError);
+    expect(() => credentialFor(session, at(50_000))).toThrow(/session token from oke-login \(keyless\) expired at 2026-03-01T12:01:00.000Z; sessions last about an hour/);
+  });
+
+  it('with renewal: a token never outlives the session\'s half-life; past it (renewal failed) the last usable moment', () => {
+    const session = { ...config, sessionIssuedAt: at(0).toISOString(), sessionExpiresAt: at(60_000).toISOString(), renewal: RENEWAL };
+    expect(credentialFor(session, at(0)).token.expiresAt).toEqual(at(30_000));
+    expect(credentialFor(session, at(40_000)).token.expiresAt).toEqual(at(50_000));
+    expect(() => credentialFor(session, at(50_000))).toThrow(/expired at 2026-03-01T12:01:00.000Z and was not renewed; run oke-login again/);
+  });
+});
+
+describe('session window', () => {
+  const window = (issued: number | undefined, expires: number) =>
+    sessionWindow({ ...(issued !== undefined ? { sessionIssuedAt: at(issued).toISOString() } : {}), sessionExpiresAt: at(expires).toISOString() });
+  it.each([
+    ['an hour: renew after 30 min, usable until 10 s before the end', 0, 3_600_000, [1_800_000, 3_590_000]],
+    ['8 s (the integration test\'s): renew after 4 s, usable until 2 s before the end', 0, 8_000, [4_000, 6_000]],
+    ['without issuedAt, an hour is assumed', undefined, 3_600_000, [1_800_000, 3_590_000]],
+    ['a session that began in the past', -3_000_000, 600_000, [-1_200_000, 590_000]],
+  ] as const)('%s', (_, issued, expires, [refreshAt, usableUntil]) => {
+    expect(window(issued, expires)).toEqual({ refreshAt: at(refreshAt), usableUntil: at(usableUntil) });
+  });
+
+  it('an API key has none, and is never due', () => {
+    expect(sessionWindow(config)).toBeUndefined();
+    expect(isRefreshDue(config, at(1e12))).toBe(false);
+  });
+
+  it('is due from the refresh point on, only with renewal details', () => {
+    const session = { ...config, sessionIssuedAt: at(0).toISOString(), sessionExpiresAt: at(60_000).toISOString() };
+    expect([29_999, 30_000].map((ms) => isRefreshDue({ ...session, renewal: RENEWAL }, at(ms)))).toEqual([false, true]);
+    expect(isRefreshDue(session, at(59_000))).toBe(false);
   });
 });
 
@@ -83,6 +116,8 @@ describe('credential file', () => {
     ['missing (the job ended, or another job)', undefined, /does not exist: the oke-login step that wrote this kubeconfig has ended its job/],
     ['not JSON', 'x', /is not valid JSON; run oke-login again/],
     ['from another version', JSON.stringify({ version: 99 }), /written by another version of oke-login/],
+    ['with a session end that is not a date', JSON.stringify({ version: 1, clusterId: 'c', region: 'r', keyId: 'k', privateKeyPem: 'p', cacheFile: 'f', sessionExpiresAt: 'soon' }), /written by another version of oke-login/],
+    ['with renewal details lacking the token request', JSON.stringify({ version: 1, clusterId: 'c', region: 'r', keyId: 'k', privateKeyPem: 'p', cacheFile: 'f', renewal: {} }), /written by another version of oke-login/],
   ])('says what to do when it is %s', (_, content, message) => {
     const file = join(dir, 'credentials.json');
     if (content !== undefined) writeFileSync(file, content);

@@ -1,6 +1,6 @@
 import { Inputs, objectInputs } from '../../../src/core/inputs.js';
 import { Secrets } from '../../../src/core/secrets.js';
-import { parseOkeLoginInputs, type OkeLoginInputs } from '../../../src/actions/oke-login/inputs.js';
+import { parseOkeLoginInputs, withClusterRegion, type OkeLoginInputs } from '../../../src/actions/oke-login/inputs.js';
 import { CLUSTER, fixture, KEY_FINGERPRINT, PASSPHRASE, TENANCY, USER } from './fixtures.js';
 import { configError } from '../../support/config-error.js';
 
@@ -10,7 +10,7 @@ const base = { 'cluster-id': CLUSTER, region: 'us-ashburn-1', tenancy: TENANCY, 
 function parse(values: Record<string, string>, env: NodeJS.ProcessEnv = {}, readFile?: (p: string) => string) {
   const masked: string[] = [];
   const secrets = new Secrets((v) => masked.push(v));
-  const run = () => parseOkeLoginInputs(new Inputs(objectInputs(values)), env, secrets, readFile ? { readFile } : {});
+  const run = () => parseOkeLoginInputs(new Inputs(objectInputs(values)), env, secrets, { platform: 'linux-amd64', ...(readFile ? { readFile } : {}) });
   return { run, masked, secrets };
 }
 const problemsOf = (values: Record<string, string>, env: NodeJS.ProcessEnv = {}): string[] => configError(() => parse(values, env).run()).problems.map((p) => `${p.input}: ${p.problem}`);
@@ -62,7 +62,6 @@ describe('oke-login inputs: API key', () => {
   it.each<[string, Record<string, string>, NodeJS.ProcessEnv, string[]]>([
     ['nothing at all', {}, {}, [
       'cluster-id: is required but was empty or not set',
-      'region: is required but was empty or not set (and OCI_CLI_REGION is not set)',
       'tenancy: is required for API-key auth (and OCI_CLI_TENANCY is not set)',
       'user: is required for API-key auth (and OCI_CLI_USER is not set)',
       'private-key: is required for API-key auth (and neither OCI_CLI_KEY_CONTENT nor OCI_CLI_KEY_FILE is set)',
@@ -100,13 +99,22 @@ describe('oke-login inputs: API key', () => {
 });
 
 describe('oke-login inputs: keyless (GitHub OIDC)', () => {
-  const oidcEnv = { ACTIONS_ID_TOKEN_REQUEST_URL: 'https://x/token', ACTIONS_ID_TOKEN_REQUEST_TOKEN: 't' };
+  const oidcEnv = { ACTIONS_ID_TOKEN_REQUEST_URL: 'https://x/token', ACTIONS_ID_TOKEN_REQUEST_TOKEN: 'request-token-77' };
   const oidc = { 'cluster-id': CLUSTER, region: 'us-ashburn-1', 'identity-domain-url': 'https://idcs-abc.identity.oraclecloud.com/', 'client-id': 'app', 'client-secret': 'shh-secret' };
 
   it('auto picks oidc when an identity domain is set and no key is', () => {
     const { run, masked } = parse(oidc, oidcEnv);
-    expect(run().auth).toEqual({ method: 'oidc', domainUrl: 'https://idcs-abc.identity.oraclecloud.com', clientId: 'app', clientSecret: 'shh-secret', audience: 'https://cloud.oracle.com' });
+    expect(run().auth).toEqual({
+      method: 'oidc',
+      domainUrl: 'https://idcs-abc.identity.oraclecloud.com',
+      clientId: 'app',
+      clientSecret: 'shh-secret',
+      audience: 'https://cloud.oracle.com',
+      idTokenRequest: { url: 'https://x/token', token: 'request-token-77' },
+    });
     expect(masked).toContain('shh-secret');
+    // Saved for the credential helper's renewals: masked like any secret.
+    expect(masked).toContain('request-token-77');
   });
 
   it('auto picks api-key when a key is there, even with an identity domain', () => {
@@ -122,4 +130,54 @@ describe('oke-login inputs: keyless (GitHub OIDC)', () => {
     ]],
     ['no identity domain', { 'cluster-id': CLUSTER, region: 'us-ashburn-1', auth: 'oidc', 'client-id': 'a', 'client-secret': 'b' }, oidcEnv, ['identity-domain-url: is required for auth: oidc']],
   ])('%s', (_, values, env, expected) => expect(problemsOf(values, env)).toEqual(expected));
+});
+
+describe('oke-login inputs: the region and cluster-id', () => {
+  const keys: Record<string, string> = { iad: 'us-ashburn-1', fra: 'eu-frankfurt-1' };
+  const lookup = (k: string): string | undefined => keys[k];
+  const { region: _, ...noRegion } = base;
+
+  it('takes the region identifier cluster-id names when region is not given, and says so', () => {
+    const i = parse({ ...noRegion, 'cluster-id': 'ocid1.cluster.oc1.eu-frankfurt-1.aaaaaaaaxyz' }).run();
+    expect(i.region).toBe('eu-frankfurt-1');
+    expect(i.notes).toContain('region: eu-frankfurt-1, from cluster-id');
+    expect(withClusterRegion(i, lookup).region).toBe('eu-frankfurt-1');
+  });
+
+  it('looks a region key in cluster-id up in the SDK\'s table once it is loaded (withClusterRegion)', () => {
+    const i = parse({ ...noRegion, 'cluster-id': 'ocid1.cluster.oc1.fra.aaaaaaaaxyz' }).run();
+    expect(i.region).toBeUndefined();
+    expect(withClusterRegion(i, lookup).region).toBe('eu-frankfurt-1');
+    expect(() => withClusterRegion({ ...i, clusterId: 'ocid1.cluster.oc1.zzz.aaaaaaaaxyz' }, lookup)).toThrow('region: is not set (nor OCI_CLI_REGION), and the region key "zzz" in cluster-id is not one the OCI SDK knows. Fix: set `region`');
+  });
+
+  it('refuses a region that contradicts cluster-id: at once for a region identifier, after the lookup for a key', () => {
+    expect(problemsOf({ ...base, 'cluster-id': 'ocid1.cluster.oc1.eu-frankfurt-1.aaaaaaaaxyz' })).toEqual(['region: the cluster OCID belongs to region eu-frankfurt-1, not us-ashburn-1']);
+    const i = parse({ ...base, region: 'eu-frankfurt-1' }).run();
+    expect(() => withClusterRegion(i, lookup)).toThrow('region: the cluster OCID belongs to region us-ashburn-1 (iad), not eu-frankfurt-1. Fix: set region to us-ashburn-1, or check that cluster-id is the cluster you meant');
+    expect(withClusterRegion(parse(base).run(), lookup).region).toBe('us-ashburn-1');
+  });
+
+  it('OCI_CLI_REGION is checked the same way', () => {
+    expect(problemsOf({ ...noRegion, 'cluster-id': 'ocid1.cluster.oc1.ap-mumbai-1.aaaaaaaaxyz' }, { OCI_CLI_REGION: 'us-ashburn-1' })).toEqual(['region: the cluster OCID belongs to region ap-mumbai-1, not us-ashburn-1']);
+  });
+});
+
+describe('oke-login inputs: kubectl download', () => {
+  const kubectl = (values: Record<string, string>) => parse({ ...base, 'install-kubectl': 'true', ...values }).run().kubectl;
+
+  it.each<[Record<string, string>, unknown]>([
+    [{}, { install: true, version: 'cluster', baseUrl: 'https://dl.k8s.io/release', allowInsecure: false }],
+    [{ 'kubectl-version': 'v1.34.5' }, { install: true, version: '1.34.5', baseUrl: 'https://dl.k8s.io/release', allowInsecure: false, expected: { pinned: '6a17dd8387783b3144a65535e38d02c351027e9718ea34a6c360476cb26d28bb' } }],
+    [{ 'kubectl-version': '1.30.1', 'kubectl-sha256': 'SHA256:' + 'A'.repeat(64) }, { install: true, version: '1.30.1', expected: { given: { sha256: 'a'.repeat(64), input: 'kubectl-sha256' } } }],
+    [{ 'kubectl-version': '1.30.1', 'kubectl-checksum-url': 'https://mirror.example/k/kubectl.sha256' }, { version: '1.30.1', expected: { checksumUrl: { url: 'https://mirror.example/k/kubectl.sha256', input: 'kubectl-checksum-url' } } }],
+    [{ 'kubectl-base-url': 'http://127.0.0.1:8080/k8s/', 'allow-insecure-download': 'true' }, { version: 'cluster', baseUrl: 'http://127.0.0.1:8080/k8s', allowInsecure: true }],
+  ])('%j', (values, expected) => expect(kubectl(values)).toMatchObject(expected as object));
+
+  it.each<[Record<string, string>, string[]]>([
+    [{ 'kubectl-version': '1.30.1' }, ['kubectl-version: kubectl 1.30.1 is not pinned in this action (pinned: 1.37.1, 1.36.3, 1.35.2, 1.34.5, 1.33.9), so its SHA-256 must come from you']],
+    [{ 'kubectl-sha256': 'a'.repeat(64) }, ['kubectl-sha256: is set, but kubectl-version is cluster: a kubectl pinned in this action is chosen for the cluster']],
+    [{ 'kubectl-base-url': 'http://127.0.0.1:8080/k8s' }, ['kubectl-base-url: "http://127.0.0.1:8080/k8s" uses plain http, which anyone on the path can change']],
+    [{ 'kubectl-version': '1.34.5', 'kubectl-sha256': 'b'.repeat(64) }, [`kubectl-sha256: is ${'b'.repeat(64)}, but the SHA-256 pinned in this action for kubectl 1.34.5 for linux-amd64 is 6a17dd8387783b3144a65535e38d02c351027e9718ea34a6c360476cb26d28bb`]],
+  ])('refuses %j', (values, expected) => expect(problemsOf({ ...base, 'install-kubectl': 'true', ...values })).toEqual(expected));
 });

@@ -4,6 +4,7 @@ import { RecordingLogger } from '../../support/recording-logger.js';
 import { fixture } from './fixtures.js';
 
 const sessionKey = createPrivateKey(fixture('api-key-pkcs8.pem'));
+const NOW = Date.parse('2026-03-01T12:00:00Z');
 const jwt = (claims: object) => `e30.${Buffer.from(JSON.stringify(claims)).toString('base64url')}.sig`;
 
 function run(reply: (req: { url: string; init: RequestInit }) => Response) {
@@ -12,7 +13,7 @@ function run(reply: (req: { url: string; init: RequestInit }) => Response) {
     calls.push({ url, init: init! });
     return reply({ url, init: init! });
   };
-  const exchange = () => exchangeForUpst({ domainUrl: 'https://idcs-abc.example/', clientId: 'app', clientSecret: 's3cret', subjectToken: 'gh.jwt.token', sessionKey, log: new RecordingLogger(), fetch });
+  const exchange = () => exchangeForUpst({ domainUrl: 'https://idcs-abc.example/', clientId: 'app', clientSecret: 's3cret', subjectToken: 'gh.jwt.token', sessionKey, log: new RecordingLogger(), fetch, now: () => NOW });
   return { calls, exchange };
 }
 
@@ -21,7 +22,7 @@ describe('UPST token exchange', () => {
     const upst = jwt({ sub: 'ocid1.user.oc1..gh', exp: 1_900_000_000 });
     const { calls, exchange } = run(() => Response.json({ token: upst }));
     const result = await exchange();
-    expect(result).toEqual({ token: upst, expiresAt: new Date(1_900_000_000_000), subject: 'ocid1.user.oc1..gh' });
+    expect(result).toEqual({ token: upst, issuedAt: new Date(NOW), expiresAt: new Date(1_900_000_000_000), subject: 'ocid1.user.oc1..gh' });
     expect(calls[0]!.url).toBe('https://idcs-abc.example/oauth2/v1/token');
     const headers = calls[0]!.init.headers as Record<string, string>;
     expect(headers.authorization).toBe(`Basic ${Buffer.from('app:s3cret').toString('base64')}`);
@@ -44,6 +45,16 @@ describe('UPST token exchange', () => {
   ])('HTTP %s is explained', async (status, body, message, hint) => {
     const { exchange } = run(() => (typeof body === 'string' ? new Response(body, { status }) : Response.json(body, { status })));
     await expect(exchange()).rejects.toMatchObject({ message: expect.stringMatching(message), hint: expect.stringMatching(hint) });
+  });
+
+  it.each([
+    ['exp - iat after the request, on this runner\'s clock (a server clock 7 minutes ahead does not shorten it)', { iat: NOW / 1000 + 420, exp: NOW / 1000 + 420 + 3600 }, NOW + 3_600_000],
+    ['the exp claim as it is, without iat', { exp: NOW / 1000 + 1800 }, NOW + 1_800_000],
+    ['an hour, without exp', {}, NOW + 3_600_000],
+  ])('expiresAt: %s', async (_, claims, expected) => {
+    const { exchange } = run(() => Response.json({ token: jwt({ sub: 'u', ...claims }) }));
+    const result = await exchange();
+    expect([result.issuedAt.getTime(), result.expiresAt.getTime()]).toEqual([NOW, expected]);
   });
 
   it('an answer without a token is an error', async () => {

@@ -65,10 +65,11 @@ describe('node configuration', () => {
 });
 
 describe('stack down of a component', () => {
-  it('also stops what depends on it (down kube stops the node), never what it depends on', () => {
-    expect(withDependents(['kube']).map((c) => c.name)).toEqual(['kube', 'node']);
-    expect(withDependents(['node']).map((c) => c.name)).toEqual(['node']);
-    expect(withDependents(['registry']).map((c) => c.name)).toEqual(['registry', 'app-base', 'node', 'dapr-chart']);
+  it('also stops what depends on it (down kube stops the node and Prometheus, which runs in its namespace), never what it depends on', () => {
+    expect(withDependents(['kube']).map((c) => c.name)).toEqual(['kube', 'node', 'prometheus']);
+    expect(withDependents(['node']).map((c) => c.name)).toEqual(['node', 'prometheus']);
+    expect(withDependents(['prometheus']).map((c) => c.name)).toEqual(['prometheus']);
+    expect(withDependents(['registry']).map((c) => c.name)).toEqual(['registry', 'app-base', 'node', 'dapr-chart', 'prometheus']);
     expect(() => withDependents(['nope'])).toThrow('unknown stack component "nope"');
   });
 });

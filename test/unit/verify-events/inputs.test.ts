@@ -3,12 +3,12 @@ import { Inputs, objectInputs } from '../../../src/core/inputs.js';
 import { Secrets } from '../../../src/core/secrets.js';
 import { configError } from '../../support/config-error.js';
 
-const base = { brokers: '127.0.0.1:19093', username: 'u', password: 'pw-secret-1', 'app-id': 'todo-worker' };
+const base = { brokers: '127.0.0.1:19093', username: 'u', password: 'pw-secret-1', 'app-id': 'todo-worker', 'probe-topic': 'task-events', 'reply-topic': 'task-updates' };
 const parse = (values: Record<string, string>, secrets = new Secrets()) => parseVerifyInputs(new Inputs(objectInputs({ ...base, ...values })), secrets, { RUNNER_TEMP: '/rt', GITHUB_REPOSITORY: 'acme/todo', GITHUB_SHA: 'abc123' });
 const message = (values: Record<string, string>): string => configError(() => parse(values)).message;
 
 describe('verify-events inputs', () => {
-  it('defaults to the sample app contract, the app id as group, and names the commit as source', () => {
+  it('takes the topics given, the app id as group, and names the commit as source', () => {
     const masked: string[] = [];
     const i = parse({}, new Secrets((v) => masked.push(v)));
     expect(i).toMatchObject({ probeTopic: 'task-events', replyTopic: 'task-updates', consumerGroup: 'todo-worker', probeType: 'io.oke-dapr-actions.probe', pubsubName: 'pubsub', probes: 3, concurrency: 1, timeoutMs: 60_000, source: 'https://github.com/acme/todo/commit/abc123', reportPath: '/rt/verify-events-report.json' });
@@ -20,6 +20,8 @@ describe('verify-events inputs', () => {
 
   it.each([
     [{ 'app-id': '' }, /app-id: is required \(or consumer-group\)/],
+    [{ 'probe-topic': '' }, /probe-topic: is required but was empty or not set. Fix: set `probe-topic` to the topic your app's probe subscription listens on/],
+    [{ 'reply-topic': '' }, /reply-topic: is required but was empty or not set. Fix: set `reply-topic` to the topic your app publishes probe acknowledgements to/],
     [{ 'reply-topic': 'task-events' }, /reply-topic: is the probe topic \(task-events\)/],
     [{ 'probe-topic': 'bad topic' }, /probe-topic: "bad topic" is not a valid topic name/],
     [{ probes: '0' }, /probes: 0 is out of range/],
@@ -28,6 +30,10 @@ describe('verify-events inputs', () => {
     [{ timeout: '60' }, /timeout: "60" is not a duration/],
     [{ brokers: 'kafka://x:1' }, /brokers: "kafka:\/\/x:1" has a URL scheme/],
   ])('refuses %j', (values, re) => expect(message(values)).toMatch(re));
+
+  it('has no default topics: both are required, and reported together', () => {
+    expect(configError(() => parseVerifyInputs(new Inputs(objectInputs({ brokers: 'b:9092', 'sasl-mechanism': 'none', 'app-id': 'a' })), new Secrets(), {})).message).toMatch(/^2 problems:\n- probe-topic: is required[^\n]*\n- reply-topic: is required/);
+  });
 
   it('never echoes the password in an error', () => expect(message({ brokers: '', password: 'pw-secret-1' })).not.toContain('pw-secret-1'));
 });

@@ -1,12 +1,16 @@
 /**
  * The kubeconfig exec user that oke-login writes: `node <action>/dist/oke-token/index.js --config <file>`.
- * Prints an ExecCredential with an OKE token (cached until shortly before it expires). Imports only
- * node built-ins and src/oci's signing code, so it starts in tens of milliseconds, with no OCI CLI.
+ * Prints an ExecCredential with an OKE token (cached until shortly before it expires); renews a keyless
+ * session when it is past half its lifetime (src/oci/session-refresh.ts). Imports only node built-ins and
+ * src/oci's signing and token-exchange code, so it starts in tens of milliseconds, with no OCI CLI.
  */
-import { credentialFor, HelperError, readHelperConfig, requestedApiVersion } from '../../../oci/credential-helper.js';
+import { HelperError, requestedApiVersion } from '../../../oci/credential-helper.js';
 import { execCredential } from '../../../oci/oke-token.js';
+import { resolveCredential } from '../../../oci/session-refresh.js';
 
-function main(argv: string[]): number {
+const PREFIX = 'oke-login credential helper';
+
+async function main(argv: string[]): Promise<number> {
   const at = argv.indexOf('--config');
   const file = at >= 0 ? argv[at + 1] : undefined;
   if (!file) {
@@ -14,14 +18,14 @@ function main(argv: string[]): number {
     return 2;
   }
   try {
-    const { token } = credentialFor(readHelperConfig(file));
+    const { token } = await resolveCredential(file, { warn: (m) => process.stderr.write(`${PREFIX}: warning: ${m}\n`) });
     process.stdout.write(`${execCredential(token, requestedApiVersion(process.env.KUBERNETES_EXEC_INFO))}\n`);
     return 0;
   } catch (err) {
     const message = err instanceof HelperError ? err.message : `unexpected error: ${(err as Error).message}`;
-    process.stderr.write(`oke-login credential helper: ${message}\n`);
+    process.stderr.write(`${PREFIX}: ${message}\n`);
     return 1;
   }
 }
 
-process.exitCode = main(process.argv.slice(2));
+process.exitCode = await main(process.argv.slice(2));
