@@ -6,7 +6,7 @@
  *   user names; a checksum is never taken from the server the file comes from unless the user said so;
  * - every URL is https, unless `allow-insecure-download: true` (then http is used, with a warning).
  */
-import type { ExpectedDigest } from './download.js';
+import type { ExpectedDigest, ToolRelease } from './download.js';
 import type { ProblemList } from './errors.js';
 import type { Inputs } from './inputs.js';
 import type { PinnedRelease } from '../versions.js';
@@ -22,6 +22,37 @@ export interface DownloadSpec {
   defaultBaseUrl: string;
   /** For messages: the release file (e.g. `helm-v4.2.3-linux-amd64.tar.gz`) and its published checksum file at the official base URL. */
   published(version: string, platform: string): { file: string; checksumUrl: string };
+}
+
+/** How a tool is published: what toolDownload derives a DownloadSpec from. */
+export interface ToolLayout {
+  title: string;
+  releases: readonly PinnedRelease[];
+  /** The inputs' prefix: `helm` names helm-version, helm-sha256, helm-checksum-url and helm-base-url. */
+  inputPrefix: string;
+  defaultBaseUrl: string;
+  /** The release file of a version for a platform, under a base URL. */
+  release(version: string, baseUrl: string, platform: { os: string; arch: string }): ToolRelease;
+  /** The published checksum file's suffix, appended to the release file's URL at the official base URL. */
+  checksumSuffix: string;
+  /** How messages name the file (default: its file name). */
+  describeFile?(release: ToolRelease, platform: string): string;
+}
+
+/** A DownloadSpec from a tool's layout: input names from the prefix, the published checksum file from the release URL. */
+export function toolDownload(layout: ToolLayout): DownloadSpec {
+  const p = layout.inputPrefix;
+  return {
+    title: layout.title,
+    releases: layout.releases,
+    inputs: { version: `${p}-version`, sha256: `${p}-sha256`, checksumUrl: `${p}-checksum-url`, baseUrl: `${p}-base-url` },
+    defaultBaseUrl: layout.defaultBaseUrl,
+    published: (version, platform) => {
+      const [os = '', arch = ''] = platform.split('-');
+      const release = layout.release(version, layout.defaultBaseUrl, { os, arch });
+      return { file: layout.describeFile?.(release, platform) ?? release.fileName, checksumUrl: `${release.url}${layout.checksumSuffix}` };
+    },
+  };
 }
 
 /** A tool download as the inputs decided it, validated before anything runs. */

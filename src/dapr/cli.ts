@@ -1,4 +1,4 @@
-import type { DownloadSpec } from '../core/download-inputs.js';
+import { toolDownload, type DownloadSpec } from '../core/download-inputs.js';
 import type { ToolRelease } from '../core/download.js';
 import { DAPR_CLI_RELEASES } from '../versions.js';
 
@@ -15,14 +15,4 @@ export function daprCliRelease(version: string, baseUrl: string, platform: { os:
   return { tool: 'dapr', version, url, fileName, archive: platform.os === 'windows' ? 'zip' : 'tar.gz', binaryPath: platform.os === 'windows' ? 'dapr.exe' : 'dapr' };
 }
 
-export const DAPR_CLI_DOWNLOAD: DownloadSpec = {
-  title: 'the Dapr CLI',
-  releases: DAPR_CLI_RELEASES,
-  inputs: { version: 'cli-version', sha256: 'cli-sha256', checksumUrl: 'cli-checksum-url', baseUrl: 'cli-base-url' },
-  defaultBaseUrl: DAPR_CLI_BASE_URL,
-  published: (version, platform) => {
-    const [os = '', arch = ''] = platform.split('-');
-    const fileName = cliFile(os, arch);
-    return { file: fileName, checksumUrl: `${DAPR_CLI_BASE_URL}/v${version}/${fileName}.sha256` };
-  },
-};
+export const DAPR_CLI_DOWNLOAD: DownloadSpec = toolDownload({ title: 'the Dapr CLI', releases: DAPR_CLI_RELEASES, inputPrefix: 'cli', defaultBaseUrl: DAPR_CLI_BASE_URL, release: daprCliRelease, checksumSuffix: '.sha256' });

@@ -1,5 +1,5 @@
 import { ConfigurationError, type ProblemList } from '../core/errors.js';
-import { goPlatform, parseDownload, refuseChecksumInputs, type DownloadChoice, type DownloadSpec } from '../core/download-inputs.js';
+import { goPlatform, parseDownload, refuseChecksumInputs, toolDownload, type DownloadChoice, type DownloadSpec } from '../core/download-inputs.js';
 import type { InstallDeps, ToolRelease } from '../core/download.js';
 import type { CommandRunner } from '../core/exec.js';
 import type { Inputs } from '../core/inputs.js';
@@ -26,17 +26,7 @@ export function helmRelease(version: string, baseUrl: string, platform: { os: st
   };
 }
 
-export const HELM_DOWNLOAD: DownloadSpec = {
-  title: 'Helm',
-  releases: HELM_RELEASES,
-  inputs: { version: 'helm-version', sha256: 'helm-sha256', checksumUrl: 'helm-checksum-url', baseUrl: 'helm-base-url' },
-  defaultBaseUrl: DEFAULT_HELM_BASE_URL,
-  published: (version, platform) => {
-    const [os = '', arch = ''] = platform.split('-');
-    const fileName = helmFile(version, os, arch);
-    return { file: fileName, checksumUrl: `${DEFAULT_HELM_BASE_URL}/${fileName}.sha256sum` };
-  },
-};
+export const HELM_DOWNLOAD: DownloadSpec = toolDownload({ title: 'Helm', releases: HELM_RELEASES, inputPrefix: 'helm', defaultBaseUrl: DEFAULT_HELM_BASE_URL, release: helmRelease, checksumSuffix: '.sha256sum' });
 
 /**
  * `preinstalled`, an exact x.y.z (a leading v is accepted), or a major alone (`3`, `4`: the version of that

@@ -2,7 +2,7 @@
  * kubectl as oke-login installs it: an exact version (pinned, or with the user's SHA-256), or `cluster`, which
  * takes the pinned kubectl of the cluster's minor version, else one a minor away (kubectl's supported skew).
  */
-import type { DownloadChoice, DownloadSpec } from '../core/download-inputs.js';
+import { toolDownload, type DownloadChoice, type DownloadSpec } from '../core/download-inputs.js';
 import type { ToolRelease } from '../core/download.js';
 import { ConfigurationError } from '../core/errors.js';
 import { KUBECTL_RELEASES, type PinnedRelease } from '../versions.js';
@@ -15,17 +15,15 @@ export function kubectlRelease(version: string, baseUrl: string, platform: { os:
   return { tool: 'kubectl', version, url: `${baseUrl.replace(/\/+$/, '')}/v${version}/bin/${platform.os}/${platform.arch}/${file}`, fileName: file, archive: 'binary', binaryPath: file };
 }
 
-export const KUBECTL_DOWNLOAD: DownloadSpec = {
+export const KUBECTL_DOWNLOAD: DownloadSpec = toolDownload({
   title: 'kubectl',
   releases: KUBECTL_RELEASES,
-  inputs: { version: 'kubectl-version', sha256: 'kubectl-sha256', checksumUrl: 'kubectl-checksum-url', baseUrl: 'kubectl-base-url' },
+  inputPrefix: 'kubectl',
   defaultBaseUrl: DEFAULT_KUBECTL_BASE_URL,
-  published: (version, platform) => {
-    const [os = '', arch = ''] = platform.split('-');
-    const release = kubectlRelease(version, DEFAULT_KUBECTL_BASE_URL, { os, arch });
-    return { file: `${release.fileName} ${version} for ${platform}`, checksumUrl: `${release.url}.sha256` };
-  },
-};
+  release: kubectlRelease,
+  checksumSuffix: '.sha256',
+  describeFile: (release, platform) => `${release.fileName} ${release.version} for ${platform}`,
+});
 
 /** `kubectl-version: cluster`: the base URL and scheme rule are known; the version comes from the cluster. */
 export interface KubectlForCluster {

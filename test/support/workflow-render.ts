@@ -6,6 +6,7 @@
  * evaluated against test values of their steps; composite steps named in `runCompositeSteps` really run
  * (bash, with their env evaluated), so their outputs are what their scripts write.
  */
+import { parseFileCommands } from './action-harness.js';
 import { spawnSync } from 'node:child_process';
 import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
@@ -99,21 +100,6 @@ function lines(text: string): string[] {
   return text.split('\n').map((l) => l.trim()).filter(Boolean);
 }
 
-/** Lines "name=value" and "name<<DELIM ... DELIM" of a GITHUB_OUTPUT file. */
-export function parseGithubOutput(text: string): Record<string, string> {
-  const out: Record<string, string> = {};
-  const lines = text.split('\n');
-  for (let i = 0; i < lines.length; i++) {
-    const line = lines[i]!;
-    const heredoc = /^([^=<]+)<<(.+)$/.exec(line);
-    if (heredoc) {
-      const body: string[] = [];
-      while (++i < lines.length && lines[i] !== heredoc[2]) body.push(lines[i]!);
-      out[heredoc[1]!] = body.join('\n');
-    } else if (line.includes('=')) out[line.slice(0, line.indexOf('='))] = line.slice(line.indexOf('=') + 1);
-  }
-  return out;
-}
 
 /** Runs a composite `run:` step with bash as the runner does (env and the script's expressions evaluated); returns its outputs. */
 function runStep(step: Step, ctx: ExpressionContext, where: string): Record<string, string> {
@@ -131,7 +117,7 @@ function runStep(step: Step, ctx: ExpressionContext, where: string): Record<stri
     } catch {
       // no outputs
     }
-    return parseGithubOutput(text);
+    return parseFileCommands(text);
   } finally {
     rmSync(dir, { recursive: true, force: true });
   }
