@@ -1,3 +1,5 @@
+import { realpathSync, statSync, type Stats } from 'node:fs';
+import { isAbsolute, relative, resolve } from 'node:path';
 import { ConfigurationError } from './errors.js';
 
 /** Where raw inputs come from: `INPUT_<NAME>` variables on a runner, a plain object in tests. */
@@ -122,4 +124,133 @@ export class Inputs {
       return { key: line.slice(0, eq).trim(), value: line.slice(eq + 1) };
     });
   }
+}
+
+/*
+ * Shared validators: every action checks URLs, names, versions and paths the same way, with the same words.
+ * Each throws a ConfigurationError naming the input; callers collect them with a ProblemList so that all the
+ * problems of an input set are reported together.
+ */
+
+/** RFC 1123 label (Kubernetes namespaces, Dapr app ids, service names): lowercase alphanumerics and "-", at most 63. */
+export const DNS_LABEL = /^[a-z0-9]([-a-z0-9]*[a-z0-9])?$/;
+/** RFC 1123 subdomain (Helm release names, most Kubernetes object names): labels joined by ".", at most 253. */
+export const DNS_SUBDOMAIN = /^[a-z0-9]([-a-z0-9]*[a-z0-9])?(\.[a-z0-9]([-a-z0-9]*[a-z0-9])?)*$/;
+/** An exact release version: 1.2.3, an optional leading v, an optional pre-release (-rc.1). No ranges. */
+export const EXACT_VERSION = /^v?\d+\.\d+\.\d+(-[0-9A-Za-z.-]+)?$/;
+
+/** `value` as a DNS label (what: "namespace name", "app id"), or a ConfigurationError naming `input`. */
+export function checkDnsLabel(input: string, value: string, what = 'name'): string {
+  if (value.length > 63) throw new ConfigurationError({ input, problem: `"${clip(value)}" is ${value.length} characters; a ${what} has at most 63`, fix: `shorten it to 63 lowercase letters, digits or "-"` });
+  if (!DNS_LABEL.test(value)) throw new ConfigurationError({ input, problem: `"${clip(value)}" is not a valid ${what}`, fix: 'use lowercase letters, digits and "-", starting and ending with a letter or digit (RFC 1123 label), e.g. my-app' });
+  return value;
+}
+
+/** `value` as a DNS subdomain (Helm release and Kubernetes object names), at most `max` characters. */
+export function checkDnsSubdomain(input: string, value: string, what = 'name', max = 253): string {
+  if (value.length > max) throw new ConfigurationError({ input, problem: `"${clip(value)}" is ${value.length} characters; a ${what} has at most ${max}`, fix: `shorten it to ${max} characters` });
+  if (!DNS_SUBDOMAIN.test(value)) throw new ConfigurationError({ input, problem: `"${clip(value)}" is not a valid ${what}`, fix: 'use lowercase letters, digits, "-" and ".", starting and ending with a letter or digit, e.g. todo-app' });
+  return value;
+}
+
+/** An exact version (no range, no "latest"), returned without its leading v. */
+export function checkExactVersion(input: string, value: string, example: string): string {
+  if (!EXACT_VERSION.test(value)) throw new ConfigurationError({ input, problem: `"${clip(value)}" is not an exact version`, fix: `write an exact release version such as ${example} (no ranges, no "latest")` });
+  return value.replace(/^v/, '');
+}
+
+/**
+ * An absolute URL with one of the allowed schemes and a host. `new URL` alone accepts `https:foo` and
+ * `http://` with a bad port only when used; this checks what a request would need.
+ */
+export function checkUrl(input: string, value: string, options: { schemes: readonly string[]; example: string }): URL {
+  const fix = `write a full ${options.schemes.join(' or ')} URL, e.g. ${options.example}`;
+  let url: URL;
+  try {
+    url = new URL(value);
+  } catch {
+    throw new ConfigurationError({ input, problem: `"${clip(value)}" is not a URL`, fix });
+  }
+  const scheme = url.protocol.replace(/:$/, '');
+  if (!options.schemes.includes(scheme)) throw new ConfigurationError({ input, problem: `"${clip(value)}" uses ${scheme}://, which is not supported here`, fix });
+  if (!url.hostname || !/^[a-z]+:\/\//i.test(value)) throw new ConfigurationError({ input, problem: `"${clip(value)}" has no host`, fix });
+  if (/\s/.test(value)) throw new ConfigurationError({ input, problem: `"${clip(value)}" contains whitespace`, fix });
+  return url;
+}
+
+/** Where file inputs may point: the workspace, the runner's temp folder (files earlier steps wrote), unless allowed anywhere. */
+export interface PathPolicy {
+  workspace: string;
+  /** RUNNER_TEMP: kubeconfigs and values files written by earlier steps live there. */
+  runnerTemp?: string;
+  /** The action's allow-outside-workspace input: any path on the runner is accepted. */
+  allowOutside: boolean;
+  /** The name of the input that allows it, for the fix text. */
+  allowInput: string;
+}
+
+export function pathPolicy(env: NodeJS.ProcessEnv, allowOutside: boolean, allowInput = 'allow-outside-workspace'): PathPolicy {
+  return { workspace: resolve(env.GITHUB_WORKSPACE || process.cwd()), runnerTemp: env.RUNNER_TEMP ? resolve(env.RUNNER_TEMP) : undefined, allowOutside, allowInput };
+}
+
+function inside(dir: string, path: string): boolean {
+  const rel = relative(dir, path);
+  return rel === '' || (!rel.startsWith('..') && !isAbsolute(rel));
+}
+
+function realOrSelf(path: string): string {
+  try {
+    return realpathSync(path);
+  } catch {
+    return path;
+  }
+}
+
+/**
+ * A path input resolved from the workspace, that must exist, be of the expected kind and (after following
+ * symlinks) stay inside the workspace or RUNNER_TEMP unless the policy allows any path: a
+ * `../../etc/hostname` in set-file would otherwise ship a runner file into a release.
+ */
+export function checkPath(input: string, value: string, policy: PathPolicy, kind: 'file' | 'directory' | 'file or directory' = 'file'): string {
+  const path = isAbsolute(value) ? resolve(value) : resolve(policy.workspace, value);
+  let st: Stats;
+  try {
+    st = statSync(path);
+  } catch {
+    throw new ConfigurationError({ input, problem: `${clip(value)} does not exist (looked at ${path})`, fix: 'check the path; relative paths are resolved from the workspace (GITHUB_WORKSPACE)' });
+  }
+  if (kind === 'file' && !st.isFile()) throw new ConfigurationError({ input, problem: `${clip(value)} is ${st.isDirectory() ? 'a directory' : 'not a regular file'}`, fix: 'point it at a file' });
+  if (kind === 'directory' && !st.isDirectory()) throw new ConfigurationError({ input, problem: `${clip(value)} is not a directory`, fix: 'point it at a directory' });
+  if (kind === 'file or directory' && !st.isFile() && !st.isDirectory()) throw new ConfigurationError({ input, problem: `${clip(value)} is neither a file nor a directory`, fix: 'point it at a file or a directory' });
+  if (!policy.allowOutside) {
+    const real = realOrSelf(path);
+    const roots = [policy.workspace, policy.runnerTemp].filter((d): d is string => d !== undefined).map(realOrSelf);
+    if (!roots.some((r) => inside(r, real))) {
+      throw new ConfigurationError({
+        input,
+        problem: `${clip(value)} is outside the workspace (${real === path ? path : `${path} -> ${real}`}; allowed: ${roots.join(', ')})`,
+        fix: `use a path inside the workspace, or set ${policy.allowInput}: true if this file really lives elsewhere on the runner`,
+      });
+    }
+  }
+  return path;
+}
+
+/** A value shown in a message, cut so that a pasted file or a 2,000-entry list cannot flood the log. */
+export function clip(value: string, max = 120): string {
+  const oneLine = value.replace(/\r?\n/g, '\\n');
+  return oneLine.length <= max ? oneLine : `${oneLine.slice(0, max)}… (${value.length} characters)`;
+}
+
+/**
+ * A short excerpt of a file's text for an error message: at most `lines` lines of at most 80 characters, and the
+ * size of the rest. A values file that is really /etc/passwd or 1 MB of binary must not be echoed whole into the
+ * log and the summary; callers redact the excerpt with their Secrets as every message is.
+ */
+export function excerpt(text: string, lines = 3): string {
+  const all = text.split(/\r?\n/);
+  // eslint-disable-next-line no-control-regex
+  const shown = all.slice(0, lines).map((l) => clip(l.replace(/[\x00-\x08\x0e-\x1f\x7f]/g, '?'), 80));
+  const rest = all.length - shown.length;
+  return `${shown.join('\n')}${rest > 0 ? `\n… (${rest} more lines, ${text.length} characters in all)` : ''}`;
 }

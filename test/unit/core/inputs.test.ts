@@ -1,5 +1,8 @@
 import { configError } from '../../support/config-error.js';
-import { envInputs, Inputs, objectInputs, parseDuration } from '../../../src/core/inputs.js';
+import { mkdirSync, mkdtempSync, rmSync, symlinkSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join, relative } from 'node:path';
+import { checkDnsLabel, checkDnsSubdomain, checkExactVersion, checkPath, checkUrl, clip, envInputs, excerpt, Inputs, objectInputs, parseDuration } from '../../../src/core/inputs.js';
 
 const inputs = (values: Record<string, string>): Inputs => new Inputs(objectInputs(values));
 
@@ -82,5 +85,130 @@ describe('Inputs', () => {
 
   it('required names the input', () => {
     expect(errorOf(() => inputs({ release: '  ' }).required('release')).problems[0]).toMatchObject({ input: 'release', problem: 'is required but was empty or not set' });
+  });
+});
+
+describe('shared validators', () => {
+  it.each([
+    ['dapr-system', true],
+    ['a', true],
+    ['a'.repeat(63), true],
+    ['a'.repeat(64), false],
+    ['Dapr', false],
+    ['-dapr', false],
+    ['dapr-', false],
+    ['da_pr', false],
+    ['da.pr', false],
+    ['', false],
+  ])('checkDnsLabel %j -> %s', (value, ok) => {
+    if (ok) expect(checkDnsLabel('namespace', value, 'namespace name')).toBe(value);
+    else expect(errorOf(() => checkDnsLabel('namespace', value, 'namespace name')).message).toMatch(/^namespace: .*(not a valid namespace name|at most 63)/);
+  });
+
+  it.each([
+    ['todo', true],
+    ['todo.app-1', true],
+    ['a'.repeat(53), true],
+    ['a'.repeat(54), false],
+    ['Todo', false],
+    ['todo..app', false],
+  ])('checkDnsSubdomain %j (max 53) -> %s', (value, ok) => {
+    const check = (): string => checkDnsSubdomain('release', value, 'release name', 53);
+    if (ok) expect(check()).toBe(value);
+    else expect(errorOf(check).problems[0]!.input).toBe('release');
+  });
+
+  it.each([
+    ['1.18.2', '1.18.2'],
+    ['v1.18.2', '1.18.2'],
+    ['1.18.0-rc.1', '1.18.0-rc.1'],
+  ])('checkExactVersion %j -> %j', (value, expected) => expect(checkExactVersion('dapr-version', value, '1.18.2')).toBe(expected));
+
+  it.each(['1.18', 'latest', '^1.18.2', '1.18.x', '1.18.2 ', '>=1.0.0', ''])('checkExactVersion refuses %j', (value) => {
+    expect(errorOf(() => checkExactVersion('dapr-version', value, '1.18.2')).message).toBe(`dapr-version: "${value}" is not an exact version. Fix: write an exact release version such as 1.18.2 (no ranges, no "latest")`);
+  });
+
+  it.each([
+    ['https://dapr.github.io/helm-charts/', undefined],
+    ['http://localhost:8080/charts', undefined],
+    ['ftp://example.com/charts', /uses ftp:\/\/, which is not supported/],
+    ['dapr.github.io/helm-charts', /is not a URL/],
+    ['https:example.com', /has no host/],
+    ['https://', /is not a URL/],
+    ['https://example.com:99999/', /is not a URL/],
+    ['https://exa mple.com/', /is not a URL/],
+  ])('checkUrl %j', (value, refused) => {
+    const check = (): URL => checkUrl('repo', value, { schemes: ['http', 'https'], example: 'https://dapr.github.io/helm-charts/' });
+    if (refused === undefined) expect(check().href).toContain(new URL(value).host);
+    else expect(errorOf(check).message).toMatch(refused);
+  });
+
+  describe('checkPath', () => {
+    let workspace: string;
+    let outside: string;
+    beforeEach(() => {
+      workspace = mkdtempSync(join(tmpdir(), 'ws-'));
+      outside = mkdtempSync(join(tmpdir(), 'out-'));
+      mkdirSync(join(workspace, 'chart'));
+      writeFileSync(join(workspace, 'values.yaml'), 'a: 1\n');
+      writeFileSync(join(outside, 'secret.txt'), 'x\n');
+      symlinkSync(join(outside, 'secret.txt'), join(workspace, 'link.txt'));
+    });
+    afterEach(() => {
+      rmSync(workspace, { recursive: true, force: true });
+      rmSync(outside, { recursive: true, force: true });
+    });
+    const policy = (allowOutside = false, runnerTemp?: string) => ({ workspace, runnerTemp, allowOutside, allowInput: 'allow-outside-workspace' });
+
+    it('resolves relative paths from the workspace', () => {
+      expect(checkPath('values-files', 'values.yaml', policy())).toBe(join(workspace, 'values.yaml'));
+      expect(checkPath('chart', 'chart', policy(), 'directory')).toBe(join(workspace, 'chart'));
+    });
+
+    it.each([
+      ['missing.yaml', 'file', /does not exist \(looked at .*missing\.yaml\)/],
+      ['chart', 'file', /is a directory/],
+      ['values.yaml', 'directory', /is not a directory/],
+    ] as const)('%s as %s is refused', (value, kind, message) => {
+      expect(errorOf(() => checkPath('values-files', value, policy(), kind)).message).toMatch(message);
+    });
+
+    it('refuses a path that leaves the workspace, directly or through a symlink, naming the input that allows it', () => {
+      const up = relative(workspace, join(outside, 'secret.txt'));
+      for (const value of [up, join(outside, 'secret.txt'), 'link.txt']) {
+        const err = errorOf(() => checkPath('set-file', value, policy()));
+        expect(err.problems[0]!.input).toBe('set-file');
+        expect(err.message).toMatch(/is outside the workspace/);
+        expect(err.message).toContain('allow-outside-workspace: true');
+      }
+    });
+
+    it('accepts RUNNER_TEMP and, when allowed, any path', () => {
+      expect(checkPath('kubeconfig', join(outside, 'secret.txt'), policy(false, outside))).toBe(join(outside, 'secret.txt'));
+      expect(checkPath('set-file', join(outside, 'secret.txt'), policy(true))).toBe(join(outside, 'secret.txt'));
+    });
+  });
+
+  it('clip keeps short values and cuts long or multi-line ones', () => {
+    expect(clip('abc')).toBe('abc');
+    expect(clip('a\nb')).toBe('a\\nb');
+    expect(clip('x'.repeat(500))).toBe(`${'x'.repeat(120)}… (500 characters)`);
+  });
+});
+
+describe('excerpt', () => {
+  it('shows at most three clipped lines and counts the rest', () => {
+    const text = ['root:x:0:0:root:/root:/bin/bash', 'daemon:x:1:1', 'bin:x:2:2', ...Array.from({ length: 40 }, (_, i) => `user${i}`)].join('\n');
+    const out = excerpt(text);
+    expect(out.split('\n')).toHaveLength(4);
+    expect(out).toContain('root:x:0:0');
+    expect(out).not.toContain('user0');
+    expect(out).toMatch(/… \(40 more lines, \d+ characters in all\)$/);
+  });
+
+  it('replaces control bytes and clips a long binary line', () => {
+    const out = excerpt(`\u0000\u0001${'z'.repeat(1_000_000)}`);
+    expect(out.length).toBeLessThan(200);
+    expect(out.startsWith('??z')).toBe(true);
   });
 });
