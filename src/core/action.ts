@@ -15,7 +15,6 @@ import { SummaryBuilder } from './summary.js';
 export enum StateKey {
   /** JSON array of paths the post step removes. */
   CleanupPaths = 'cleanup-paths',
-  IsPost = 'is-post',
 }
 
 /** Everything an action entry needs from the runner, built once and passed down. */
@@ -33,6 +32,8 @@ export interface ActionEnv {
   exportVariable(name: string, value: string): void;
   /** Prepends a directory to PATH for this and later steps. */
   addPath(dir: string): void;
+  /** Marks the step failed with this (already redacted) message: an ::error:: line and exit code 1. */
+  setFailed(message: string): void;
 }
 
 export function actionsEnv(env: NodeJS.ProcessEnv = process.env): ActionEnv {
@@ -62,6 +63,7 @@ export function actionsEnv(env: NodeJS.ProcessEnv = process.env): ActionEnv {
     getState: (key) => core.getState(key),
     exportVariable: (name, value) => core.exportVariable(name, value),
     addPath: (dir) => core.addPath(dir),
+    setFailed: (message) => core.setFailed(message),
   };
 }
 
@@ -89,7 +91,7 @@ export async function runAction(title: string, main: (env: ActionEnv) => Promise
     const message = failureMessage(err, env.secrets);
     const kind = err instanceof ConfigurationError ? 'Invalid input' : 'Failed';
     env.writeSummary(new SummaryBuilder().heading(`${title}: ${kind.toLowerCase()}`).code(message).timings(env.timings.steps));
-    if (!(err instanceof ConfigurationError) && err instanceof Error && err.stack) env.log.debug(err.stack);
-    core.setFailed(message);
+    if (!(err instanceof ConfigurationError) && err instanceof Error && err.stack) env.log.debug(env.secrets.redact(err.stack));
+    env.setFailed(message);
   }
 }

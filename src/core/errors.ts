@@ -55,13 +55,6 @@ export function errorMessage(err: unknown): string {
   return err instanceof Error ? err.message : String(err);
 }
 
-/** Adds context to an error as it travels up: "listing topics on broker X: <cause>". Keeps ConfigurationErrors as they are. */
-export function withContext(context: string, err: unknown, hint?: string): Error {
-  if (err instanceof ConfigurationError) return err;
-  const innerHint = err instanceof OperationError ? err.hint : undefined;
-  return new OperationError(`${context}: ${errorMessage(err)}`, { cause: err, hint: hint ?? innerHint });
-}
-
 /** Collects problems so that all of an input's mistakes are reported at once, before any change. */
 export class ProblemList {
   private readonly items: ConfigurationProblem[] = [];

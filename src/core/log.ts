@@ -8,18 +8,6 @@ export interface Logger {
   endGroup(): void;
 }
 
-/** Plain console logger for scripts, the local CLI and benchmarks. */
-export const consoleLogger: Logger = {
-  debug: (m) => {
-    if (process.env.DEBUG) console.error(`debug: ${m}`);
-  },
-  info: (m) => console.error(m),
-  warning: (m) => console.error(`warning: ${m}`),
-  error: (m) => console.error(`error: ${m}`),
-  startGroup: (n) => console.error(`── ${n}`),
-  endGroup: () => undefined,
-};
-
 /** Drops everything: for code paths whose logging a caller does not want. */
 export const silentLogger: Logger = {
   debug: () => undefined,

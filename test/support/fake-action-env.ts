@@ -32,6 +32,9 @@ export class FakeActionEnv implements ActionEnv {
   exportVariable = (name: string, value: string): void => void (this.exported[name] = value);
   readonly paths: string[] = [];
   addPath = (dir: string): void => void this.paths.push(dir);
+  /** The message of setFailed, when the entry failed the step. */
+  failed: string | undefined;
+  setFailed = (message: string): void => void (this.failed = message);
 
   /** Everything the entry made visible, for secret-leak assertions. */
   everything(): string {

@@ -1,4 +1,4 @@
-import { ConfigurationError, OperationError, ProblemList, withContext } from '../../../src/core/errors.js';
+import { ConfigurationError, ProblemList } from '../../../src/core/errors.js';
 
 describe('errors', () => {
   it('formats a YAML problem with file and line', () => {
@@ -18,14 +18,5 @@ describe('errors', () => {
 
   it('ProblemList.collect rethrows errors that are not configuration problems', () => {
     expect(() => new ProblemList().collect(() => { throw new TypeError('boom'); })).toThrow(TypeError);
-  });
-
-  it('withContext prefixes the step, keeps the hint, and leaves configuration errors alone', () => {
-    const inner = new OperationError('connection refused', { hint: 'is the broker up?' });
-    const outer = withContext('listing topics on 127.0.0.1:9092', inner);
-    expect(outer.message).toBe('listing topics on 127.0.0.1:9092: connection refused');
-    expect((outer as OperationError).hint).toBe('is the broker up?');
-    const config = new ConfigurationError({ input: 'x', problem: 'p', fix: 'f' });
-    expect(withContext('ctx', config)).toBe(config);
   });
 });
