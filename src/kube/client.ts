@@ -1,6 +1,6 @@
-import { KubeConfig } from '@kubernetes/client-node';
+import { CoreV1Api, KubeConfig } from '@kubernetes/client-node';
 import { existsSync } from 'node:fs';
-import { ConfigurationError, errorMessage } from '../core/errors.js';
+import { ConfigurationError, errorMessage, OperationError } from '../core/errors.js';
 
 /**
  * Loads a kubeconfig from an explicit path, else $KUBECONFIG (first entry), else ~/.kube/config.
@@ -43,4 +43,15 @@ export function apiError(err: unknown): string {
   const status = body as { reason?: string; message?: string } | string | undefined;
   const detail = typeof status === 'string' ? status : [status?.reason, status?.message].filter(Boolean).join(': ');
   return `HTTP ${e.code}${detail ? ` ${detail}` : ''}`;
+}
+
+/** Whether a namespace exists. Any answer but 200 or 404 is an OperationError that says what to check. */
+export async function namespaceExists(kc: KubeConfig, name: string): Promise<boolean> {
+  try {
+    await kc.makeApiClient(CoreV1Api).readNamespace({ name });
+    return true;
+  } catch (err) {
+    if ((err as { code?: number }).code === 404) return false;
+    throw new OperationError(`reading namespace ${name}: ${apiError(err)}`, { hint: 'check the kubeconfig (run oke-login first), that the API server is reachable from this runner, and that this identity may get namespaces' });
+  }
 }
