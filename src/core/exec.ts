@@ -1,10 +1,14 @@
-import { getExecOutput } from '@actions/exec';
+import { spawn } from 'node:child_process';
+import { constants } from 'node:os';
 import { errorMessage, OperationError } from './errors.js';
 import type { Logger } from './log.js';
 import { Secrets } from './secrets.js';
 
 export interface CommandResult {
+  /** The exit code; for a program killed by a signal, 128 + the signal's number, as shells report it (SIGKILL: 137). */
   exitCode: number;
+  /** The signal that killed the program (SIGKILL, SIGTERM, ...), when one did. */
+  signal?: NodeJS.Signals;
   stdout: string;
   stderr: string;
   durationMs: number;
@@ -27,8 +31,9 @@ export interface CommandRunner {
 }
 
 /**
- * Runs commands without ever echoing a secret: @actions/exec runs silent, and the command line and
- * every output line pass through Secrets.redact before they reach the log or an error message.
+ * Runs commands without ever echoing a secret: the command line and every output line pass through
+ * Secrets.redact before they reach the log or an error message. Built on node:child_process rather than
+ * @actions/exec, which reports a program killed by a signal as exit code null and drops the signal's name.
  */
 export class SafeRunner implements CommandRunner {
   constructor(
@@ -40,36 +45,58 @@ export class SafeRunner implements CommandRunner {
     const shown = this.secrets.redact([command, ...args.map(quote)].join(' '));
     this.log.info(`$ ${shown}`);
     const t0 = performance.now();
-    let result: { exitCode: number; stdout: string; stderr: string };
+    let result: { code: number | null; signal: NodeJS.Signals | null; stdout: string; stderr: string };
     try {
-      result = await getExecOutput(command, [...args], {
-        silent: true,
-        ignoreReturnCode: true,
-        env: options.env ? (Object.fromEntries(Object.entries(options.env).filter(([, v]) => v !== undefined)) as Record<string, string>) : undefined,
-        cwd: options.cwd,
-        input: options.input === undefined ? undefined : Buffer.from(options.input),
-        listeners: options.stream
-          ? {
-              stdline: (line: string) => this.log.info(this.secrets.redact(line)),
-              errline: (line: string) => this.log.info(this.secrets.redact(line)),
-            }
-          : {},
-      });
+      result = await spawnCollect(command, args, options, options.stream ? (line) => this.log.info(this.secrets.redact(line)) : undefined);
     } catch (err) {
       throw new OperationError(`could not run ${command}: ${this.secrets.redact(errorMessage(err))}`, { hint: `check that ${command} is installed and on PATH` });
     }
+    const signal = result.signal ?? undefined;
     const out: CommandResult = {
-      exitCode: result.exitCode,
+      exitCode: result.code ?? (signal ? 128 + (constants.signals[signal] ?? 0) : 1),
+      ...(signal ? { signal } : {}),
       stdout: this.secrets.redact(result.stdout),
       stderr: this.secrets.redact(result.stderr),
       durationMs: Math.round(performance.now() - t0),
     };
     if (out.exitCode !== 0 && !options.allowFailure) {
       const tail = lastLines(out.stderr || out.stdout, 20);
-      throw new OperationError(`${shown} exited with code ${out.exitCode}${tail ? `:\n${tail}` : ''}`);
+      throw new OperationError(`${shown} ${exitText(out)}${tail ? `:\n${tail}` : ''}`);
     }
     return out;
   }
+}
+
+/** "exited with code 2", or "was killed by SIGKILL" for a program a signal stopped. */
+export function exitText(result: Pick<CommandResult, 'exitCode' | 'signal'>): string {
+  return result.signal ? `was killed by ${result.signal}` : `exited with code ${result.exitCode}`;
+}
+
+function spawnCollect(command: string, args: readonly string[], options: RunOptions, onLine?: (line: string) => void): Promise<{ code: number | null; signal: NodeJS.Signals | null; stdout: string; stderr: string }> {
+  return new Promise((resolve, reject) => {
+    const env = options.env ? (Object.fromEntries(Object.entries(options.env).filter(([, v]) => v !== undefined)) as Record<string, string>) : process.env;
+    const child = spawn(command, [...args], { env, cwd: options.cwd, stdio: [options.input === undefined ? 'ignore' : 'pipe', 'pipe', 'pipe'], windowsHide: true });
+    const chunks: { stdout: Buffer[]; stderr: Buffer[] } = { stdout: [], stderr: [] };
+    const partial = { stdout: '', stderr: '' };
+    for (const name of ['stdout', 'stderr'] as const) {
+      child[name]!.on('data', (d: Buffer) => {
+        chunks[name].push(d);
+        if (!onLine) return;
+        const lines = (partial[name] + d.toString()).split(/\r?\n/);
+        partial[name] = lines.pop()!;
+        lines.forEach(onLine);
+      });
+    }
+    child.on('error', reject);
+    child.on('close', (code, signal) => {
+      if (onLine) for (const rest of [partial.stdout, partial.stderr]) if (rest) onLine(rest);
+      resolve({ code, signal, stdout: Buffer.concat(chunks.stdout).toString(), stderr: Buffer.concat(chunks.stderr).toString() });
+    });
+    if (options.input !== undefined) {
+      child.stdin!.on('error', () => undefined); // a program that exits without reading its input: its exit code tells
+      child.stdin!.end(options.input);
+    }
+  });
 }
 
 export function lastLines(text: string, n: number): string {

@@ -39,6 +39,11 @@ export interface SidecarOptions {
   daprd?: string;
   /** Scheduler host:port; default: the stack's scheduler (127.0.0.1:<ports.daprScheduler>). */
   schedulerAddress?: string;
+  /**
+   * Dapr's app health check (the dapr.io/enable-app-health-check annotations): daprd probes GET <path> on the
+   * app port and pauses subscriptions while the app fails it. Needs appPort.
+   */
+  appHealthCheck?: { path: string; intervalSeconds: number; timeoutMs: number; threshold: number };
 }
 
 export interface Sidecar {
@@ -101,6 +106,9 @@ export async function startSidecar(ctx: StackContext, options: SidecarOptions): 
     ...resources.flatMap((r) => ['--resources-path', r]),
     ...(options.appPort !== undefined ? ['--app-port', String(options.appPort), '--app-channel-address', '127.0.0.1'] : []),
     ...(options.config ? ['--config', options.config] : []),
+    ...(options.appHealthCheck && options.appPort !== undefined
+      ? ['--enable-app-health-check', '--app-health-check-path', options.appHealthCheck.path, '--app-health-probe-interval', String(options.appHealthCheck.intervalSeconds), '--app-health-probe-timeout', String(options.appHealthCheck.timeoutMs), '--app-health-threshold', String(options.appHealthCheck.threshold)]
+      : []),
   ];
 
   const logFile = ctx.procs.logFile(name);

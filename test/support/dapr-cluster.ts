@@ -57,7 +57,8 @@ export function daprProbeDeployment(options: { readinessProbe?: boolean; annotat
  */
 export function daprInstallInputs(chart: { chart: string; version: string }, mirror: HelmMirror, timeout = '240s'): Record<string, string> {
   return {
-    chart: chart.chart, 'dapr-version': chart.version, namespace: DAPR_NAMESPACE, 'scheduler-storage': 'in-memory', timeout,
+    // The stack's chart lives in its cache, outside the workspace.
+    chart: chart.chart, 'allow-outside-workspace': 'true', 'dapr-version': chart.version, namespace: DAPR_NAMESPACE, 'scheduler-storage': 'in-memory', timeout,
     set: `global.registry=${stack.daprChart().registry}`, ...mirror.inputs(mirror.versions.helm4),
   };
 }
