@@ -9,7 +9,7 @@ import { existsSync, mkdirSync, readFileSync, rmSync, writeFileSync } from 'node
 import { createServer, type Server } from 'node:net';
 import { join } from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
-import { sidecarProcessName, startSidecar } from '../../stack/src/dapr-sidecar.js';
+import { sidecarProcessName, startSidecar, type SidecarOptions } from '../../stack/src/dapr-sidecar.js';
 import { logTail } from '../../stack/src/components/dapr.js';
 import { statusOf } from '../../stack/src/stack.js';
 import type { StackContext } from '../../stack/src/types.js';
@@ -50,6 +50,8 @@ export interface LocalOptions {
   appArgs?: string[];
   /** Extra environment for both app processes. */
   env?: Record<string, string>;
+  /** More chart values, e.g. a shorter retry budget for a test (strings as --set-string, the rest as --set). */
+  set?: Record<string, string | number | boolean>;
   timeoutMs?: number;
   log?: (line: string) => void;
 }
@@ -61,6 +63,8 @@ export interface RoleInfo {
   daprHttpPort: number;
   logFile: string;
   sidecarLogFile: string;
+  /** How the app process was started (its environment on top of this process's), for restartApp. */
+  launch: { args: string[]; env: Record<string, string> };
 }
 
 export interface LocalInstance {
@@ -151,6 +155,18 @@ interface RoleLaunch {
   env: Record<string, string>;
 }
 
+/** The chart's app health check (dapr.io/enable-app-health-check and friends), as daprd in a pod would get it. */
+export function appHealthCheckOf(role: RenderedRole): SidecarOptions['appHealthCheck'] {
+  const d = role.dapr;
+  if (d['enable-app-health-check'] !== 'true') return undefined;
+  return {
+    path: d['app-health-check-path'] ?? '/healthz',
+    intervalSeconds: Number(d['app-health-probe-interval'] ?? 5),
+    timeoutMs: Number(d['app-health-probe-timeout'] ?? 500),
+    threshold: Number(d['app-health-threshold'] ?? 3),
+  };
+}
+
 async function startRole(ctx: StackContext, stack: StackEndpoints, role: RenderedRole, launch: RoleLaunch): Promise<RoleInfo> {
   const { paths, requestedPort, deadline } = launch;
   const appId = role.appId;
@@ -159,9 +175,10 @@ async function startRole(ctx: StackContext, stack: StackEndpoints, role: Rendere
   const name = appProcessName(appId);
   const logFile = ctx.procs.logFile(name);
   const mark = existsSync(logFile) ? readFileSync(logFile).length : 0;
-  const env = { ...process.env, ...role.env, ...launch.env, HOST: '127.0.0.1', PORT: String(port), APP_CALLBACK_PORT: String(callbackPort), APP_CALLBACK_HOST: '127.0.0.1', DAPR_HTTP_PORT: String(daprHttpPort) };
+  const appEnv = { ...role.env, ...launch.env, HOST: '127.0.0.1', PORT: String(port), APP_CALLBACK_PORT: String(callbackPort), APP_CALLBACK_HOST: '127.0.0.1', DAPR_HTTP_PORT: String(daprHttpPort) };
+  const appArgs = ['--enable-source-maps', '--disable-warning=DEP0040', '--disable-warning=DEP0169', ...launch.appArgs];
   // The app first: daprd waits for the app's (callback) port before it reports healthy.
-  await ctx.procs.spawn(name, process.execPath, ['--enable-source-maps', '--disable-warning=DEP0040', '--disable-warning=DEP0169', ...launch.appArgs], { env, cwd: repoRoot(ctx) });
+  await ctx.procs.spawn(name, process.execPath, appArgs, { env: { ...process.env, ...appEnv }, cwd: repoRoot(ctx) });
   const sidecar = await startSidecar(ctx, {
     appId,
     appPort: callbackPort,
@@ -173,6 +190,7 @@ async function startRole(ctx: StackContext, stack: StackEndpoints, role: Rendere
     daprd: stack.daprd,
     schedulerAddress: stack.scheduler,
     timeoutMs: Math.max(5_000, deadline - Date.now()),
+    appHealthCheck: appHealthCheckOf(role),
   }).catch((err: Error) => {
     throw new Error(`${err.message}${logTail(logFile, mark, 15)}`);
   });
@@ -181,7 +199,25 @@ async function startRole(ctx: StackContext, stack: StackEndpoints, role: Rendere
     if (Date.now() > deadline) throw new Error(`${appId} not ready (GET /readyz on ${port})${logTail(logFile, mark, 30)}${logTail(sidecar.logFile, 0, 15)}`);
     await sleep(200);
   }
-  return { appId, port, callbackPort, daprHttpPort, logFile, sidecarLogFile: sidecar.logFile };
+  return { appId, port, callbackPort, daprHttpPort, logFile, sidecarLogFile: sidecar.logFile, launch: { args: appArgs, env: appEnv } };
+}
+
+/** Stops one role's app process (SIGTERM, as Kubernetes would) and leaves its daprd running. */
+export async function stopApp(ctx: StackContext, role: RoleInfo): Promise<void> {
+  await ctx.procs.stop(appProcessName(role.appId));
+}
+
+/** Starts one role's app process again, as it was started (same ports and environment), and waits until it is ready. */
+export async function restartApp(ctx: StackContext, role: RoleInfo, timeoutMs = 60_000): Promise<void> {
+  const name = appProcessName(role.appId);
+  await ctx.procs.stop(name);
+  const mark = existsSync(role.logFile) ? readFileSync(role.logFile).length : 0;
+  await ctx.procs.spawn(name, process.execPath, role.launch.args, { env: { ...process.env, ...role.launch.env }, cwd: repoRoot(ctx) });
+  const deadline = Date.now() + timeoutMs;
+  while (!(await ready(role.port))) {
+    if (!ctx.procs.isRunning(name) || Date.now() > deadline) throw new Error(`${role.appId} did not become ready again${logTail(role.logFile, mark, 30)}`);
+    await sleep(200);
+  }
 }
 
 /** Starts (or restarts) an instance; when it already runs healthy, returns it as it is. */
@@ -217,7 +253,8 @@ export async function startLocal(ctx: StackContext, stack: StackEndpoints, optio
     secretsFile,
     probeRoute: options.probeRoute,
     // Each instance its own tables: a test's or the benchmark's tasks never show up in the developer's app.
-    set: { 'stateStore.tableName': `${instance.replace(/-/g, '_')}_state`, 'stateStore.metadataTableName': `${instance.replace(/-/g, '_')}_dapr_metadata` },
+    set: { 'stateStore.tableName': `${instance.replace(/-/g, '_')}_state`, 'stateStore.metadataTableName': `${instance.replace(/-/g, '_')}_dapr_metadata`, ...Object.fromEntries(Object.entries(options.set ?? {}).filter((e): e is [string, string] => typeof e[1] === 'string')) },
+    values: Object.fromEntries(Object.entries(options.set ?? {}).filter((e): e is [string, number | boolean] => typeof e[1] !== 'string')),
   });
   log(`rendered chart/ with values-host.yaml: ${rendered.resources.join(', ')}`);
 

@@ -24,8 +24,10 @@ export interface RenderOptions {
   secretsFile: string;
   /** false renders the task-events subscription without the verify-events probe route. */
   probeRoute?: boolean;
-  /** More --set values (tests). */
+  /** More --set-string values (tests). */
   set?: Record<string, string>;
+  /** More --set values that are not strings (booleans, numbers). */
+  values?: Record<string, boolean | number>;
 }
 
 export interface RenderedRole {
@@ -67,6 +69,7 @@ export async function renderLocal(options: RenderOptions): Promise<Rendered> {
     '-f', join(options.chartDir, 'values-host.yaml'),
     ...Object.entries(strings).flatMap(([k, v]) => ['--set-string', `${k}=${v}`]),
     '--set', `subscriptions.probeRoute=${options.probeRoute ?? true}`,
+    ...Object.entries(options.values ?? {}).flatMap(([k, v]) => ['--set', `${k}=${v}`]),
   ];
   let stdout: string;
   try {

@@ -8,6 +8,7 @@ import type { AppConfig } from './config.js';
 import { ROUTES, TOPICS } from './contract.js';
 import type { DaprPort } from './dapr/port.js';
 import { EventPublisher } from './events/cloudevents.js';
+import { Outbox } from './events/outbox.js';
 import { HttpError } from './http/errors.js';
 import { Router } from './http/router.js';
 import { listen, type Listener } from './http/server.js';
@@ -18,7 +19,7 @@ import { Reminders, onReminderJob } from './tasks/reminders.js';
 import { TaskRepository } from './tasks/repository.js';
 import { addTaskRoutes } from './tasks/routes.js';
 import { TaskService } from './tasks/service.js';
-import { StateIndex } from './tasks/state-index.js';
+import { OUTBOX_INDEX, StateIndex, USER_ID_INDEX, type IndexState } from './tasks/state-index.js';
 import { addUiRoutes } from './ui.js';
 import { workerHandlers } from './worker/handlers.js';
 
@@ -39,6 +40,13 @@ export interface AppDeps {
   keyRetryMs?: number;
 }
 
+/** The indexes' state as one: ready when all are, failed when one failed, off without any. */
+function indexState(indexes: StateIndex[]): IndexState {
+  if (!indexes.length) return 'off';
+  const states = indexes.map((i) => i.state);
+  return states.every((st) => st === 'ready') ? 'ready' : states.includes('failed') ? 'failed' : 'pending';
+}
+
 export async function startApp(config: AppConfig, deps: AppDeps): Promise<RunningApp> {
   const { dapr, log } = deps;
   const metrics = new AppMetrics({ app: config.appId });
@@ -52,7 +60,8 @@ export async function startApp(config: AppConfig, deps: AppDeps): Promise<Runnin
   let stopping = false;
   let auth: Authenticator | undefined;
   let keyLoop: Promise<void> = Promise.resolve();
-  let stateIndex: StateIndex | undefined;
+  let stateIndexes: StateIndex[] = [];
+  let outbox: Outbox | undefined;
 
   // Dapr asks for programmatic subscriptions and app config: the subscriptions are declarative (chart).
   callback.get('/dapr/subscribe', () => ({ status: 200, body: [] }));
@@ -62,11 +71,14 @@ export async function startApp(config: AppConfig, deps: AppDeps): Promise<Runnin
     auth = new Authenticator({ dapr, secretName: config.secretName, keyField: config.jwtKeyField, issuer: config.jwtIssuer, audience: config.jwtAudience, log });
     const repo = new TaskRepository(dapr, { listMaxTasks: config.listMaxTasks });
     if (config.stateSqlBinding) {
-      stateIndex = new StateIndex({ dapr, binding: config.stateSqlBinding, table: config.stateTable, log, retryMs: deps.keyRetryMs, stopped: () => stopping });
-      void stateIndex.ensure();
+      const binding = config.stateSqlBinding;
+      stateIndexes = [USER_ID_INDEX, OUTBOX_INDEX].map((index) => new StateIndex({ dapr, binding, table: config.stateTable, index, log, retryMs: deps.keyRetryMs, stopped: () => stopping }));
+      for (const i of stateIndexes) void i.ensure();
     }
     const reminders = new Reminders(dapr, log);
-    const tasks = new TaskService({ repo, publisher, reminders, log, source: config.appId });
+    outbox = new Outbox({ dapr, publisher, metrics, log, relayAfterMs: config.outboxRelayAfterMs });
+    outbox.start();
+    const tasks = new TaskService({ repo, outbox, reminders, log, source: config.appId });
     addUiRoutes(pub, config.uiDir);
     addTaskRoutes(pub, { auth, tasks, notifications, devSignIn: config.devSignIn });
     callback.post(`${ROUTES.jobPrefix}:name`, async (req) => {
@@ -92,9 +104,13 @@ export async function startApp(config: AppConfig, deps: AppDeps): Promise<Runnin
 
   const isReady = async (): Promise<boolean> => !stopping && (auth === undefined || auth.ready) && (await dapr.healthy());
   pub.get('/healthz', () => ({ status: 200, body: { status: 'ok' } }));
+  // Dapr's app health check (the chart's dapr.io/enable-app-health-check) probes the port it delivers to:
+  // while this fails (the process down, or stopping), daprd pauses the subscriptions instead of
+  // retrying deliveries into the dead-letter topic.
+  callback.get('/healthz', () => (stopping ? { status: 503, body: { status: 'stopping' } } : { status: 200, body: { status: 'ok' } }));
   pub.get('/readyz', async () => {
     // stateIndex is information, not a condition: without it lists are slower, not wrong.
-    const checks = { sidecar: await dapr.healthy(), ...(auth ? { jwtKey: auth.ready } : {}), ...(config.role === 'api' ? { stateIndex: stateIndex?.state ?? 'off' } : {}), shuttingDown: stopping };
+    const checks = { sidecar: await dapr.healthy(), ...(auth ? { jwtKey: auth.ready } : {}), ...(config.role === 'api' ? { stateIndex: indexState(stateIndexes) } : {}), shuttingDown: stopping };
     const ok = checks.sidecar && (auth === undefined || auth.ready) && !stopping;
     if (!ok) throw new HttpError(503, 'not_ready', 'not ready', checks);
     return { status: 200, body: { status: 'ready', ...checks } };
@@ -120,6 +136,7 @@ export async function startApp(config: AppConfig, deps: AppDeps): Promise<Runnin
       if (config.shutdownDelayMs > 0) await new Promise((r) => setTimeout(r, config.shutdownDelayMs));
       await Promise.all([publicListener.close(config.shutdownGraceMs), callbackListener.close(config.shutdownGraceMs)]);
       await keyLoop;
+      await outbox?.stop();
       await dapr.close();
     },
   };

@@ -41,6 +41,8 @@ export interface AppConfig {
   stateTable: string;
   /** The bindings.postgresql component the API creates that index through; empty: it does not. */
   stateSqlBinding: string | undefined;
+  /** A task event still pending this long (its publish failed, or its process died) is the outbox relay's to publish. */
+  outboxRelayAfterMs: number;
   uiDir: string;
 }
 
@@ -134,6 +136,7 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): AppConfig {
     listMaxTasks: int(env, 'LIST_MAX_TASKS', 1000, 1, 10_000),
     stateTable: sqlName(env, 'STATE_TABLE', 'state'),
     stateSqlBinding: optional(env, 'STATE_SQL_BINDING') === undefined ? undefined : name(env, 'STATE_SQL_BINDING', ''),
+    outboxRelayAfterMs: int(env, 'OUTBOX_RELAY_AFTER_MS', 5_000, 200, 600_000),
     uiDir: env.UI_DIR || defaultUiDir(),
   };
   if (config.port === config.callbackPort) throw new ConfigError(`PORT and APP_CALLBACK_PORT must differ (both ${config.port})`);

@@ -32,6 +32,12 @@ export type TaskEventType = (typeof TASK_EVENT_TYPES)[keyof typeof TASK_EVENT_TY
  */
 export const PROBE_TYPE = 'io.oke-dapr-actions.probe';
 export const PROBE_ACK_TYPE = 'io.oke-dapr-actions.probe.ack';
+/**
+ * What the probe handler publishes to the dead-letter topic (`task-events-dlq`) when it fails on a probe
+ * (before answering RETRY): the evidence verify-events needs to tell "the handler ran and failed" from
+ * "daprd could not reach the app" (both leave the same dead-lettered probe: daprd adds nothing about why).
+ */
+export const PROBE_FAILED_TYPE = 'io.oke-dapr-actions.probe.failed';
 
 /** A reminder that came due (published by the API's job callback to `reminders`). */
 export const REMINDER_TYPE = 'reminder.due';
@@ -55,7 +61,13 @@ export interface TaskEventData {
   task?: unknown;
   /** Fields a task.updated changed. */
   changed?: string[];
-  /** When the API published the event, ISO 8601 with milliseconds (CloudEvent `time` has the same value). */
+  /**
+   * The task's revision after the change (task.deleted: the deleted revision + 1). Delivery is at least
+   * once and an event relayed after an outage can arrive after a later one: a consumer keeps the highest
+   * revision it saw per task and drops the rest (the CloudEvent `id` also stays the same on a re-publish).
+   */
+  revision: number;
+  /** When the change was stored, ISO 8601 with milliseconds (CloudEvent `time` has the same value). */
   occurredAt: string;
 }
 
@@ -65,6 +77,15 @@ export interface ReminderData {
   title: string;
   dueAt: string;
   remindAt: string;
+}
+
+export interface ProbeFailedData {
+  probeId: string;
+  probeEventId: string;
+  handledBy: string;
+  /** What failed (e.g. the acknowledgement's publish, with Dapr's answer). */
+  error: string;
+  failedAt: string;
 }
 
 export interface ProbeAckData {

@@ -106,6 +106,7 @@ export class AppMetrics {
   readonly eventsConsumed: Counter;
   readonly consumeDelay: Histogram;
   readonly jobsTriggered: Counter;
+  readonly eventsRelayed: Counter;
   private readonly startSeconds = Math.floor(Date.now() / 1000);
 
   /** `labels` go on every series (the app id: Prometheus rules and the dashboard select on it). */
@@ -117,6 +118,7 @@ export class AppMetrics {
     this.eventsConsumed = new Counter('todo_events_consumed_total', 'CloudEvents delivered by Dapr, by topic, type and outcome (success, retry, drop).', labels);
     this.consumeDelay = new Histogram('todo_event_consume_delay_seconds', "Seconds from an event's time to its delivery to this app, by topic (consumer lag as time).", DELAY_BUCKETS, labels);
     this.jobsTriggered = new Counter('todo_jobs_triggered_total', 'Dapr job callbacks received, by outcome.', labels);
+    this.eventsRelayed = new Counter('todo_events_relayed_total', 'Pending events the outbox relay published (their first publish failed or never happened), by topic.', labels);
   }
 
   render(): string {
@@ -129,7 +131,7 @@ export class AppMetrics {
       '# TYPE todo_process_resident_memory_bytes gauge',
       `todo_process_resident_memory_bytes${base} ${globalThis.process.memoryUsage.rss()}`,
     ];
-    const all = [this.httpRequests, this.httpDuration, this.eventsPublished, this.publishFailures, this.eventsConsumed, this.consumeDelay, this.jobsTriggered];
+    const all = [this.httpRequests, this.httpDuration, this.eventsPublished, this.publishFailures, this.eventsConsumed, this.consumeDelay, this.jobsTriggered, this.eventsRelayed];
     return `${[...all.map((m) => m.render()), ...process].join('\n')}\n`;
   }
 }

@@ -1,11 +1,16 @@
+import { HttpClient } from '@actions/http-client';
 import * as tc from '@actions/tool-cache';
-import { createHash } from 'node:crypto';
-import { createReadStream } from 'node:fs';
-import { chmod, readFile, rm, writeFile } from 'node:fs/promises';
+import { createHash, randomUUID } from 'node:crypto';
+import { createReadStream, createWriteStream } from 'node:fs';
+import { chmod, mkdir, readFile, rm, writeFile } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import { Transform } from 'node:stream';
+import { pipeline } from 'node:stream/promises';
 import { displayUrl } from './download-inputs.js';
 import { errorMessage, OperationError } from './errors.js';
 import type { Logger } from './log.js';
+import { retry, RetryError } from './retry.js';
 
 /** A pinned tool release: where its archive (or bare binary) is and how it unpacks. */
 export interface ToolRelease {
@@ -53,9 +58,80 @@ export interface ToolCache {
   cacheFile(file: string, target: string, tool: string, version: string): Promise<string>;
 }
 
+/** The server answered, but not with the file. 4xx (but 408 and 429) is not worth another attempt. */
+export class HttpStatusError extends Error {
+  constructor(
+    readonly status: number,
+    statusText = '',
+  ) {
+    super(`HTTP ${status}${statusText ? ` ${statusText}` : ''}`);
+    this.name = 'HttpStatusError';
+  }
+}
+
+/** The body ended (or the connection broke) before the bytes the server announced had arrived. */
+export class IncompleteDownloadError extends Error {
+  constructor(
+    readonly received: number,
+    /** The Content-Length the server sent; undefined when it sent none. */
+    readonly expected: number | undefined,
+    reason: string,
+  ) {
+    super(
+      expected !== undefined
+        ? `the connection closed after ${received} of ${expected} bytes (${reason})`
+        : `the connection broke after ${received} bytes, with no Content-Length to tell how many were due (${reason})`,
+    );
+    this.name = 'IncompleteDownloadError';
+  }
+}
+
+/**
+ * One attempt at a download into a new file under RUNNER_TEMP, through @actions/http-client (the runner's proxy
+ * settings apply). Counts the bytes: a body cut short, even one the server closes cleanly, is an
+ * IncompleteDownloadError that says how many bytes of how many arrived, and the partial file is removed.
+ */
+export async function downloadFile(url: string, dir = process.env.RUNNER_TEMP || tmpdir()): Promise<string> {
+  await mkdir(dir, { recursive: true });
+  const client = new HttpClient('oke-dapr-actions', [], { allowRetries: false });
+  const res = await client.get(url);
+  const status = res.message.statusCode ?? 0;
+  if (status !== 200) {
+    res.message.resume();
+    throw new HttpStatusError(status, res.message.statusMessage);
+  }
+  const header = res.message.headers['content-length'];
+  const expected = header !== undefined && /^\d+$/.test(header) ? Number(header) : undefined;
+  const dest = join(dir, randomUUID());
+  let received = 0;
+  const counter = new Transform({
+    transform(chunk: Buffer, _encoding, done) {
+      received += chunk.length;
+      done(null, chunk);
+    },
+  });
+  try {
+    await pipeline(res.message, counter, createWriteStream(dest, { mode: 0o600 }));
+  } catch (err) {
+    await rm(dest, { force: true });
+    // Not errorMessage: a stream error may come from another realm (not instanceof Error) and read "Error: aborted".
+    throw new IncompleteDownloadError(received, expected, String((err as { message?: unknown })?.message ?? err));
+  }
+  if (expected !== undefined && received !== expected) {
+    await rm(dest, { force: true });
+    throw new IncompleteDownloadError(received, expected, received < expected ? 'the body ended early' : 'more bytes than announced');
+  }
+  return dest;
+}
+
+/** Worth another attempt: the network and 5xx, 408 and 429; not a 404 or a 403. */
+export function retryableDownloadError(err: unknown): boolean {
+  return !(err instanceof HttpStatusError) || err.status >= 500 || err.status === 408 || err.status === 429;
+}
+
 export const actionsToolCache: ToolCache = {
   find: (tool, version) => tc.find(tool, version),
-  downloadTool: (url) => tc.downloadTool(url),
+  downloadTool: (url) => downloadFile(url),
   extractTar: (file) => tc.extractTar(file),
   extractZip: (file) => tc.extractZip(file),
   cacheDir: (dir, tool, version) => tc.cacheDir(dir, tool, version),
@@ -90,7 +166,13 @@ export interface InstallDeps {
   log: Logger;
   cache?: ToolCache;
   fetch?: Fetcher;
+  /** Between download attempts (tests pass one that does not wait). */
+  sleep?: (ms: number) => Promise<void>;
 }
+
+/** Download attempts, and the first pause between them (doubled each time). */
+export const DOWNLOAD_ATTEMPTS = 3;
+const DOWNLOAD_RETRY_DELAY_MS = 2000;
 
 function label(r: ToolRelease): string {
   return `${r.tool} ${r.version}`;
@@ -175,9 +257,17 @@ export async function installVerifiedTool(download: VerifiedDownload, deps: Inst
   log.info(`${label(r)}: downloading ${displayUrl(r.url)}`);
   let file: string;
   try {
-    file = await cache.downloadTool(r.url);
+    file = await retry(() => cache.downloadTool(r.url), { label: `${label(r)}: download`, attempts: DOWNLOAD_ATTEMPTS, initialDelayMs: DOWNLOAD_RETRY_DELAY_MS, retryable: retryableDownloadError, log, ...(deps.sleep ? { sleep: deps.sleep } : {}) });
   } catch (err) {
-    throw new OperationError(`${label(r)}: download of ${displayUrl(r.url)} failed: ${errorMessage(err)}`, { hint: "check the base URL, the version and the runner's network access" });
+    const last = err instanceof RetryError ? err.cause : err;
+    const tries = err instanceof RetryError ? ` after ${err.attempts} attempts` : '';
+    const hint =
+      last instanceof IncompleteDownloadError
+        ? 'the connection was cut mid-transfer: a proxy or firewall limit, or an unstable mirror; run the job again, or point the base URL at another mirror'
+        : last instanceof HttpStatusError && last.status === 404
+          ? 'the file is not there: check the version and the base URL (the mirror must keep the official layout)'
+          : "check the base URL, the version and the runner's network access";
+    throw new OperationError(`${label(r)}: download of ${displayUrl(r.url)} failed${tries}: ${errorMessage(last)}`, { cause: err, hint });
   }
   const actual = await sha256File(file);
   if (actual !== expected.sha256) {

@@ -51,8 +51,19 @@ export class OperationError extends Error {
   }
 }
 
+/** An error's message; for a thrown plain object (some SDKs reject with one), its `message` field or its JSON, never `[object Object]`. */
 export function errorMessage(err: unknown): string {
-  return err instanceof Error ? err.message : String(err);
+  if (err instanceof Error) return err.message;
+  if (typeof err === 'object' && err !== null) {
+    const message = (err as { message?: unknown }).message;
+    if (typeof message === 'string' && message) return message;
+    try {
+      return JSON.stringify(err).slice(0, 500);
+    } catch {
+      return Object.prototype.toString.call(err);
+    }
+  }
+  return String(err);
 }
 
 /** Collects problems so that all of an input's mistakes are reported at once, before any change. */

@@ -1,6 +1,6 @@
 import { realpathSync, statSync, type Stats } from 'node:fs';
 import { isAbsolute, relative, resolve } from 'node:path';
-import { ConfigurationError } from './errors.js';
+import { ConfigurationError, type ConfigurationProblem } from './errors.js';
 
 /** Where raw inputs come from: `INPUT_<NAME>` variables on a runner, a plain object in tests. */
 export type InputSource = (name: string) => string | undefined;
@@ -116,13 +116,23 @@ export class Inputs {
       .filter((item) => item !== '' && !item.startsWith('#'));
   }
 
-  /** `key=value` lines (helm --set style). The key must be non-empty; the value may contain `=`. */
+  /**
+   * `key=value` lines (helm --set style). The key must be non-empty; the value may contain `=`. Every bad line is
+   * its own problem, all reported together.
+   */
   keyValues(name: string): Array<{ key: string; value: string }> {
-    return this.list(name).map((line) => {
+    const problems: ConfigurationProblem[] = [];
+    const out: Array<{ key: string; value: string }> = [];
+    for (const [n, line] of this.list(name).entries()) {
       const eq = line.indexOf('=');
-      if (eq <= 0) throw new ConfigurationError({ input: name, problem: `line "${line.split('=')[0]}" is not key=value`, fix: 'write one key=value per line, e.g. image.tag=1.2.3' });
-      return { key: line.slice(0, eq).trim(), value: line.slice(eq + 1) };
-    });
+      const key = eq < 0 ? line : line.slice(0, eq).trim();
+      // The value is never shown: it may be a credential.
+      if (eq < 0) problems.push({ input: name, problem: `line ${n + 1} ("${clip(line, 60)}") is not key=value (it has no =)`, fix: 'write one key=value per line, e.g. image.tag=1.2.3' });
+      else if (key === '') problems.push({ input: name, problem: `line ${n + 1} has an empty key (nothing before the =)`, fix: "write the value's key before the =, e.g. image.tag=1.2.3" });
+      else out.push({ key, value: line.slice(eq + 1) });
+    }
+    if (problems.length) throw new ConfigurationError(problems);
+    return out;
   }
 }
 
@@ -169,8 +179,11 @@ export function checkUrl(input: string, value: string, options: { schemes: reado
   try {
     url = new URL(value);
   } catch {
+    const port = /^[a-z][a-z0-9+.-]*:\/\/[^/?#@]*@?\[?[^\]/?#]*\]?:(\d+)(?:[/?#]|$)/i.exec(value)?.[1];
+    if (port !== undefined && Number(port) > 65535) throw new ConfigurationError({ input, problem: `"${clip(value)}" has port ${port}, above the highest port 65535`, fix });
     throw new ConfigurationError({ input, problem: `"${clip(value)}" is not a URL`, fix });
   }
+  if (url.port === '0') throw new ConfigurationError({ input, problem: `"${clip(value)}" has port 0, which no server listens on`, fix });
   const scheme = url.protocol.replace(/:$/, '');
   if (!options.schemes.includes(scheme)) throw new ConfigurationError({ input, problem: `"${clip(value)}" uses ${scheme}://, which is not supported here`, fix });
   if (!url.hostname || !/^[a-z]+:\/\//i.test(value)) throw new ConfigurationError({ input, problem: `"${clip(value)}" has no host`, fix });

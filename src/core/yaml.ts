@@ -184,9 +184,9 @@ function secondDocumentLine(text: string): number {
 }
 
 /** Loads one YAML document with positions; a syntax error is a ConfigurationError at file:line:column. */
-export function loadYamlWithPositions(text: string, file: string, input = 'file'): PositionedYaml {
+export function loadYamlWithPositions(text: string, file: string, input = 'file', emptyFix = "write the file's content (see the action README for an example)"): PositionedYaml {
   if (text.trim() === '') {
-    throw new ConfigurationError({ input, problem: `${file} is empty`, fix: 'declare apiVersion and topics in it (see the action README for an example)', location: { file } });
+    throw new ConfigurationError({ input, problem: `${file} is empty`, fix: emptyFix, location: { file } });
   }
   let value: unknown;
   try {

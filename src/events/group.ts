@@ -14,7 +14,7 @@ export function groupReadiness(group: GroupView | undefined, groupId: string, to
   }
   const state = group.state.toUpperCase().replace(/[^A-Z]/g, '');
   if (!group.members.length || state === 'EMPTY') {
-    return { ready: false, kind: 'empty', detail: `consumer group "${groupId}" has no members (state ${group.state})`, next: `the subscriber is not running or its sidecar is not connected: look at the app's pods and daprd logs` };
+    return { ready: false, kind: 'empty', detail: `consumer group "${groupId}" has no members (state ${group.state})`, next: `the subscriber is not running, its sidecar is not connected, or the app fails Dapr's app health check (daprd stops its subscriptions while the app is unhealthy): look at the app's pods (restarts, readiness) and daprd logs` };
   }
   if (state !== 'STABLE') {
     return { ready: false, kind: 'rebalancing', detail: `consumer group "${groupId}" is ${group.state} with ${group.members.length} member(s)`, next: 'a rollout or crash-looping pod keeps the group rebalancing: look at the app\'s pods (restarts) and daprd logs' };

@@ -1,4 +1,5 @@
 import { Consumer, type Admin } from '@platformatic/kafka';
+import { errorFacts } from '../kafka/errors.js';
 import type { GroupView } from './group.js';
 
 /** The Kafka reads verify-events needs, over one Admin client. Thin: the decisions live in the pure modules. */
@@ -10,6 +11,21 @@ export async function describeGroup(admin: Admin, groupId: string): Promise<Grou
     state: String(g.state),
     members: [...g.members.values()].map((m) => ({ clientId: m.clientId, host: m.clientHost, topics: [...(m.assignments?.values() ?? [])].map((a) => a.topic) })),
   };
+}
+
+/**
+ * Does the topic exist? Asked one topic per Metadata request: for several, @platformatic/kafka names the
+ * missing one by its index in the broker's answer, which need not follow the request's order (a missing
+ * reply topic was reported as the probe topic). Other failures (unreachable, not authorized) reject.
+ */
+export async function topicExists(admin: Admin, topic: string): Promise<boolean> {
+  try {
+    return (await admin.metadata({ topics: [topic], forceUpdate: true })).topics.has(topic);
+  } catch (err) {
+    const f = errorFacts(err);
+    if (f.apiIds.has('UNKNOWN_TOPIC_OR_PARTITION') || f.messages.some((m) => /^Unknown topic /.test(m))) return false;
+    throw err;
+  }
 }
 
 /** Next offset to be written, per partition (the "end offsets" noted before probes are sent). */

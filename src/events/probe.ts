@@ -83,6 +83,36 @@ export function parseAck(value: Buffer | string | null, headers: Map<string, str
   return header ? { probeId: header, source } : undefined;
 }
 
+/**
+ * The app's report that its probe handler ran and failed (type PROBE_FAILED_TYPE, data `{probeId, handledBy,
+ * error}`, published to the dead-letter topic before it answers RETRY; see the probe contract in the action's
+ * README). daprd dead-letters a probe the same way whether the handler failed or the app could not be reached:
+ * this report is what tells the two apart.
+ */
+export const PROBE_FAILED_TYPE = 'io.oke-dapr-actions.probe.failed';
+
+export interface ProbeFailure {
+  probeId: string;
+  error: string;
+  handledBy?: string;
+}
+
+/** A probe-failure report, or undefined for anything else (a dead-lettered probe itself, whose data also has probeId). */
+export function parseProbeFailure(value: Buffer | string | null): ProbeFailure | undefined {
+  if (!value) return undefined;
+  try {
+    const ce = JSON.parse(value.toString()) as { type?: unknown; data?: unknown };
+    if (ce.type !== PROBE_FAILED_TYPE) return undefined;
+    const data = (typeof ce.data === 'string' ? JSON.parse(ce.data) : ce.data) as { probeId?: unknown; error?: unknown; handledBy?: unknown } | undefined;
+    if (typeof data?.probeId !== 'string') return undefined;
+    // An app's message may be anything: one line, bounded, before it reaches a verdict.
+    const error = typeof data.error === 'string' && data.error.trim() ? data.error.replace(/\s+/g, ' ').trim().slice(0, 300) : 'no reason given';
+    return { probeId: data.probeId, error, ...(typeof data.handledBy === 'string' ? { handledBy: data.handledBy } : {}) };
+  } catch {
+    return undefined;
+  }
+}
+
 export function ackProbeId(value: Buffer | string | null, headers: Map<string, string> | Record<string, string> = {}): string | undefined {
   return parseAck(value, headers)?.probeId;
 }

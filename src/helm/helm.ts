@@ -5,6 +5,27 @@ import { rollbackArgs, upgradeArgs, type UpgradeOptions } from './args.js';
 import { parseHistory, parseUpgradeJson, type Revision } from './release.js';
 import type { HelmBinary } from './tool.js';
 
+/** A command's end as the runner saw it; `signal` is set when the runner can tell which signal killed it. */
+export type HelmExit = Pick<CommandResult, 'stdout' | 'stderr'> & { exitCode: number | null; signal?: string | null };
+
+/**
+ * Why a helm command failed, in words: its last error lines, and how it ended when that was not an exit code.
+ * A helm killed mid-operation (SIGKILL from the OOM killer, a cancelled job) has no exit code; the runner then
+ * reports code null, which says nothing to a reader.
+ */
+export function helmFailure(result: HelmExit, lines = 10): string {
+  const tail = result.stderr.trim().split('\n').slice(-lines).join('\n');
+  const killed = result.exitCode === null || result.exitCode === undefined || (result.signal !== undefined && result.signal !== null);
+  if (killed) {
+    const how = `helm was killed by ${result.signal ? result.signal : 'a signal'} before it finished (it has no exit code)`;
+    return tail ? `${tail}\n${how}` : how;
+  }
+  return tail || `helm exited with code ${result.exitCode} and printed no error`;
+}
+
+/** Helm's words when --atomic / --rollback-on-failure removed a failed first install. */
+export const FIRST_INSTALL_REMOVED = /has been uninstalled due to/i;
+
 /**
  * The one Helm runner of the project (helm-deploy and dapr-install both use it). Every call goes through
  * the project's CommandRunner, so command lines and output are redacted; values never reach --debug.

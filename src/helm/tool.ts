@@ -2,7 +2,7 @@ import { ConfigurationError, type ProblemList } from '../core/errors.js';
 import { goPlatform, parseDownload, refuseChecksumInputs, toolDownload, type DownloadChoice, type DownloadSpec } from '../core/download-inputs.js';
 import type { InstallDeps, ToolRelease } from '../core/download.js';
 import type { CommandRunner } from '../core/exec.js';
-import type { Inputs } from '../core/inputs.js';
+import { checkExactVersion, clip, type Inputs } from '../core/inputs.js';
 import { HELM3_VERSION, HELM_RELEASES, HELM_VERSION } from '../versions.js';
 
 /** The Helm version the actions use unless told otherwise (pinned with its SHA-256); both majors are supported. */
@@ -28,20 +28,41 @@ export function helmRelease(version: string, baseUrl: string, platform: { os: st
 
 export const HELM_DOWNLOAD: DownloadSpec = toolDownload({ title: 'Helm', releases: HELM_RELEASES, inputPrefix: 'helm', defaultBaseUrl: DEFAULT_HELM_BASE_URL, release: helmRelease, checksumSuffix: '.sha256sum' });
 
+/** The Helm majors this project runs (the flags differ: Helm 4 renamed --atomic); Helm 2 needs Tiller and is refused. */
+export const SUPPORTED_HELM_MAJORS = [3, 4] as const;
+export type HelmMajor = (typeof SUPPORTED_HELM_MAJORS)[number];
+
+const supported = (): string => `Helm ${SUPPORTED_HELM_MAJORS.join(' or Helm ')} (pinned: ${HELM3_VERSION}, ${HELM_VERSION})`;
+
+/** The major of an exact version, or a ConfigurationError naming `input` when it is not one this project runs. */
+export function checkHelmMajor(version: string, input = 'helm-version'): HelmMajor {
+  const major = Number(/^v?(\d+)(\.|$)/.exec(version)?.[1]);
+  if ((SUPPORTED_HELM_MAJORS as readonly number[]).includes(major)) return major as HelmMajor;
+  const shown = version.replace(/^v/, '');
+  const why = major < 3 ? `Helm ${shown} is not supported: Helm ${major} needs Tiller in the cluster, and its flags and release storage differ` : `Helm ${shown} is not supported: this action knows Helm ${SUPPORTED_HELM_MAJORS.join(' and ')} only`;
+  throw new ConfigurationError({ input, problem: why, fix: `use ${supported()}, e.g. helm-version: ${HELM_VERSION} or helm-version: 3` });
+}
+
 /**
- * `preinstalled`, an exact x.y.z (a leading v is accepted), or a major alone (`3`, `4`: the version of that
- * major pinned in this action). Ranges are refused: downloads are pinned.
+ * `preinstalled`, an exact x.y.z (a leading v and a pre-release such as -rc.1 are accepted), or a major alone
+ * (`3`, `4`: the version of that major pinned in this action). Ranges are refused: downloads are pinned. Helm
+ * below 3 is refused here, before anything is fetched.
  */
 export function parseHelmVersion(value: string | undefined, input = 'helm-version'): string | 'preinstalled' {
   const v = (value ?? DEFAULT_HELM_VERSION).trim();
   if (v === 'preinstalled') return v;
-  const major = /^v?([34])$/.exec(v)?.[1];
-  if (major) return major === '3' ? HELM3_VERSION : HELM_VERSION;
-  const m = /^v?(\d+\.\d+\.\d+)$/.exec(v);
-  if (!m) throw new ConfigurationError({ input, problem: `"${v}" is not an exact Helm version`, fix: `use an exact version such as ${DEFAULT_HELM_VERSION} (no ranges), 3 or 4 for the pinned ${HELM3_VERSION} or ${HELM_VERSION}, or preinstalled to use helm from PATH` });
-  const major2 = Number(m[1]!.split('.')[0]);
-  if (major2 !== 3 && major2 !== 4) throw new ConfigurationError({ input, problem: `Helm ${m[1]} is not supported`, fix: `use Helm 3 or Helm 4 (pinned: ${HELM3_VERSION}, ${HELM_VERSION})` });
-  return m[1]!;
+  if (/^v?3$/.test(v)) return HELM3_VERSION;
+  if (/^v?4$/.test(v)) return HELM_VERSION;
+  // A major this action does not run (2, 2.17, 2.17.0, 5) is said to be one, whatever else is wrong with the value.
+  if (/^v?\d+(\.|$)/.test(v)) checkHelmMajor(v, input);
+  let exact: string;
+  try {
+    exact = checkExactVersion(input, v, DEFAULT_HELM_VERSION);
+  } catch {
+    throw new ConfigurationError({ input, problem: `"${clip(v)}" is not an exact Helm version`, fix: `use an exact version such as ${DEFAULT_HELM_VERSION} (no ranges), 3 or 4 for the pinned ${HELM3_VERSION} or ${HELM_VERSION}, or preinstalled to use helm from PATH` });
+  }
+  checkHelmMajor(exact, input);
+  return exact;
 }
 
 /** Helm as the inputs chose it: the one on PATH, or a verified download. */
@@ -61,7 +82,7 @@ export interface HelmBinary {
   path: string;
   /** e.g. "v4.2.3" */
   version: string;
-  major: 3 | 4;
+  major: HelmMajor;
 }
 
 /**
@@ -70,17 +91,17 @@ export interface HelmBinary {
  */
 export async function resolveHelm(choice: HelmChoice, runner: CommandRunner, deps: InstallDeps & { platform?: { os: string; arch: string } }): Promise<HelmBinary> {
   if ('expected' in choice) {
+    // Before anything is fetched: a Helm 2 must not cost a download (or a checksum request) to be refused.
+    const major = checkHelmMajor(choice.version);
     const { installVerifiedTool } = await import('../core/download.js');
     const release = helmRelease(choice.version, choice.baseUrl, deps.platform ?? goPlatform());
     const path = await installVerifiedTool({ release, expected: choice.expected, allowInsecure: choice.allowInsecure }, deps);
-    const major = Number(choice.version.split('.')[0]);
-    if (major !== 3 && major !== 4) throw new ConfigurationError({ input: 'helm-version', problem: `Helm ${choice.version} is not supported`, fix: 'use Helm 3 or Helm 4' });
     return { path, version: `v${choice.version}`, major };
   }
   const path = 'helm';
   const { stdout } = await runner.run(path, ['version', '--template', '{{.Version}}']);
   const detected = stdout.trim();
-  const major = Number(/^v(\d+)\./.exec(detected)?.[1]);
-  if (major !== 3 && major !== 4) throw new ConfigurationError({ input: 'helm-version', problem: `helm reports version "${detected}", which this action does not support`, fix: 'use Helm 3 or Helm 4' });
+  if (!/^v?\d+\./.test(detected)) throw new ConfigurationError({ input: 'helm-version', problem: `is preinstalled, but helm on PATH reports version "${clip(detected)}", which is not a Helm version`, fix: `install ${supported()} on the runner, or set helm-version to ${HELM_VERSION} to download the pinned one` });
+  const major = checkHelmMajor(detected);
   return { path, version: detected, major };
 }

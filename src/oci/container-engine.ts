@@ -2,7 +2,8 @@
  * GetCluster and CreateKubeconfig through oci-common + oci-containerengine. The SDK signs the requests
  * (it signs `x-date`); this wrapper turns its failures into errors that say what to check: the IAM hint
  * for NotAuthorizedOrNotFound, clock skew for a refused signature, the network for unreachable endpoints.
- * Retries go through the project's retry helper (the SDK's own retries and circuit breaker are off).
+ * Retries go through the project's retry helper (the SDK's own retries and circuit breaker are off, for this
+ * client only: no global SDK setting is changed).
  */
 import * as common from 'oci-common';
 import { ContainerEngineClient, models } from 'oci-containerengine';
@@ -63,9 +64,10 @@ export class OkeClient {
       getPrivateKey: () => options.privateKeyPem,
       getPassphrase: () => null,
     };
-    // One retry policy for the project (core/retry.ts): the SDK's retries and circuit breaker are off.
-    common.CircuitBreaker.EnableGlobalCircuitBreaker = false;
-    this.client = new ContainerEngineClient({ authenticationDetailsProvider: provider }, { retryConfiguration: common.NoRetryConfigurationDetails });
+    // One retry policy for the project (core/retry.ts): the SDK's retries and circuit breaker are off for this client
+    // (`noCircuit` is the SDK's per-client switch; common.CircuitBreaker.EnableGlobalCircuitBreaker would change every client).
+    const noCircuitBreaker = { noCircuit: true } as common.CircuitBreaker;
+    this.client = new ContainerEngineClient({ authenticationDetailsProvider: provider }, { retryConfiguration: common.NoRetryConfigurationDetails, circuitBreaker: noCircuitBreaker });
     if (options.apiEndpoint) this.client.endpoint = options.apiEndpoint.replace(/\/+$/, '');
     else this.client.regionId = options.region;
     this.endpoint = this.client.endpoint.replace(/\/20180222$/, '');
@@ -99,7 +101,7 @@ export class OkeClient {
   private async call<T>(operation: string, fn: () => Promise<T>): Promise<T> {
     const { log, attempts = 4, now, sleep } = this.options;
     try {
-      return await retry(() => quietly(log, fn), {
+      return await retry(() => sdkCall(log, fn), {
         label: `${operation} at ${this.endpoint}`,
         attempts,
         initialDelayMs: 1_000,
@@ -117,14 +119,47 @@ export class OkeClient {
   }
 }
 
-/** The SDK prints retry notes with console.warn; route them to the debug log while it runs. */
-async function quietly<T>(log: Logger, fn: () => Promise<T>): Promise<T> {
-  const warn = console.warn;
-  console.warn = (...args: unknown[]) => log.debug(`oci-sdk: ${args.map(String).join(' ')}`);
+/**
+ * One SDK call: its notes go to the debug log, and a failure that is a plain object (the SDK throws
+ * `{ code, message, ... }` for network errors) becomes an Error with the same fields, so that logs and
+ * retries show its message instead of "[object Object]".
+ */
+async function sdkCall<T>(log: Logger, fn: () => Promise<T>): Promise<T> {
+  try {
+    return await withSdkWarnings(log, fn);
+  } catch (err) {
+    if (err instanceof Error || typeof err !== 'object' || err === null) throw err;
+    const fields = err as { message?: unknown; code?: unknown };
+    const message = typeof fields.message === 'string' ? fields.message : 'the OCI SDK failed without a message';
+    throw Object.assign(new Error(typeof fields.code === 'string' ? `${message} (${fields.code})` : message), err);
+  }
+}
+
+/**
+ * The SDK's retrier writes "Request cannot be retried..." with console.warn on every failed call, and has no
+ * per-client logger for it (common.LOG.logger is global as well, and does not receive these). So console.warn
+ * is routed to the debug log while calls run: installed by the first call, restored when the last one ends,
+ * so that overlapping calls never leave it replaced.
+ */
+let sdkWarningCalls = 0;
+let originalWarn: typeof console.warn | undefined;
+let sdkWarningLogs: Logger[] = [];
+
+async function withSdkWarnings<T>(log: Logger, fn: () => Promise<T>): Promise<T> {
+  if (sdkWarningCalls++ === 0) {
+    originalWarn = console.warn;
+    console.warn = (...args: unknown[]) => sdkWarningLogs.at(-1)?.debug(`oci-sdk: ${args.map(String).join(' ')}`);
+  }
+  sdkWarningLogs.push(log);
   try {
     return await fn();
   } finally {
-    console.warn = warn;
+    sdkWarningLogs.splice(sdkWarningLogs.lastIndexOf(log), 1);
+    if (--sdkWarningCalls === 0) {
+      console.warn = originalWarn!;
+      originalWarn = undefined;
+      sdkWarningLogs = [];
+    }
   }
 }
 

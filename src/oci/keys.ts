@@ -18,9 +18,16 @@ export type KeyFormat =
   | 'X.509 certificate'
   | 'file path'
   | 'PEM block of an unknown type'
+  | 'PEM without its END line'
+  | 'PEM without its BEGIN line'
+  | 'PEM with mismatched BEGIN and END lines'
+  | 'base64 text without PEM lines'
   | 'text without a PEM header';
 
-export type KeyProblem = 'unusable-format' | 'unreadable' | 'not-rsa' | 'passphrase-missing' | 'passphrase-wrong';
+export type KeyProblem = 'unusable-format' | 'damaged' | 'unreadable' | 'not-rsa' | 'too-small' | 'passphrase-missing' | 'passphrase-wrong';
+
+/** OCI API keys are RSA keys of at least this many bits (Console: My profile > API keys refuses smaller ones). */
+export const MIN_RSA_BITS = 2048;
 
 /** Why a key cannot be used, with the format seen and what to do. Never contains key material. */
 export class KeyError extends Error {
@@ -48,6 +55,10 @@ export interface ApiKey {
 }
 
 const BLOCK = /-----BEGIN ([A-Z0-9 ]+)-----([\s\S]*?)-----END \1-----/;
+const BEGIN_LINE = /-----BEGIN ([A-Z0-9 ]+)-----/;
+const END_LINE = /-----END ([A-Z0-9 ]+)-----/;
+/** A PEM body (or a DER key) in base64 with no BEGIN/END lines: at least one 64-column line's worth. */
+const BARE_BASE64 = /^[A-Za-z0-9+/=\s]+$/;
 
 /** Undoes copy-paste damage and re-wraps the PEM body at 64 columns; returns the text and what was repaired. */
 export function normalizeKeyText(raw: string): { text: string; repairs: string[] } {
@@ -102,10 +113,52 @@ export function detectKeyFormat(text: string): KeyFormat {
         return 'PEM block of an unknown type';
     }
   }
+  // Damaged PEM: the labels are all that is quoted later, never the body.
+  const begin = BEGIN_LINE.exec(text);
+  const end = END_LINE.exec(text);
+  if (begin && !end) return 'PEM without its END line';
+  if (end && !begin) return 'PEM without its BEGIN line';
+  if (begin && end) return 'PEM with mismatched BEGIN and END lines';
   if (/^PuTTY-User-Key-File/.test(text)) return 'PuTTY private key';
   if (/^(ssh-rsa|ssh-ed25519|ecdsa-sha2-\S+) /.test(text)) return 'SSH public key';
   if (/^(~|\/|\.{1,2}\/|[A-Za-z]:\\)?[\w./\\~-]+\.(pem|key)$/.test(text) || /^(~|\/)[\w./-]+$/.test(text)) return 'file path';
+  if (BARE_BASE64.test(text) && text.replace(/\s+/g, '').length >= 64) return 'base64 text without PEM lines';
   return 'text without a PEM header';
+}
+
+/**
+ * Whether a text may hold key material (a PEM block or part of one, an OpenSSH or PuTTY key, a base64 run), so
+ * that it must be masked and never excerpted. A text that is none of these (a kubeconfig, a note) may be quoted.
+ */
+export function isKeyMaterial(raw: string): boolean {
+  const { text } = normalizeKeyText(raw);
+  return /-----(BEGIN|END) /.test(text) || /PuTTY-User-Key-File|^(ssh|ecdsa)-\S+ /m.test(text) || /[A-Za-z0-9+/]{40,}/.test(text);
+}
+
+const PASTE_AGAIN = 'paste the whole key file again, from its -----BEGIN line through its -----END line (`gh secret set OCI_PRIVATE_KEY < oci_api_key.pem` copies a file exactly)';
+
+/**
+ * What is wrong with a damaged or non-PEM text, in words that name only the PEM labels (never the body), or
+ * undefined for a format that is a whole PEM block.
+ */
+function damage(text: string, format: KeyFormat): { message: string; fix: string } | undefined {
+  const begin = BEGIN_LINE.exec(text)?.[1];
+  const end = END_LINE.exec(text)?.[1];
+  const lines = text.split('\n').length;
+  switch (format) {
+    case 'PEM without its END line':
+      return { message: `has its BEGIN ${begin} line but no END line: the text was probably cut off when it was copied or pasted into the secret (${lines} lines are there)`, fix: PASTE_AGAIN };
+    case 'PEM without its BEGIN line':
+      return { message: `has an END ${end} line but no BEGIN line before it: the start of the text was probably lost when it was copied or pasted into the secret`, fix: PASTE_AGAIN };
+    case 'PEM with mismatched BEGIN and END lines':
+      return { message: `begins with a BEGIN ${begin} line but ends with END ${end}: pieces of two different PEM files pasted together`, fix: `${PASTE_AGAIN}; one key, nothing else` };
+    case 'base64 text without PEM lines':
+      return { message: `is base64 text (${lines} lines) without the -----BEGIN and -----END lines of a PEM file`, fix: PASTE_AGAIN };
+    case 'text without a PEM header':
+      return { message: `is not a PEM key: it has no -----BEGIN line (${text.length} characters on ${lines} line${lines === 1 ? '' : 's'})`, fix: FORMAT_FIX[format]! };
+    default:
+      return undefined;
+  }
 }
 
 const CONVERT = 'convert it to PEM: `openssl pkcs8 -topk8 -in <key> -out key.pem` (add -nocrypt for no passphrase)';
@@ -137,6 +190,8 @@ export function isEncryptedFormat(format: KeyFormat): boolean {
 export function parseApiKey(raw: string, passphrase?: string): ApiKey {
   const { text, repairs } = normalizeKeyText(raw);
   const format = detectKeyFormat(text);
+  const damaged = damage(text, format);
+  if (damaged) throw new KeyError('damaged', format, damaged.message, damaged.fix);
   const usable = format.startsWith('PKCS#');
   if (!usable) throw new KeyError(format === 'EC private key' ? 'not-rsa' : 'unusable-format', format, `is ${withArticle(format)}, which cannot sign OCI requests`, FORMAT_FIX[format] ?? CONVERT);
   const encrypted = isEncryptedFormat(format);
@@ -151,7 +206,12 @@ export function parseApiKey(raw: string, passphrase?: string): ApiKey {
     throw new KeyError('unreadable', format, `looks like ${withArticle(format)} but its content does not parse (truncated or altered when it was copied?)`, 'paste the complete key file again, including the -----BEGIN and -----END lines');
   }
   if (privateKey.asymmetricKeyType !== 'rsa') {
-    throw new KeyError('not-rsa', format, `is ${withArticle(format)} holding ${privateKey.asymmetricKeyType === 'ec' ? 'an EC' : `a ${privateKey.asymmetricKeyType}`} key, not RSA`, FORMAT_FIX['EC private key']!);
+    const type = privateKey.asymmetricKeyType ?? 'unknown';
+    throw new KeyError('not-rsa', format, `is ${withArticle(format)} holding ${/^(ec|ed)/.test(type) ? 'an' : 'a'} ${type === 'ec' ? 'EC' : type} key, not RSA`, FORMAT_FIX['EC private key']!);
+  }
+  const bits = privateKey.asymmetricKeyDetails?.modulusLength;
+  if (bits !== undefined && bits < MIN_RSA_BITS) {
+    throw new KeyError('too-small', format, `is an RSA key of ${bits} bits; OCI API keys have at least ${MIN_RSA_BITS}`, 'generate a new key with `openssl genrsa -out oci_api_key.pem 2048`, upload its public key (My profile > API keys) and use it here');
   }
   return {
     privateKey,

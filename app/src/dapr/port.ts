@@ -14,9 +14,10 @@ export interface StateItem<T> {
 /**
  * A write in a transaction. `etag` set: the item must still have that ETag. `etag` undefined on an
  * upsert: the key must not exist yet (first-write). Every write is first-write: nothing is overwritten
- * blindly.
+ * blindly. A delete without `etag` removes whatever is there (or nothing): only for records that no
+ * request changes, such as the outbox's (events/outbox.ts).
  */
-export type StateWrite = { op: 'upsert'; key: string; value: unknown; etag?: string } | { op: 'delete'; key: string; etag: string };
+export type StateWrite = { op: 'upsert'; key: string; value: unknown; etag?: string } | { op: 'delete'; key: string; etag?: string };
 
 /** A structured CloudEvent to publish (content type application/cloudevents+json). */
 export interface OutgoingEvent {

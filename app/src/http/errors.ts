@@ -47,9 +47,17 @@ export function staleEtag(currentEtag: string | undefined): HttpError {
   );
 }
 
+/**
+ * 503: a dependency (Dapr, and through it PostgreSQL, Kafka, the scheduler) failed. `what` says what
+ * failed; `advice` replaces "try again shortly" when a plain retry is not the right thing (a change that
+ * was, or may have been, stored: the details then carry its `taskId` and `stored`). Always with a
+ * `Retry-After` header (RETRY_AFTER_SECONDS) and `details.retryAfterSeconds`.
+ */
+export const RETRY_AFTER_SECONDS = 2;
+
 export class DependencyError extends HttpError {
-  constructor(what: string, cause: unknown) {
-    super(503, 'dependency_unavailable', `${what} failed; try again shortly`);
+  constructor(what: string, cause: unknown, options: { advice?: string; details?: Record<string, unknown>; headers?: Record<string, string> } = {}) {
+    super(503, 'dependency_unavailable', `${what} failed; ${options.advice ?? 'try again shortly'}`, { ...options.details, retryAfterSeconds: RETRY_AFTER_SECONDS }, { 'retry-after': String(RETRY_AFTER_SECONDS), ...options.headers });
     this.name = 'DependencyError';
     this.cause = cause;
   }

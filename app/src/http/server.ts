@@ -8,6 +8,7 @@ import type { AddressInfo } from 'node:net';
 import { withTrace, type Logger } from '../log.js';
 import type { AppMetrics } from '../metrics.js';
 import { continueTrace } from '../trace.js';
+import { DaprError } from '../dapr/port.js';
 import { DependencyError, HttpError } from './errors.js';
 import type { Request, Response, Router } from './router.js';
 
@@ -69,6 +70,8 @@ function send(res: ServerResponse, response: Response, head: boolean): void {
 }
 
 export function errorResponse(err: unknown): Response {
+  // Dapr (or PostgreSQL, Kafka, the scheduler behind it) failing is a 503, never a 500: the client may retry.
+  if (err instanceof DaprError) return errorResponse(new DependencyError(err.operation, err));
   if (err instanceof HttpError) {
     return { status: err.status, headers: err.headers, body: { error: { code: err.code, message: err.message, ...(err.details ? { details: err.details } : {}) } } };
   }

@@ -111,7 +111,7 @@ function checkObject(body: unknown): Record<string, unknown> {
 function collect(input: Record<string, unknown>, problems: FieldProblem[]): TaskPatch {
   const out: Record<string, unknown> = {};
   for (const key of Object.keys(input)) {
-    if (!(FIELDS as readonly string[]).includes(key)) problems.push({ field: key, problem: `unknown field (allowed: ${FIELDS.join(', ')})` });
+    if (!(FIELDS as readonly string[]).includes(key)) problems.push({ field: key, problem: `unknown field (allowed: ${FIELDS.join(', ')}${key === 'id' ? '; id only when creating' : ''})` });
   }
   for (const field of FIELDS) {
     if (!(field in input)) continue;
@@ -127,15 +127,28 @@ function crossCheck(fields: Pick<TaskFields, 'dueAt' | 'remindBefore'>, problems
   if (fields.remindBefore && !fields.dueAt) problems.push({ field: 'remindBefore', problem: 'needs dueAt' });
 }
 
-export function parseCreate(body: unknown): TaskFields {
+/** Task ids: lower-case UUIDs (the server's random ones, a client's own, or derived from an Idempotency-Key). */
+export const TASK_ID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/;
+
+/**
+ * A create's fields, and `id` when the client chose the task's id (a lower-case UUID): a retried create
+ * with the same id then finds the first one's task instead of making a second.
+ */
+export function parseCreate(body: unknown): TaskFields & { id?: string } {
   const problems: FieldProblem[] = [];
-  const input = checkObject(body);
+  const { id, ...input } = checkObject(body);
+  if (id !== undefined && (typeof id !== 'string' || !TASK_ID.test(id))) problems.push({ field: 'id', problem: 'must be a lower-case UUID (e.g. from crypto.randomUUID()), or left out for the server to choose' });
   const got = collect(input, problems);
   if (!('title' in input)) problems.push({ field: 'title', problem: 'required: a non-empty string' });
   const fields: TaskFields = { title: got.title ?? '', description: got.description ?? '', priority: got.priority ?? 'normal', tags: got.tags ?? [], dueAt: got.dueAt ?? null, remindBefore: got.remindBefore ?? null, done: got.done ?? false };
   crossCheck(fields, problems);
   if (problems.length) throw new ValidationError(problems);
-  return fields;
+  return typeof id === 'string' ? { ...fields, id } : fields;
+}
+
+/** Whether a stored task was created from these fields (a retried create, not another task under the same id). */
+export function sameCreate(task: Task, fields: TaskFields): boolean {
+  return FIELDS.every((f) => JSON.stringify(task[f]) === JSON.stringify(fields[f]));
 }
 
 /** A PATCH: the fields present, checked against the task they will change. */

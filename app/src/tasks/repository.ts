@@ -1,13 +1,14 @@
 /**
  * Tasks in the Dapr state store: one item per task (`task:<user>:<id>`), listed per user with Dapr's
  * state Query API (`userId` equal, newest first), which PostgreSQL answers from an expression index on
- * `value->>'userId'` (tasks/state-index.ts creates it). A create is one write and nothing else: no
- * per-user index item to read, rewrite and retry under contention.
+ * `value->>'userId'` (tasks/state-index.ts creates it). A create is one transaction (the task and its
+ * outbox record) and nothing else: no per-user index item to read, rewrite and retry under contention.
  *
  * Every write is first-write: a new task must not exist yet, a change or delete carries the store ETag
- * the caller read (stale -> ConcurrencyError -> 409).
+ * the caller read (stale -> ConcurrencyError -> 409). Each write takes the change's outbox record along
+ * (events/outbox.ts): the task and its pending event are stored in one transaction, or neither.
  */
-import type { DaprPort } from '../dapr/port.js';
+import type { DaprPort, StateWrite } from '../dapr/port.js';
 import type { Task } from './model.js';
 
 /** User ids may contain characters Dapr reserves in keys ("||"): keys carry them base64url-encoded. */
@@ -53,18 +54,18 @@ export class TaskRepository {
     return { tasks: tasks.slice(0, limit).map(withRevision), truncated: tasks.length > limit };
   }
 
-  /** Stores a new task (its key must not exist yet). */
-  async insert(task: Task): Promise<void> {
-    await this.dapr.transact([{ op: 'upsert', key: taskKey(task.userId, task.id), value: task }]);
+  /** Stores a new task (its key must not exist yet), with `also` (the outbox's record) in the same transaction. */
+  async insert(task: Task, also: StateWrite[] = []): Promise<void> {
+    await this.dapr.transact([{ op: 'upsert', key: taskKey(task.userId, task.id), value: task }, ...also]);
   }
 
-  /** Replaces a task if it still has `etag`; ConcurrencyError otherwise. */
-  async replace(task: Task, etag: string): Promise<void> {
-    await this.dapr.transact([{ op: 'upsert', key: taskKey(task.userId, task.id), value: task, etag }]);
+  /** Replaces a task if it still has `etag` (ConcurrencyError otherwise), with `also` in the same transaction. */
+  async replace(task: Task, etag: string, also: StateWrite[] = []): Promise<void> {
+    await this.dapr.transact([{ op: 'upsert', key: taskKey(task.userId, task.id), value: task, etag }, ...also]);
   }
 
-  /** Deletes a task if it still has `etag`; ConcurrencyError otherwise. */
-  async remove(userId: string, taskId: string, etag: string): Promise<void> {
-    await this.dapr.transact([{ op: 'delete', key: taskKey(userId, taskId), etag }]);
+  /** Deletes a task if it still has `etag` (ConcurrencyError otherwise), with `also` in the same transaction. */
+  async remove(userId: string, taskId: string, etag: string, also: StateWrite[] = []): Promise<void> {
+    await this.dapr.transact([{ op: 'delete', key: taskKey(userId, taskId), etag }, ...also]);
   }
 }

@@ -8,9 +8,8 @@ import type { Request, Response, Router } from '../http/router.js';
 import type { Authenticator, User } from '../auth/authenticator.js';
 import type { Notifications } from '../notifications.js';
 import { parseFilters } from './filters.js';
+import { TASK_ID } from './model.js';
 import { parseIfMatch, type TaskService, type Versioned } from './service.js';
-
-const TASK_ID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/;
 
 function taskId(req: Request): string {
   const id = req.params.id ?? '';
@@ -50,8 +49,9 @@ export function addTaskRoutes(router: Router, deps: TaskRouteDeps): void {
     .post(
       '/api/tasks',
       authed(async (req, user) => {
-        const v = await tasks.create(user.id, req.body);
-        return versioned(201, v, { location: `/api/tasks/${v.task.id}` });
+        const v = await tasks.create(user.id, req.body, { idempotencyKey: req.headers['idempotency-key'] as string | undefined });
+        // A retried create (same id or Idempotency-Key) answers as the first one did, and says so.
+        return versioned(201, v, { location: `/api/tasks/${v.task.id}`, ...(v.replayed ? { 'idempotent-replayed': 'true' } : {}) });
       }),
     )
     .get('/api/tasks/:id', authed(async (req, user) => versioned(200, await tasks.get(user.id, taskId(req)))))

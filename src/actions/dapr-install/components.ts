@@ -1,6 +1,7 @@
-import { existsSync, readdirSync, readFileSync, statSync } from 'node:fs';
-import { extname, isAbsolute, join, resolve } from 'node:path';
+import { readdirSync, readFileSync, statSync } from 'node:fs';
+import { extname, join } from 'node:path';
 import { ConfigurationError, ProblemList } from '../../core/errors.js';
+import { checkDnsLabel, checkDnsSubdomain, checkPath, type PathPolicy } from '../../core/inputs.js';
 import { formatPath, loadYamlDocuments, type PositionedYaml, type YamlPath } from '../../core/yaml.js';
 
 /** A Dapr resource read from the user's files, checked, and ready for server-side apply. */
@@ -24,26 +25,43 @@ const KINDS: Record<string, readonly string[]> = {
   Resiliency: ['dapr.io/v1alpha1'],
 };
 const COMPONENT_TYPE = /^(bindings|pubsub|state|secretstores|configuration|lock|middleware\.http|nameresolution|workflowbackend|conversation|crypto)\.[a-z0-9][a-z0-9.-]*$/;
-const DNS_SUBDOMAIN = /^[a-z0-9]([-a-z0-9]*[a-z0-9])?(\.[a-z0-9]([-a-z0-9]*[a-z0-9])?)*$/;
-const APP_ID = /^[a-z0-9]([-a-z0-9]*[a-z0-9])?$/;
 /** Metadata names whose values are credentials: they belong in a secret store, referenced with secretKeyRef. */
 const SECRET_NAME = /(password|passwd|secret|token|apikey|api[-_]?key|accesskey|access[-_]?key|privatekey|private[-_]?key|connectionstring|credential|sas[-_]?(token|key))/i;
 
-/** Expands `components` entries: files as they are, directories to their *.yaml / *.yml files (sorted). */
-export function componentFiles(entries: string[], workspace: string): string[] {
+/**
+ * Expands `components` entries: files as they are, directories to their *.yaml / *.yml files (sorted). Every
+ * entry and every file found must exist and stay inside the workspace or RUNNER_TEMP (unless the policy allows
+ * any path): a symlink in a listed directory is followed and checked too. All problems are reported together.
+ */
+export function componentFiles(entries: string[], policy: PathPolicy): string[] {
+  const problems = new ProblemList();
   const files: string[] = [];
   for (const entry of entries) {
-    const path = isAbsolute(entry) ? entry : resolve(workspace, entry);
-    if (!existsSync(path)) throw new ConfigurationError({ input: 'components', problem: `${entry} does not exist (looked at ${path})`, fix: 'list component files or directories relative to the workspace' });
+    const path = problems.collect(() => checkPath('components', entry, policy, 'file or directory'));
+    if (path === undefined) continue;
     if (statSync(path).isDirectory()) {
       const found = readdirSync(path).filter((f) => ['.yaml', '.yml'].includes(extname(f))).sort().map((f) => join(path, f));
-      if (!found.length) throw new ConfigurationError({ input: 'components', problem: `directory ${entry} has no .yaml or .yml files`, fix: 'point at the directory that holds the Dapr resource files' });
-      files.push(...found);
+      if (!found.length) problems.add({ input: 'components', problem: `directory ${entry} has no .yaml or .yml files`, fix: 'point at the directory that holds the Dapr resource files' });
+      for (const f of found) {
+        const checked = problems.collect(() => checkPath('components', f, policy, 'file'));
+        if (checked !== undefined) files.push(checked);
+      }
     } else {
       files.push(path);
     }
   }
+  problems.throwIfAny();
   return files;
+}
+
+/** A shared validator's verdict on one field, as a problem at the field's position (the validator's words). */
+function validated(fn: () => unknown, report: (problem: string, fix: string) => void): void {
+  try {
+    fn();
+  } catch (err) {
+    if (!(err instanceof ConfigurationError)) throw err;
+    for (const p of err.problems) report(p.problem, p.fix);
+  }
 }
 
 function check(doc: PositionedYaml, namespace: string, allowPlaintextSecrets: boolean, problems: ProblemList): DaprResource | undefined {
@@ -66,13 +84,14 @@ function check(doc: PositionedYaml, namespace: string, allowPlaintextSecrets: bo
   if (!versions.includes(String(v.apiVersion))) problem(['apiVersion'], `apiVersion "${String(v.apiVersion ?? '')}" is not valid for ${kind}`, `use ${versions.join(' or ')}`);
   const meta = (v.metadata ?? {}) as Record<string, unknown>;
   const name = String(meta.name ?? '');
-  if (!DNS_SUBDOMAIN.test(name) || name.length > 253) problem(['metadata', 'name'], `name "${name}" is not a valid resource name`, 'use lowercase letters, digits, "-" and "."');
+  validated(() => checkDnsSubdomain('metadata.name', name, 'resource name'), (what, fix) => problem(['metadata', 'name'], `name ${what}`, fix));
   if (meta.namespace !== undefined && meta.namespace !== namespace) problem(['metadata', 'namespace'], `namespace "${String(meta.namespace)}" differs from components-namespace "${namespace}"`, 'remove metadata.namespace, or set components-namespace to it');
   const scopes = v.scopes;
   if (scopes !== undefined) {
     if (!Array.isArray(scopes)) problem(['scopes'], 'scopes is not a list', 'list the app ids that may use this resource');
     else scopes.forEach((s, i) => {
-      if (typeof s !== 'string' || !APP_ID.test(s)) problem(['scopes', i], `scope "${String(s)}" is not a valid Dapr app id`, 'use lowercase letters, digits and "-"');
+      if (typeof s !== 'string') problem(['scopes', i], `scope ${JSON.stringify(s)} is not a string`, 'list app ids as strings, e.g. - todo-api');
+      else validated(() => checkDnsLabel('scopes', s, 'Dapr app id'), (what, fix) => problem(['scopes', i], `scope ${what}`, fix));
     });
   }
   const spec = v.spec as Record<string, unknown> | undefined;

@@ -1,14 +1,14 @@
-import { existsSync, readFileSync } from 'node:fs';
-import { load } from 'js-yaml';
-import { isAbsolute, resolve } from 'node:path';
+import { readFileSync } from 'node:fs';
+import { load, YAMLException } from 'js-yaml';
 import { ConfigurationError, ProblemList } from '../../core/errors.js';
-import type { Inputs } from '../../core/inputs.js';
+import { checkDnsLabel, checkExactVersion, checkPath, checkUrl, clip, excerpt, pathPolicy, type Inputs, type PathPolicy } from '../../core/inputs.js';
 import { DAPR_HELM_REPO } from '../../dapr/control-plane.js';
+import { chartDaprVersion, quoted, readLocalChart } from '../../dapr/chart.js';
 import { hostPlatform, parseAllowInsecure, parseDownload, type DownloadChoice } from '../../core/download-inputs.js';
 import { DAPR_CLI_DOWNLOAD } from '../../dapr/cli.js';
 import { parseHelmInputs, type HelmChoice } from '../../helm/tool.js';
 import { DAPR_CLI_VERSION, DAPR_VERSION } from '../../versions.js';
-import { componentFiles } from './components.js';
+import { componentFiles, loadComponents, type LoadedResource } from './components.js';
 
 export interface DaprInstallInputs {
   daprVersion: string;
@@ -22,6 +22,8 @@ export interface DaprInstallInputs {
   timeoutMs: number;
   allowDowngrade: boolean;
   componentFiles: string[];
+  /** Every Dapr resource of those files, read and checked with the rest of the inputs. */
+  components: LoadedResource[];
   componentsNamespace: string;
   allowPlaintextSecrets: boolean;
   /** The Helm to run: preinstalled, or a pinned (or user-checksummed) download. */
@@ -39,37 +41,25 @@ export interface DaprInstallInputs {
   restartOutdatedSidecars: boolean;
 }
 
-const DNS_LABEL = /^[a-z0-9]([-a-z0-9]*[a-z0-9])?$/;
+const OCI_EXAMPLE = 'oci://registry.example.com/charts/dapr';
 
+/**
+ * Raw inputs -> typed, checked inputs. Every problem of the set (files included: the chart's own version, values
+ * files, component files, the kubeconfig) is collected and thrown together, before anything is changed.
+ */
 export function parseDaprInstallInputs(inputs: Inputs, env: NodeJS.ProcessEnv, platform = hostPlatform()): DaprInstallInputs {
-  const workspace = env.GITHUB_WORKSPACE ?? process.cwd();
   const problems = new ProblemList();
   const c = <T>(fn: () => T): T | undefined => problems.collect(fn);
+  const policy = pathPolicy(env, c(() => inputs.boolean('allow-outside-workspace', false)) ?? false);
 
-  const daprVersion = (inputs.string('dapr-version', DAPR_VERSION) ?? DAPR_VERSION).replace(/^v/, '');
-  if (!/^\d+\.\d+\.\d+(-[\w.]+)?$/.test(daprVersion)) problems.add({ input: 'dapr-version', problem: `"${daprVersion}" is not an exact version`, fix: `use an exact Dapr release such as ${DAPR_VERSION}` });
-
-  const override = inputs.string('chart');
-  const repo = inputs.string('chart-repo', DAPR_HELM_REPO)!;
-  let chart: DaprInstallInputs['chart'] = { kind: 'repo', repo };
-  if (override?.startsWith('oci://')) chart = { kind: 'oci', ref: override };
-  else if (override) {
-    const path = isAbsolute(override) ? override : resolve(workspace, override);
-    if (!existsSync(path)) problems.add({ input: 'chart', problem: `${override} does not exist (looked at ${path})`, fix: 'point chart at a Dapr chart directory or .tgz (relative to the workspace), or an oci:// reference; or leave it empty to use chart-repo' });
-    chart = { kind: 'local', path };
-  } else if (!/^https?:\/\/\S+$/.test(repo)) {
-    problems.add({ input: 'chart-repo', problem: `"${repo}" is not an http(s) URL`, fix: `use a Helm repository URL such as ${DAPR_HELM_REPO}` });
-  }
-
-  for (const [input, value] of [['namespace', inputs.string('namespace', 'dapr-system')!], ['components-namespace', inputs.string('components-namespace', 'default')!]] as const) {
-    if (!DNS_LABEL.test(value) || value.length > 63) problems.add({ input, problem: `"${value}" is not a valid namespace name`, fix: 'use lowercase letters, digits and "-"' });
-  }
-  const valuesFiles = inputs.list('values-files').map((f) => {
-    const path = isAbsolute(f) ? f : resolve(workspace, f);
-    if (!existsSync(path)) problems.add({ input: 'values-files', problem: `file ${f} does not exist (looked at ${path})`, fix: 'check the path (relative to the workspace)' });
-    return path;
+  const daprVersion = c(() => checkExactVersion('dapr-version', inputs.string('dapr-version', DAPR_VERSION)!, DAPR_VERSION));
+  const chart = parseChart(inputs, policy, daprVersion, problems);
+  const namespace = c(() => checkDnsLabel('namespace', inputs.string('namespace', 'dapr-system')!, 'namespace name'));
+  const componentsNamespace = c(() => checkDnsLabel('components-namespace', inputs.string('components-namespace', 'default')!, 'namespace name'));
+  const valuesFiles = inputs.list('values-files').flatMap((f) => {
+    const path = c(() => checkPath('values-files', f, policy, 'file'));
+    return path !== undefined && c(() => checkValuesFile('values-files', f, path)) ? [path] : [];
   });
-  const files = c(() => componentFiles(inputs.list('components'), workspace)) ?? [];
   const parsed = {
     ha: c(() => inputs.boolean('ha', false)),
     set: c(() => inputs.keyValues('set')),
@@ -83,29 +73,31 @@ export function parseDaprInstallInputs(inputs: Inputs, env: NodeJS.ProcessEnv, p
     certValidityDays: c(() => inputs.integer('cert-validity-days', 365, { min: 1, max: 3650 })),
     restartOutdated: c(() => inputs.boolean('restart-outdated-sidecars', false)),
   };
+  const files = c(() => componentFiles(inputs.list('components'), policy)) ?? [];
+  // Read with the namespace they are applied in; an invalid components-namespace is reported above.
+  const components = files.length && componentsNamespace ? (c(() => loadComponents(files, componentsNamespace, parsed.allowPlaintextSecrets ?? false)) ?? []) : [];
+  const kubeconfigGiven = inputs.string('kubeconfig');
+  const kubeconfig = kubeconfigGiven === undefined ? undefined : c(() => checkPath('kubeconfig', kubeconfigGiven, policy, 'file'));
+  if (kubeconfig !== undefined) c(() => checkKubeconfigFile('kubeconfig', kubeconfigGiven!, kubeconfig));
+
   const download = { platform, allowInsecure: parseAllowInsecure(inputs, problems) };
   const helm = parseHelmInputs(inputs, problems, download);
   let cli: DownloadChoice | undefined;
   if (parsed.installCli) {
-    const cliVersion = (inputs.string('cli-version', DAPR_CLI_VERSION) ?? DAPR_CLI_VERSION).replace(/^v/, '');
-    const exact = /^\d+\.\d+\.\d+(-[\w.]+)?$/.test(cliVersion);
-    if (!exact) problems.add({ input: 'cli-version', problem: `"${cliVersion}" is not an exact version`, fix: `use an exact Dapr CLI release such as ${DAPR_CLI_VERSION}` });
-    cli = parseDownload(inputs, problems, DAPR_CLI_DOWNLOAD, exact ? cliVersion : undefined, download);
+    const cliVersion = c(() => checkExactVersion('cli-version', inputs.string('cli-version', DAPR_CLI_VERSION)!, DAPR_CLI_VERSION));
+    cli = parseDownload(inputs, problems, DAPR_CLI_DOWNLOAD, cliVersion, download);
   }
   for (const p of chartRejections(parsed.ha, parsed.schedulerStorage, parsed.set ?? [])) problems.add(p);
   if (parsed.rotate && parsed.rotate !== 'false') {
     if (lastSet(parsed.set ?? [], 'global.mtls.enabled') === 'false') problems.add({ input: 'rotate-certificates', problem: `${parsed.rotate} while mTLS is off (set: global.mtls.enabled=false): there are no certificates to renew`, fix: 'set rotate-certificates: false, or turn mTLS on' });
-    const given = sentryCertsGiven(parsed.set ?? [], valuesFiles.filter((f) => existsSync(f)));
+    const given = sentryCertsGiven(parsed.set ?? [], valuesFiles);
     if (given) problems.add({ input: 'rotate-certificates', problem: `${parsed.rotate} while the chart values bring their own certificates (${given}): the next Helm run would put those back`, fix: 'renew the certificates where they come from (your values) and set rotate-certificates: false' });
   }
   problems.throwIfAny();
-  // A runner fills unset inputs with action.yml's defaults: chart-repo equal to the default is not a conflict.
-  const repoGiven = inputs.raw('chart-repo');
-  if (chart.kind !== 'repo' && repoGiven !== undefined && repoGiven !== DAPR_HELM_REPO) throw new ConfigurationError({ input: 'chart-repo', problem: 'is set together with a chart override', fix: 'use one: chart-repo for a repository, or chart for a path or oci:// reference' });
   return {
-    daprVersion,
-    chart,
-    namespace: inputs.string('namespace', 'dapr-system')!,
+    daprVersion: daprVersion!,
+    chart: chart!,
+    namespace: namespace!,
     ha: parsed.ha!,
     valuesFiles,
     set: parsed.set!,
@@ -113,16 +105,93 @@ export function parseDaprInstallInputs(inputs: Inputs, env: NodeJS.ProcessEnv, p
     timeoutMs: parsed.timeoutMs!,
     allowDowngrade: parsed.allowDowngrade!,
     componentFiles: files,
-    componentsNamespace: inputs.string('components-namespace', 'default')!,
+    components,
+    componentsNamespace: componentsNamespace!,
     allowPlaintextSecrets: parsed.allowPlaintextSecrets!,
     helm: helm!,
-    kubeconfig: inputs.string('kubeconfig'),
+    kubeconfig,
     cli,
     certWarnDays: parsed.certWarnDays!,
     rotateCertificates: parsed.rotate === 'true' ? 'always' : parsed.rotate === 'expiring' ? 'expiring' : 'never',
     certValidityDays: parsed.certValidityDays!,
     restartOutdatedSidecars: parsed.restartOutdated!,
   };
+}
+
+/**
+ * chart and chart-repo: one of them. A local chart is read here (its Chart.yaml), so that a chart of another
+ * Dapr than dapr-version is refused with the other input problems; a repository or oci:// chart is read with
+ * `helm show chart` before any change (install.ts).
+ */
+function parseChart(inputs: Inputs, policy: PathPolicy, daprVersion: string | undefined, problems: ProblemList): DaprInstallInputs['chart'] | undefined {
+  const c = <T>(fn: () => T): T | undefined => problems.collect(fn);
+  const override = inputs.string('chart');
+  const repo = inputs.string('chart-repo', DAPR_HELM_REPO)!;
+  // A runner fills unset inputs with action.yml's defaults: chart-repo equal to the default is not a conflict.
+  const repoGiven = inputs.raw('chart-repo');
+  if (override !== undefined && repoGiven !== undefined && repoGiven !== DAPR_HELM_REPO) {
+    problems.add({ input: 'chart-repo', problem: 'is set together with a chart override (chart)', fix: 'use one: chart-repo for a repository, or chart for a path or oci:// reference' });
+  }
+  if (override === undefined) return c(() => checkChartUrl('chart-repo', repo, ['https', 'http'], DAPR_HELM_REPO)) ? { kind: 'repo', repo } : undefined;
+  if (/^oci:/i.test(override)) return c(() => checkChartUrl('chart', override, ['oci'], OCI_EXAMPLE)) ? { kind: 'oci', ref: override } : undefined;
+  const path = c(() => checkPath('chart', override, policy, 'file or directory'));
+  if (path === undefined) return undefined;
+  const meta = c(() => readLocalChart('chart', path, override));
+  if (!meta) return undefined;
+  if (meta.name !== 'dapr') {
+    problems.add({ input: 'chart', problem: `${override} is the chart "${meta.name}", not Dapr's chart "dapr"`, fix: 'point chart at the Dapr chart (helm pull dapr/dapr --version <x.y.z>), or leave it empty to use chart-repo' });
+    return undefined;
+  }
+  const runs = chartDaprVersion(meta);
+  if (daprVersion !== undefined && runs !== daprVersion) {
+    problems.add({ input: 'dapr-version', problem: `${daprVersion} is not what the chart at ${override} installs: Dapr ${runs} (chart version ${meta.version})`, fix: `set dapr-version: ${runs}, or point chart at the chart of Dapr ${daprVersion}` });
+  }
+  return { kind: 'local', path };
+}
+
+/**
+ * checkUrl, shown without credentials (a password in the URL is never echoed), and refusing them: Helm would
+ * print the URL in its errors, and this action takes no repository credentials.
+ */
+function checkChartUrl(input: string, value: string, schemes: readonly string[], example: string): true {
+  const shown = value.replace(/\/\/[^/@\s]*@/, '//***@');
+  checkUrl(input, shown, { schemes, example });
+  if (shown !== value) throw new ConfigurationError({ input, problem: `"${clip(shown)}" has credentials in it`, fix: `use a URL without user or password (a mirror the runner can read), e.g. ${example}` });
+  return true;
+}
+
+/** A values file Helm can read: YAML whose document is a mapping (or empty). Wrong content is shown as a short excerpt. */
+export function checkValuesFile(input: string, shown: string, path: string): true {
+  const text = readFileSync(path, 'utf8');
+  if (text.trim() === '') return true; // Helm reads an empty values file as no values
+  let doc: unknown;
+  try {
+    doc = load(text, { filename: path });
+  } catch (err) {
+    if (!(err instanceof YAMLException)) throw err;
+    const mark = err.mark as { line: number; column: number } | undefined;
+    throw new ConfigurationError({ input, problem: `${shown} is not valid YAML: ${err.reason}`, fix: 'correct the YAML at that line; a values file is a YAML mapping of chart values', location: { file: path, ...(mark ? { line: mark.line + 1, column: mark.column + 1 } : {}) } });
+  }
+  if (doc === null || doc === undefined || (typeof doc === 'object' && !Array.isArray(doc))) return true;
+  throw new ConfigurationError({ input, problem: `${shown} is not a mapping of chart values (its YAML is ${Array.isArray(doc) ? 'a list' : `a ${typeof doc}`}); it begins:\n${quoted(excerpt(text))}`, fix: 'list values files only (a YAML mapping such as `global: {logAsJson: true}`)' });
+}
+
+/**
+ * A kubeconfig file: YAML with a clusters list. Its text is never shown (a kubeconfig holds tokens and keys), and
+ * the client's own YAML error, which quotes the file, is never reached.
+ */
+export function checkKubeconfigFile(input: string, shown: string, path: string): true {
+  let doc: unknown;
+  try {
+    doc = load(readFileSync(path, 'utf8'));
+  } catch (err) {
+    if (!(err instanceof YAMLException)) throw err;
+    const mark = err.mark as { line: number; column: number } | undefined;
+    throw new ConfigurationError({ input, problem: `${shown} is not a kubeconfig: not valid YAML (${err.reason}${mark ? ` at line ${mark.line + 1}` : ''})`, fix: 'point kubeconfig at the file oke-login (or kubectl config view --raw) wrote' });
+  }
+  const clusters = doc && typeof doc === 'object' && !Array.isArray(doc) ? (doc as Record<string, unknown>).clusters : undefined;
+  if (!Array.isArray(clusters)) throw new ConfigurationError({ input, problem: `${shown} is not a kubeconfig (no clusters list in it)`, fix: 'point kubeconfig at the file oke-login (or kubectl config view --raw) wrote' });
+  return true;
 }
 
 /** The value a key ends up with when `set` names it more than once (Helm: the last wins). */

@@ -5,7 +5,9 @@ import { ConfigurationError, errorMessage, OperationError } from '../../core/err
 import { withGroup, type Timings } from '../../core/groups.js';
 import type { Logger } from '../../core/log.js';
 import { compareVersions, controlPlaneValues, controlPlaneWorkloads } from '../../dapr/control-plane.js';
+import { chartDaprVersion } from '../../dapr/chart.js';
 import { chartCrds, keepLiveConversion } from '../../dapr/crds.js';
+import { sidecarVersion } from '../../dapr/sidecars.js';
 import { serverSideApply, type Applied } from '../../kube/apply.js';
 import type { Helm } from '../../helm/helm.js';
 import { chartVersionOf, isPending, latest, liveRevision } from '../../helm/release.js';
@@ -22,12 +24,17 @@ export interface ControlPlaneRow {
   workload: string;
   ready: string;
   version: string;
+  /** The workload's container image as its template names it ('' when the workload is missing). */
+  image: string;
 }
 
 export interface ControlPlaneResult {
   action: 'installed' | 'upgraded' | 'downgraded' | 'reconfigured' | 'unchanged';
   from?: string;
+  /** The Dapr the control plane runs (its images, else its release): what the summary and outputs report. */
   version: string;
+  /** The dapr-version asked for. */
+  requested: string;
   changed: boolean;
   rows: ControlPlaneRow[];
   /** The chart's CRDs as applied before Helm ran: created, configured or unchanged. */
@@ -68,13 +75,20 @@ export async function planControlPlane(i: DaprInstallInputs, deps: InstallDeps):
   return { from, skip: from === i.daprVersion && labels?.[DIGEST_LABEL] === digest, digest };
 }
 
+/** The tag of an image reference (`edge`, a digest's short form), for the summary when it is no version. */
+function imageTag(image: string): string {
+  const [named = '', digest] = image.split('@', 2);
+  const last = named.slice(named.lastIndexOf('/') + 1);
+  return last.includes(':') ? last.slice(last.indexOf(':') + 1) : digest ? digest.slice(0, 19) : '';
+}
+
 async function rows(kc: KubeConfig, refs: WorkloadRef[]): Promise<ControlPlaneRow[]> {
   const apps = kc.makeApiClient(AppsV1Api);
   return Promise.all(
     refs.map(async (r) => {
       const obj = await (r.kind === 'Deployment' ? apps.readNamespacedDeployment({ name: r.name, namespace: r.namespace }) : apps.readNamespacedStatefulSet({ name: r.name, namespace: r.namespace })).catch(() => undefined);
       const image = obj?.spec?.template.spec?.containers[0]?.image ?? '';
-      return { workload: `${r.kind}/${r.name}`, ready: obj ? `${obj.status?.readyReplicas ?? 0}/${obj.spec?.replicas ?? 1}` : 'missing', version: image.includes(':') ? image.slice(image.lastIndexOf(':') + 1) : '' };
+      return { workload: `${r.kind}/${r.name}`, ready: obj ? `${obj.status?.readyReplicas ?? 0}/${obj.spec?.replicas ?? 1}` : 'missing', version: sidecarVersion(image) ?? imageTag(image), image };
     }),
   );
 }
@@ -99,15 +113,34 @@ async function applyCrds(i: DaprInstallInputs, deps: InstallDeps): Promise<Appli
 }
 
 /**
- * A chart given by path or oci:// reference carries its own version: it must be the Dapr asked for, or the
- * action would report a version that does not run. Checked before any change.
+ * A chart from a repository or an oci:// reference is read with `helm show chart` before anything changes (a
+ * local chart was read with the inputs): it must install the Dapr asked for, or the action would report a
+ * version that does not run. A chart version the repository does not have is the user's to fix (dapr-version).
  */
-async function checkChartVersion(i: DaprInstallInputs, deps: InstallDeps): Promise<void> {
-  const chart = await deps.helm.showChart(chartRef(i), { version: i.chart.kind === 'oci' ? i.daprVersion : undefined });
-  const runs = chart.appVersion || chart.version;
-  if (runs.replace(/^v/, '') !== i.daprVersion) {
-    throw new ConfigurationError({ input: 'dapr-version', problem: `${i.daprVersion} is not what the chart at ${chartRef(i)} installs: Dapr ${runs} (chart version ${chart.version})`, fix: `set dapr-version: ${runs.replace(/^v/, '')}, or point chart at the chart of Dapr ${i.daprVersion}` });
+export async function checkChartVersion(i: DaprInstallInputs, deps: Pick<InstallDeps, 'helm'>): Promise<void> {
+  if (i.chart.kind === 'local') return;
+  const where = i.chart.kind === 'repo' ? `chart-repo ${i.chart.repo}` : i.chart.ref;
+  const chart = await deps.helm.showChart(chartRef(i), { version: i.daprVersion, repo: i.chart.kind === 'repo' ? i.chart.repo : undefined }).catch((err: unknown) => {
+    if (/not found|manifest unknown|no such (manifest|tag)|: 404\b/i.test(errorMessage(err))) {
+      throw new ConfigurationError({ input: 'dapr-version', problem: `${i.daprVersion}: ${where} has no Dapr chart of that version (${errorMessage(err).split('\n')[0]})`, fix: `use a Dapr release that ${i.chart.kind === 'repo' ? 'chart-repo' : 'chart'} holds (helm search repo dapr --versions lists them)` });
+    }
+    throw err;
+  });
+  const runs = chartDaprVersion(chart);
+  if (runs !== i.daprVersion) {
+    throw new ConfigurationError({ input: 'dapr-version', problem: `${i.daprVersion} is not what the chart at ${where} installs: Dapr ${runs} (chart version ${chart.version})`, fix: `set dapr-version: ${runs}, or point chart at the chart of Dapr ${i.daprVersion}` });
   }
+}
+
+/**
+ * The Dapr the control plane runs: the version its images carry when they all agree (`:1.18.2`, `:1.18.2-mariner`),
+ * else the release's appVersion (images by digest, or a mix). Never merely the version asked for.
+ */
+export function runningVersion(images: string[], release: { appVersion?: string; chart?: string } | undefined): { version: string; from: 'images' | 'release'; imageVersions: string[] } {
+  const imageVersions = [...new Set(images.map((x) => sidecarVersion(x)).filter((v): v is string => v !== undefined))];
+  if (imageVersions.length === 1 && images.every((x) => sidecarVersion(x) !== undefined)) return { version: imageVersions[0]!, from: 'images', imageVersions };
+  const fromRelease = (release?.appVersion || (release?.chart ? chartVersionOf(release.chart) : '')).replace(/^v/, '');
+  return { version: fromRelease, from: 'release', imageVersions };
 }
 
 function chartRef(i: DaprInstallInputs): string {
@@ -212,7 +245,7 @@ export async function installControlPlane(i: DaprInstallInputs, deps: InstallDep
   const { log, timings, helm } = deps;
   const plan = await withGroup(log, 'Detect installed Dapr', () => planControlPlane(i, deps), timings);
   log.info(plan.from ? `installed: Dapr ${plan.from}; requested: ${i.daprVersion}` : `no Dapr release in ${i.namespace}; requested: ${i.daprVersion}`);
-  if (i.chart.kind !== 'repo') await checkChartVersion(i, deps);
+  await withGroup(log, 'Chart version', () => checkChartVersion(i, deps), timings);
   const since = new Date();
   const crds = await withGroup(log, 'Dapr CRDs (server-side apply)', () => applyCrds(i, deps), timings);
   let action: ControlPlaneResult['action'] = 'unchanged';
@@ -244,7 +277,11 @@ export async function installControlPlane(i: DaprInstallInputs, deps: InstallDep
   }
   await withGroup(log, 'Wait for the control plane', () => waitReady(i, deps, since), timings);
   const crdsChanged = crds.some((c) => c.result !== 'unchanged');
-  return { action, from: plan.from, version: i.daprVersion, changed: action !== 'unchanged' || crdsChanged, rows: await rows(deps.kc, controlPlaneWorkloads(i.namespace)), crds };
+  const table = await rows(deps.kc, controlPlaneWorkloads(i.namespace));
+  const runs = runningVersion(table.map((r) => r.image), liveRevision(await helm.history(RELEASE, i.namespace)));
+  if (runs.from === 'release' && runs.imageVersions.length > 1) log.warning(`the control plane's images carry different Dapr versions (${runs.imageVersions.join(', ')}): reporting the release's ${runs.version}; look at global.tag and the per-service image values`);
+  if (runs.version !== i.daprVersion) log.warning(`the control plane runs Dapr ${runs.version || 'of unknown version'} (from its ${runs.from === 'images' ? 'images' : 'release'}), not the dapr-version ${i.daprVersion} asked for: look at global.tag and the image values in set / values-files`);
+  return { action, from: plan.from, version: runs.version || i.daprVersion, requested: i.daprVersion, changed: action !== 'unchanged' || crdsChanged, rows: table, crds };
 }
 
 /** What a failed Helm run means, with the fix that fits (another Dapr elsewhere in the cluster, above all). */

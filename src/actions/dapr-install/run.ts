@@ -1,13 +1,13 @@
+import { existsSync } from 'node:fs';
 import type { ActionEnv } from '../../core/action.js';
 import { ConfigurationError } from '../../core/errors.js';
 import { withGroup } from '../../core/groups.js';
-import { parseDaprInstallInputs } from './inputs.js';
+import { checkKubeconfigFile, parseDaprInstallInputs } from './inputs.js';
 
 /** dapr-install: validate everything, then Helm (only when something differs), wait for readiness, apply components. */
 export async function daprInstall(env: ActionEnv): Promise<void> {
   const inputs = parseDaprInstallInputs(env.inputs, env.env);
-  const { loadComponents } = await import('./components.js');
-  const components = loadComponents(inputs.componentFiles, inputs.componentsNamespace, inputs.allowPlaintextSecrets);
+  const components = inputs.components;
 
   const [{ SafeRunner }, { resolveHelm }, { installVerifiedTool }, { daprCliRelease }] = await Promise.all([
     import('../../core/exec.js'),
@@ -25,6 +25,9 @@ export async function daprInstall(env: ActionEnv): Promise<void> {
     import('../../kube/apply.js'),
     import('./summary.js'),
   ]);
+  const fromEnv = env.env.KUBECONFIG?.split(':').find(Boolean);
+  // The client's own error for a broken file quotes its lines (tokens, keys): check it first, as the input is.
+  if (!inputs.kubeconfig && fromEnv && existsSync(fromEnv)) checkKubeconfigFile('KUBECONFIG', fromEnv, fromEnv);
   const kc = loadKubeConfig(inputs.kubeconfig, env.env);
   const kubeconfig = inputs.kubeconfig ?? env.env.KUBECONFIG;
   if (components.length && !(await namespaceExists(kc, inputs.componentsNamespace))) {

@@ -19,6 +19,7 @@ export function renderSummary(i: DaprInstallInputs, cp: ControlPlaneResult, appl
   const s = new SummaryBuilder().heading(`dapr-install: Dapr ${cp.version} ${changed ? 'ready (changed)' : 'ready (no changes)'}`);
   const what = cp.action === 'unchanged' ? `already installed with the same inputs` : cp.from ? `${cp.action} from ${cp.from}` : cp.action;
   s.paragraph(`Control plane in \`${i.namespace}\`: ${what}${i.ha ? ', HA' : ''}, scheduler storage ${i.schedulerStorage}.`);
+  if (cp.version !== cp.requested) s.paragraph(`**It runs Dapr ${cp.version || 'of unknown version'}, not the requested ${cp.requested}** (read from its images and release): look at \`global.tag\` and the image values in \`set\` / \`values-files\`.`);
   s.table(['Workload', 'Ready', 'Version'], cp.rows.map((r) => [r.workload, r.ready, r.version]));
   const crdChanges = cp.crds.filter((c) => c.result !== 'unchanged').length;
   s.heading('CRDs', 3).paragraph(`The chart's ${cp.crds.length} CRDs, applied with server-side apply before Helm ran (Helm never upgrades them), all Established: ${crdChanges ? `${crdChanges} created or configured` : 'none changed'}.`)

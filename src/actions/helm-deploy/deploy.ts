@@ -2,7 +2,7 @@ import { CoreV1Api, type KubeConfig } from '@kubernetes/client-node';
 import { ConfigurationError, errorMessage, OperationError } from '../../core/errors.js';
 import { withGroup, type Timings } from '../../core/groups.js';
 import type { Logger } from '../../core/log.js';
-import type { Helm } from '../../helm/helm.js';
+import { FIRST_INSTALL_REMOVED, helmFailure, type Helm } from '../../helm/helm.js';
 import { isPending, latest, liveRevision, type Revision } from '../../helm/release.js';
 import { collectDiagnostics, type Diagnostics } from '../../kube/diagnostics.js';
 import { PodRecorder } from '../../kube/recorder.js';
@@ -29,6 +29,8 @@ export interface DeployResult {
   diagnostics?: Diagnostics;
   /** One sentence on which revision runs now, for the log and summary. */
   outcome: string;
+  /** What to do next, when the failure calls for something other than reading the diagnostics. */
+  hint?: string;
 }
 
 export interface DeployDeps {
@@ -77,20 +79,44 @@ async function preflight(req: DeployRequest, deps: DeployDeps): Promise<{ histor
   return { history: await deps.helm.history(release, namespace), recovered };
 }
 
-/** Which revision runs now, after helm returned. Pure. */
-export function describeOutcome(ok: boolean, before: Revision | undefined, after: Revision[], rollbackOnFailure: boolean): { outcome: string; rolledBack: boolean } {
+/** What is known of the run besides the history after it, so that the outcome says only what happened. */
+export interface OutcomeContext {
+  /** The newest revision number before helm ran (0: no release). */
+  previousLatest: number;
+  /** What helm printed on stderr. */
+  helmSaid: string;
+}
+
+/**
+ * Which revision runs now, after helm returned. Pure. With a context it tells a helm that failed before making
+ * a revision (bad values, a chart that does not render) from one whose release failed, and names a pending-*
+ * lock that a killed helm left.
+ */
+export function describeOutcome(ok: boolean, before: Revision | undefined, after: Revision[], rollbackOnFailure: boolean, context?: OutcomeContext): { outcome: string; rolledBack: boolean; pending?: Revision; changed: boolean } {
   const live = liveRevision(after);
   const last = latest(after);
-  if (ok) return { outcome: `revision ${live?.revision ?? last?.revision ?? '?'} is live`, rolledBack: false };
+  if (ok) return { outcome: `revision ${live?.revision ?? last?.revision ?? '?'} is live`, rolledBack: false, changed: true };
+  if (last && isPending(last.status)) {
+    const now = live ? `revision ${live.revision} is still live` : 'nothing is live';
+    return { outcome: `the release is left ${last.status} at revision ${last.revision} (helm stopped mid-operation and left its lock); ${now}`, rolledBack: false, pending: last, changed: true };
+  }
+  if (context && (last?.revision ?? 0) === context.previousLatest && !FIRST_INSTALL_REMOVED.test(context.helmSaid)) {
+    const outcome = before
+      ? `revision ${before.revision} is still live: helm failed before making a new revision`
+      : last
+        ? `nothing is live: helm failed before making a new revision (the newest, ${last.revision}, is ${last.status})`
+        : 'nothing was installed: helm failed before creating the release';
+    return { outcome, rolledBack: false, changed: false };
+  }
   const failed = [...after].reverse().find((r) => r.status === 'failed');
   const failedText = failed ? `; revision ${failed.revision} failed` : '';
   if (!live) {
-    if (!before) return { outcome: rollbackOnFailure && !last ? 'nothing is live: the failed first install was removed' : `nothing is live: the first install is ${last?.status ?? 'gone'}`, rolledBack: false };
-    return { outcome: `nothing is live: revision ${before.revision} is no longer deployed${failedText}`, rolledBack: false };
+    if (!before) return { outcome: rollbackOnFailure && !last ? 'nothing is live: the failed first install was removed' : `nothing is live: the first install is ${last?.status ?? 'gone'}`, rolledBack: false, changed: true };
+    return { outcome: `nothing is live: revision ${before.revision} is no longer deployed${failedText}`, rolledBack: false, changed: true };
   }
-  if (before && live.revision === before.revision) return { outcome: `revision ${live.revision} is still live${failedText}`, rolledBack: false };
+  if (before && live.revision === before.revision) return { outcome: `revision ${live.revision} is still live${failedText}`, rolledBack: false, changed: true };
   const rolledBack = /rollback/i.test(live.description);
-  return { outcome: rolledBack ? `rolled back: revision ${live.revision} (${live.description}) is live${failedText}` : `revision ${live.revision} is live${failedText}`, rolledBack };
+  return { outcome: rolledBack ? `rolled back: revision ${live.revision} (${live.description}) is live${failedText}` : `revision ${live.revision} is live${failedText}`, rolledBack, changed: true };
 }
 
 /** helm upgrade --install, and when it fails: diagnostics from the cluster, then what is live now. */
@@ -116,20 +142,28 @@ export async function deploy(req: DeployRequest, deps: DeployDeps): Promise<Depl
     return { ok: true, live: liveRevision(history), latest: latest(history), recovered: pre.recovered, ...describeOutcome(true, before, history, req.upgrade.rollbackOnFailure) };
   }
 
-  const failure = result.stderr.trim().split('\n').slice(-10).join('\n') || `helm exited with code ${result.exitCode}`;
-  const diagnostics = await withGroup(
-    log,
-    'Diagnostics',
-    async () => {
-      const d = await collectDiagnostics(deps.kc, namespace, { since: started, recorded: recorder.snapshot(), recordedLogs: await recorder.failedLogs() });
-      log.info(diagnosticsText(d));
-      return d;
-    },
-    timings,
-  );
-  const history = await deps.helm.history(release, namespace).catch(() => [] as Revision[]);
-  const { outcome, rolledBack } = describeOutcome(false, before, history, req.upgrade.rollbackOnFailure);
+  const failure = helmFailure(result);
+  const history = await deps.helm.history(release, namespace).catch(() => undefined);
+  const context = { previousLatest: latest(pre.history)?.revision ?? 0, helmSaid: result.stderr };
+  const { outcome, rolledBack, pending, changed } = history ? describeOutcome(false, before, history, req.upgrade.rollbackOnFailure, context) : { outcome: 'unknown: the release history could not be read after the failure', rolledBack: false, pending: undefined, changed: true };
+  // A helm that failed before touching the cluster (values or templates it refused) has nothing to diagnose there.
+  const diagnostics = !changed
+    ? undefined
+    : await withGroup(
+        log,
+        'Diagnostics',
+        async () => {
+          const d = await collectDiagnostics(deps.kc, namespace, { since: started, recorded: recorder.snapshot(), recordedLogs: await recorder.failedLogs() });
+          log.info(diagnosticsText(d));
+          return d;
+        },
+        timings,
+      );
   log.info(`Outcome: ${outcome}`);
-  return { ok: false, live: liveRevision(history), latest: latest(history), rolledBack, recovered: pre.recovered, failure, diagnostics, outcome };
+  const hint = pending
+    ? `the next deploy of ${release} is refused until the ${pending.status} lock is cleared: once no other deploy runs, run again with recover-pending: true (it ${liveRevision(history ?? []) ? `rolls back to revision ${liveRevision(history ?? [])!.revision}` : 'uninstalls the never-deployed release'} first)`
+    : !changed
+      ? 'helm refused the chart or its values before changing anything: read its error above'
+      : undefined;
+  return { ok: false, live: liveRevision(history ?? []), latest: latest(history ?? []), rolledBack, recovered: pre.recovered, failure, diagnostics, outcome, ...(hint ? { hint } : {}) };
 }
-

@@ -1,8 +1,8 @@
-import { existsSync, statSync } from 'node:fs';
-import { isAbsolute, resolve } from 'node:path';
+import { existsSync, readFileSync, statSync } from 'node:fs';
+import { resolve } from 'node:path';
 import { load, YAMLException } from 'js-yaml';
 import { ConfigurationError, ProblemList } from '../../core/errors.js';
-import type { Inputs } from '../../core/inputs.js';
+import { checkDnsLabel, checkDnsSubdomain, checkPath, checkUrl, clip, excerpt, pathPolicy, type Inputs, type PathPolicy } from '../../core/inputs.js';
 import type { Secrets } from '../../core/secrets.js';
 import { hostPlatform, parseAllowInsecure } from '../../core/download-inputs.js';
 import { parseHelmInputs, type HelmChoice } from '../../helm/tool.js';
@@ -32,9 +32,6 @@ export interface HelmDeployInputs {
   historyMax: number;
 }
 
-const RELEASE = /^[a-z0-9]([-a-z0-9]*[a-z0-9])?(\.[a-z0-9]([-a-z0-9]*[a-z0-9])?)*$/;
-const DNS_LABEL = /^[a-z0-9]([-a-z0-9]*[a-z0-9])?$/;
-
 /** Registers every string leaf of the secret values as a secret (numbers and booleans are not secrets). */
 function maskLeaves(value: unknown, secrets: Secrets): void {
   if (typeof value === 'string') secrets.add(value);
@@ -61,62 +58,123 @@ export function parseSecretValues(text: string, secrets: Secrets): void {
   maskLeaves(doc, secrets);
 }
 
-function existingFile(input: string, file: string, workspace: string): string {
-  const path = isAbsolute(file) ? file : resolve(workspace, file);
-  if (!existsSync(path) || !statSync(path).isFile()) {
-    throw new ConfigurationError({ input, problem: `file ${file} does not exist (looked at ${path})`, fix: 'check the path; relative paths are resolved from the workspace (GITHUB_WORKSPACE)' });
+/** Helm keeps a release (values included) in a Secret of at most 1 MiB: a values file far larger is a wrong file. */
+export const MAX_VALUES_BYTES = 4 * 1024 * 1024;
+
+/**
+ * A values file's content must be a YAML mapping (or empty) before helm sees it: a wrong file (a binary, a list,
+ * /etc/passwd) is named with file:line, and at most a short excerpt of it is shown, never the whole file.
+ * With `quiet` (a kubeconfig: it holds tokens) nothing of the content is shown at all.
+ */
+export function checkYamlMapping(input: string, file: string, content: Buffer, options: { what: string; fix: string; quiet?: boolean }): void {
+  const location = { file };
+  if (content.length > MAX_VALUES_BYTES) {
+    throw new ConfigurationError({ input, problem: `${clip(file)} is ${content.length} bytes, too large for ${options.what} (at most ${MAX_VALUES_BYTES})`, fix: options.fix, location });
   }
+  if (content.includes(0)) {
+    throw new ConfigurationError({ input, problem: `${clip(file)} is binary data, not ${options.what}`, fix: options.fix, location });
+  }
+  const text = content.toString('utf8');
+  if (text.split(/\r?\n/).every((line) => /^\s*(#.*)?$/.test(line) || /^(---|\.\.\.)\s*$/.test(line))) return; // empty, or comments only: Helm accepts it
+  let doc: unknown;
+  try {
+    doc = load(text, { filename: file });
+  } catch (err) {
+    if (!(err instanceof YAMLException)) throw err;
+    // The reason only: js-yaml's message quotes the lines around the error, which may be anything (or a secret).
+    const mark = err.mark;
+    const many = !mark && /single document/.test(err.reason);
+    throw new ConfigurationError({
+      input,
+      problem: many ? `${clip(file)} holds more than one YAML document` : `${clip(file)} is not valid YAML: ${err.reason}`,
+      fix: many ? `keep one document (Helm reads ${options.what} as one mapping)` : `correct the YAML at that line; ${options.fix}`,
+      location: mark ? { file, line: mark.line + 1, column: mark.column + 1 } : location,
+    });
+  }
+  if (doc === null || doc === undefined) return; // empty, or comments only: Helm accepts it
+  if (typeof doc !== 'object' || Array.isArray(doc)) {
+    const kind = Array.isArray(doc) ? 'a list' : `a ${typeof doc}`;
+    const shown = options.quiet ? '' : `; it begins:\n${excerpt(text)}`;
+    throw new ConfigurationError({ input, problem: `${clip(file)} is ${kind}, not ${options.what} (a YAML mapping of key: value)${shown}`, fix: options.fix, location: { file, line: 1 } });
+  }
+}
+
+function readChecked(input: string, value: string, policy: PathPolicy, what: string, fix: string, quiet = false): string {
+  const path = checkPath(input, value, policy, 'file');
+  checkYamlMapping(input, value, readFileSync(path), { what, fix, quiet });
   return path;
 }
 
-function chartSource(chart: string, repo: string | undefined, workspace: string): ChartSource {
-  if (chart.startsWith('oci://')) {
-    if (repo) throw new ConfigurationError({ input: 'repo', problem: 'is set together with an oci:// chart', fix: 'leave repo empty for OCI charts; the registry is part of the chart reference' });
-    if (!/^oci:\/\/[^/\s]+\/\S+$/.test(chart)) throw new ConfigurationError({ input: 'chart', problem: `"${chart}" is not a valid OCI reference`, fix: 'write oci://<registry>/<path>/<chart>, e.g. oci://ghcr.io/acme/charts/todo' });
-    return { kind: 'oci', ref: chart };
+/** `scheme://` at the start of a chart: a URL, not a path (Helm would look for a folder named `ftp:`). */
+const SCHEME = /^([a-z][a-z0-9+.-]*):\/\//i;
+const CHART_FIX = 'use a local chart (a directory with Chart.yaml, or a .tgz, in the workspace), oci://<registry>/<path>/<chart>, or a chart name with repo: https://<repository>';
+
+function chartSource(chart: string, repo: string | undefined, policy: PathPolicy, secrets: Secrets, problems: ProblemList): ChartSource | undefined {
+  const scheme = SCHEME.exec(chart)?.[1]?.toLowerCase();
+  if (scheme === 'oci') {
+    if (repo) problems.add({ input: 'repo', problem: 'is set together with an oci:// chart', fix: 'leave repo empty for OCI charts; the registry is part of the chart reference' });
+    if (!/^oci:\/\/[^/\s]+\/\S+$/.test(chart)) problems.add({ input: 'chart', problem: `"${clip(chart)}" is not a valid OCI reference`, fix: 'write oci://<registry>/<path>/<chart>, e.g. oci://ghcr.io/acme/charts/todo' });
+    return problems.length ? undefined : { kind: 'oci', ref: chart };
+  }
+  if (scheme === 'http' || scheme === 'https') {
+    problems.add({ input: 'chart', problem: `"${clip(chart)}" is a URL; helm-deploy takes an http(s) chart repository through repo`, fix: 'set repo to the repository URL and chart to the chart\'s name, e.g. repo: https://dapr.github.io/helm-charts/ and chart: dapr; or use an oci:// reference' });
+    return undefined;
+  }
+  if (scheme !== undefined) {
+    problems.add({ input: 'chart', problem: `"${clip(chart)}" uses ${scheme}://, which helm-deploy does not support`, fix: CHART_FIX });
+    return undefined;
   }
   if (repo) {
-    if (!/^https?:\/\/\S+$/.test(repo)) throw new ConfigurationError({ input: 'repo', problem: `"${repo}" is not an http(s) URL`, fix: 'write the chart repository URL, e.g. https://dapr.github.io/helm-charts/' });
-    if (!/^[a-z0-9][a-z0-9._-]*$/i.test(chart)) throw new ConfigurationError({ input: 'chart', problem: `"${chart}" is not a chart name`, fix: 'with repo set, chart is the chart\'s name in that repository (no slashes), e.g. dapr' });
-    return { kind: 'repo', name: chart, repo };
-  }
-  const path = isAbsolute(chart) ? chart : resolve(workspace, chart);
-  const ok = existsSync(path) && (statSync(path).isDirectory() ? existsSync(resolve(path, 'Chart.yaml')) : /\.tgz$/.test(path));
-  if (!ok) {
-    throw new ConfigurationError({
-      input: 'chart',
-      problem: existsSync(path) ? `${chart} is not a chart (no Chart.yaml in ${path})` : `${chart} does not exist (looked at ${path})`,
-      fix: 'point chart at a directory with Chart.yaml or a packaged .tgz (relative to the workspace), or set repo for a repository chart, or use oci://',
+    const url = problems.collect(() => {
+      try {
+        const parsed = new URL(repo);
+        if (parsed.password) secrets.add(decodeURIComponent(parsed.password)); // credentials in the URL: masked at birth
+      } catch {
+        // checkUrl says what is wrong
+      }
+      return checkUrl('repo', repo, { schemes: ['https', 'http'], example: 'https://dapr.github.io/helm-charts/' });
     });
+    if (!/^[a-z0-9][a-z0-9._-]*$/i.test(chart)) problems.add({ input: 'chart', problem: `"${clip(chart)}" is not a chart name`, fix: 'with repo set, chart is the chart\'s name in that repository (no slashes), e.g. dapr' });
+    return url && problems.length === 0 ? { kind: 'repo', name: chart, repo } : undefined;
+  }
+  const path = problems.collect(() => checkPath('chart', chart, policy, 'file or directory'));
+  if (path === undefined) return undefined;
+  const isChart = statSync(path).isDirectory() ? existsSync(resolve(path, 'Chart.yaml')) : /\.tgz$/.test(path);
+  if (!isChart) {
+    problems.add({ input: 'chart', problem: statSync(path).isDirectory() ? `${clip(chart)} is not a chart (no Chart.yaml in ${path})` : `${clip(chart)} is not a packaged chart (.tgz)`, fix: CHART_FIX });
+    return undefined;
   }
   return { kind: 'local', path };
 }
 
+export const ALLOW_OUTSIDE_INPUT = 'allow-outside-workspace';
+
+/** Every input checked, every problem collected and reported together, before anything runs. */
 export function parseHelmDeployInputs(inputs: Inputs, secrets: Secrets, env: NodeJS.ProcessEnv, platform = hostPlatform()): HelmDeployInputs {
-  const workspace = env.GITHUB_WORKSPACE ?? process.cwd();
   const problems = new ProblemList();
   const c = <T>(fn: () => T): T | undefined => problems.collect(fn);
+  const policy = pathPolicy(env, c(() => inputs.boolean(ALLOW_OUTSIDE_INPUT, false)) ?? false, ALLOW_OUTSIDE_INPUT);
 
   const secretValues = inputs.raw('secret-values') !== undefined ? inputs.string('secret-values') : undefined;
   if (secretValues !== undefined) c(() => parseSecretValues(secretValues, secrets));
 
-  const release = c(() => inputs.required('release'));
-  if (release !== undefined && (!RELEASE.test(release) || release.length > 53)) {
-    problems.add({ input: 'release', problem: `"${release}" is not a valid release name`, fix: 'use at most 53 lowercase letters, digits, "-" and ".", starting and ending with a letter or digit' });
-  }
-  const namespace = inputs.string('namespace', 'default')!;
-  if (!DNS_LABEL.test(namespace) || namespace.length > 63) {
-    problems.add({ input: 'namespace', problem: `"${namespace}" is not a valid namespace name`, fix: 'use at most 63 lowercase letters, digits and "-", starting and ending with a letter or digit' });
-  }
+  const release = c(() => checkDnsSubdomain('release', inputs.required('release'), 'release name', 53));
+  const namespace = c(() => checkDnsLabel('namespace', inputs.string('namespace', 'default')!, 'namespace name'));
   const chartInput = c(() => inputs.required('chart'));
-  const chart = chartInput === undefined ? undefined : c(() => chartSource(chartInput, inputs.string('repo'), workspace));
+  const chart = chartInput === undefined ? undefined : chartSource(chartInput, inputs.string('repo'), policy, secrets, problems);
   const chartVersion = inputs.string('chart-version');
   if (chartVersion && chart?.kind === 'local') problems.add({ input: 'chart-version', problem: 'is set for a local chart, where Helm ignores it', fix: 'remove chart-version, or use a repository or oci:// chart' });
 
-  const valuesFiles = inputs.list('values-files').map((f) => c(() => existingFile('values-files', f, workspace))).filter((f): f is string => f !== undefined);
+  const valuesFix = 'point values-files at YAML files of Helm values (key: value mappings), relative to the workspace';
+  const valuesFiles = inputs
+    .list('values-files')
+    .map((f) => c(() => readChecked('values-files', f, policy, 'a values file', valuesFix)))
+    .filter((f): f is string => f !== undefined);
   const set = c(() => inputs.keyValues('set')) ?? [];
   const setString = c(() => inputs.keyValues('set-string')) ?? [];
-  const setFile = (c(() => inputs.keyValues('set-file')) ?? []).map(({ key, value }) => ({ key, value: c(() => existingFile('set-file', value, workspace)) ?? value }));
+  const setFile = (c(() => inputs.keyValues('set-file')) ?? []).map(({ key, value }) => ({ key, value: c(() => checkPath('set-file', value.trim(), policy, 'file')) ?? value }));
+  const kubeconfigInput = inputs.string('kubeconfig');
+  const kubeconfig = kubeconfigInput === undefined ? undefined : c(() => readChecked('kubeconfig', kubeconfigInput, policy, 'a kubeconfig', 'point kubeconfig at the file oke-login (or another login step) wrote, or leave it empty to use $KUBECONFIG', true));
 
   const result = {
     timeoutMs: c(() => inputs.duration('timeout', '5m', { minMs: 1000, maxMs: 6 * 3_600_000 })),
@@ -135,7 +193,7 @@ export function parseHelmDeployInputs(inputs: Inputs, secrets: Secrets, env: Nod
     release: release!,
     chart: chart!,
     chartVersion,
-    namespace,
+    namespace: namespace!,
     createNamespace: result.createNamespace!,
     valuesFiles,
     set,
@@ -146,7 +204,7 @@ export function parseHelmDeployInputs(inputs: Inputs, secrets: Secrets, env: Nod
     wait: result.wait!,
     rollbackOnFailure: result.rollbackOnFailure!,
     helm: helm!,
-    kubeconfig: inputs.string('kubeconfig'),
+    kubeconfig,
     recoverPending: result.recoverPending!,
     dryRun: result.dryRun!,
     historyMax: result.historyMax!,

@@ -68,7 +68,7 @@ export async function helmDeploy(env: ActionEnv): Promise<void> {
   env.writeSummary(renderSummary(inputs, binary.version, result, env.timings));
   if (!result.ok) {
     throw new OperationError(`helm upgrade --install ${inputs.release} failed: ${result.failure}\nOutcome: ${result.outcome}`, {
-      hint: 'read the Diagnostics group above (events, pod states, logs) and the job summary',
+      hint: result.hint ?? 'read the Diagnostics group above (events, pod states, logs) and the job summary',
     });
   }
   env.log.info(`${inputs.release}: ${result.outcome}`);

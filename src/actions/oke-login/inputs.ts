@@ -4,12 +4,14 @@
  * API-key values fall back to the OCI CLI's environment variables (OCI_CLI_*), as the anchor action used.
  */
 import { readFileSync } from 'node:fs';
+import { homedir } from 'node:os';
+import { join } from 'node:path';
 import { downloadUrl, hostPlatform, parseAllowInsecure, parseDownload, refuseChecksumInputs, type DownloadChoice } from '../../core/download-inputs.js';
-import { ConfigurationError, ProblemList, type ConfigurationProblem } from '../../core/errors.js';
-import type { Inputs } from '../../core/inputs.js';
+import { ConfigurationError, errorMessage, ProblemList, type ConfigurationProblem } from '../../core/errors.js';
+import { checkDnsLabel, checkPath, checkUrl, clip, excerpt, pathPolicy, type Inputs } from '../../core/inputs.js';
 import type { Secrets } from '../../core/secrets.js';
 import type { IdTokenRequest } from '../../oci/github-oidc.js';
-import { KeyError, parseApiKey, type ApiKey } from '../../oci/keys.js';
+import { isKeyMaterial, KeyError, parseApiKey, type ApiKey } from '../../oci/keys.js';
 import { KUBECTL_DOWNLOAD, type KubectlForCluster } from '../../kube/kubectl-tool.js';
 import { clusterRegionProblem, fingerprintProblem, normalizeFingerprint, ocidProblem, regionFromClusterId, regionProblem } from '../../oci/ocid.js';
 
@@ -64,20 +66,15 @@ export interface ParseDeps {
   platform?: string;
 }
 
-function httpsUrl(problems: ProblemList, input: string, value: string | undefined): string | undefined {
+/** API-key inputs and keyless inputs: a step gives one set or the other, never both (which one would it mean?). */
+export const API_KEY_INPUTS = ['tenancy', 'user', 'fingerprint', 'private-key', 'passphrase'] as const;
+export const KEYLESS_INPUTS = ['identity-domain-url', 'client-id', 'client-secret'] as const;
+
+/** An https URL (the shared checkUrl: scheme, host, port 1-65535), without trailing slashes. */
+function httpsUrl(problems: ProblemList, input: string, value: string | undefined, example: string): string | undefined {
   if (value === undefined) return undefined;
-  let url: URL;
-  try {
-    url = new URL(value);
-  } catch {
-    problems.add({ input, problem: `"${value}" is not a URL`, fix: 'write an absolute https:// URL' });
-    return undefined;
-  }
-  if (url.protocol !== 'https:') {
-    problems.add({ input, problem: `"${value}" does not use https`, fix: 'write an https:// URL' });
-    return undefined;
-  }
-  return value.replace(/\/+$/, '');
+  const url = problems.collect(() => checkUrl(input, value, { schemes: ['https'], example }));
+  return url ? value.replace(/\/+$/, '') : undefined;
 }
 
 export function parseOkeLoginInputs(inputs: Inputs, env: NodeJS.ProcessEnv, secrets: Secrets, deps: ParseDeps = {}): OkeLoginInputs {
@@ -97,14 +94,13 @@ export function parseOkeLoginInputs(inputs: Inputs, env: NodeJS.ProcessEnv, secr
   if (clusterProblem) problems.add(clusterProblem);
   const region = parseRegion(problems, notes, fromEnv('region', 'OCI_CLI_REGION'), clusterProblem ? undefined : clusterId);
   const endpoint = problems.collect(() => inputs.oneOf('endpoint', ENDPOINTS, 'public')) ?? 'public';
-  const apiEndpoint = httpsUrl(problems, 'api-endpoint', inputs.raw('api-endpoint'));
-  const namespace = inputs.raw('namespace');
-  if (namespace && !/^[a-z0-9]([-a-z0-9]{0,61}[a-z0-9])?$/.test(namespace)) {
-    problems.add({ input: 'namespace', problem: `"${namespace}" is not a valid namespace name`, fix: 'use lower-case letters, digits and -, at most 63 characters' });
-  }
+  const apiEndpoint = httpsUrl(problems, 'api-endpoint', inputs.raw('api-endpoint'), 'https://containerengine.us-ashburn-1.oraclecloud.com');
+  const namespaceRaw = inputs.raw('namespace');
+  const namespace = namespaceRaw === undefined ? undefined : problems.collect(() => checkDnsLabel('namespace', namespaceRaw, 'namespace name'));
   const verify = problems.collect(() => inputs.boolean('verify', true)) ?? true;
+  const allowOutside = problems.collect(() => inputs.boolean('allow-outside-workspace', false)) ?? false;
 
-  const auth = parseAuth(inputs, env, secrets, problems, notes, fromEnv, readFile);
+  const auth = parseAuth(inputs, env, secrets, problems, notes, fromEnv, (path) => readKeyFile(path, env, allowOutside, readFile, problems));
 
   const install = problems.collect(() => inputs.boolean('install-kubectl', false)) ?? false;
   const platform = deps.platform ?? hostPlatform();
@@ -117,7 +113,7 @@ export function parseOkeLoginInputs(inputs: Inputs, env: NodeJS.ProcessEnv, secr
   }
 
   problems.throwIfAny();
-  return { clusterId: clusterId!, region, endpoint, auth: auth!, apiEndpoint, namespace, verify, kubectl, platform, runnerEnvironment: env.RUNNER_ENVIRONMENT, notes };
+  return { clusterId: clusterId!, region, endpoint, auth: auth!, apiEndpoint, namespace: namespace ?? undefined, verify, kubectl, platform, runnerEnvironment: env.RUNNER_ENVIRONMENT, notes };
 }
 
 /**
@@ -167,6 +163,25 @@ function parseKubectl(inputs: Inputs, problems: ProblemList, ctx: { platform: st
   return parseDownload(inputs, problems, KUBECTL_DOWNLOAD, exact ? version : undefined, ctx);
 }
 
+/** The environment variable that names a key file (the OCI CLI's), checked like a path input. */
+export const KEY_FILE_VARIABLE = 'OCI_CLI_KEY_FILE';
+
+/**
+ * OCI_CLI_KEY_FILE's text: the path must exist and stay inside the workspace or RUNNER_TEMP (checkPath) unless
+ * allow-outside-workspace is true; `~/` is the runner user's home, as the OCI CLI reads it.
+ */
+function readKeyFile(value: string, env: NodeJS.ProcessEnv, allowOutside: boolean, readFile: (path: string) => string, problems: ProblemList): string | undefined {
+  const expanded = value === '~' || value.startsWith('~/') ? join(env.HOME || homedir(), value.slice(1)) : value;
+  const path = problems.collect(() => checkPath(KEY_FILE_VARIABLE, expanded, pathPolicy(env, allowOutside)));
+  if (!path) return undefined;
+  try {
+    return readFile(path);
+  } catch (err) {
+    problems.add({ input: KEY_FILE_VARIABLE, problem: `${clip(value)} cannot be read (${(err as NodeJS.ErrnoException).code ?? errorMessage(err)})`, fix: 'give the runner user read access to the file, or set `private-key` from a secret instead' });
+    return undefined;
+  }
+}
+
 function parseAuth(
   inputs: Inputs,
   env: NodeJS.ProcessEnv,
@@ -174,28 +189,49 @@ function parseAuth(
   problems: ProblemList,
   notes: string[],
   fromEnv: (input: string, variable: string) => string | undefined,
-  readFile: (path: string) => string,
+  readKey: (path: string) => string | undefined,
 ): ApiKeyAuth | OidcAuth | undefined {
-  const keyText = secrets.add(fromEnv('private-key', 'OCI_CLI_KEY_CONTENT'));
-  const keyFile = !keyText ? env.OCI_CLI_KEY_FILE?.trim() : undefined;
-  const domainUrlRaw = inputs.raw('identity-domain-url');
+  // Masked at birth, whichever login is chosen and whatever else is wrong.
+  for (const name of ['private-key', 'passphrase', 'client-secret']) secrets.add(inputs.raw(name));
+  for (const variable of ['OCI_CLI_KEY_CONTENT', 'OCI_CLI_PASSPHRASE', 'ACTIONS_ID_TOKEN_REQUEST_TOKEN']) secrets.add(env[variable]?.trim());
   const requested = problems.collect(() => inputs.oneOf('auth', ['auto', 'api-key', 'oidc'] as const, 'auto')) ?? 'auto';
-  const method = requested !== 'auto' ? requested : keyText || keyFile || !domainUrlRaw ? 'api-key' : 'oidc';
+  const keyInputs = API_KEY_INPUTS.filter((n) => inputs.raw(n) !== undefined);
+  const keylessInputs = KEYLESS_INPUTS.filter((n) => inputs.raw(n) !== undefined);
+  const keyVariables = ['OCI_CLI_KEY_CONTENT', KEY_FILE_VARIABLE].filter((v) => env[v]?.trim());
+  if (keyInputs.length && keylessInputs.length) {
+    problems.add({
+      input: 'auth',
+      problem: `both API-key inputs (${keyInputs.join(', ')}) and keyless GitHub OIDC inputs (${keylessInputs.join(', ')}) are set, so which login is meant is not clear`,
+      fix: `choose one: for an API key remove ${KEYLESS_INPUTS.join(', ')}; for keyless login (GitHub OIDC) remove ${API_KEY_INPUTS.join(', ')}`,
+    });
+    return undefined;
+  }
+  if (requested === 'auto' && keylessInputs.length && keyVariables.length) {
+    problems.add({
+      input: 'auth',
+      problem: `is auto, and both a private key (${keyVariables.join(', ')} in the environment) and keyless GitHub OIDC inputs (${keylessInputs.join(', ')}) are set, so which login is meant is not clear`,
+      fix: `choose one: set auth: oidc for keyless login (the OCI_CLI_* variables are then ignored), or remove ${keylessInputs.join(', ')} to log in with the API key`,
+    });
+    return undefined;
+  }
+  const method = requested !== 'auto' ? requested : keyInputs.length || keyVariables.length || !keylessInputs.length ? 'api-key' : 'oidc';
 
   if (method === 'oidc') {
-    const domainUrl = httpsUrl(problems, 'identity-domain-url', domainUrlRaw);
+    const domainUrlRaw = inputs.raw('identity-domain-url');
+    const domainUrl = httpsUrl(problems, 'identity-domain-url', domainUrlRaw, 'https://idcs-0123abc.identity.oraclecloud.com');
     if (!domainUrlRaw) problems.add({ input: 'identity-domain-url', problem: 'is required for auth: oidc', fix: 'set it to the identity domain\'s URL (Identity & Security > Domains > the domain > Domain URL)' });
-    if (domainUrl && /\/oauth2(\/|$)/.test(domainUrl)) problems.add({ input: 'identity-domain-url', problem: 'includes the /oauth2 path', fix: 'give the domain\'s base URL only, e.g. https://idcs-0123abc.identity.oraclecloud.com' });
+    if (domainUrl && /\/oauth2(\/|$)/.test(new URL(domainUrl).pathname)) problems.add({ input: 'identity-domain-url', problem: 'includes the /oauth2 path', fix: 'give the domain\'s base URL only, e.g. https://idcs-0123abc.identity.oraclecloud.com' });
     const clientId = inputs.raw('client-id');
-    const clientSecret = secrets.add(inputs.raw('client-secret'));
+    const clientSecret = inputs.raw('client-secret');
     if (!clientId) problems.add({ input: 'client-id', problem: 'is required for auth: oidc', fix: 'set it to the client ID of the identity domain\'s confidential application' });
     if (!clientSecret) problems.add({ input: 'client-secret', problem: 'is required for auth: oidc', fix: 'set it from a secret: the confidential application\'s client secret' });
     const idTokenUrl = env.ACTIONS_ID_TOKEN_REQUEST_URL;
-    const idTokenToken = secrets.add(env.ACTIONS_ID_TOKEN_REQUEST_TOKEN);
+    const idTokenToken = env.ACTIONS_ID_TOKEN_REQUEST_TOKEN?.trim();
     if (!idTokenUrl || !idTokenToken) {
       problems.add({ input: 'auth', problem: 'is oidc but this job cannot request a GitHub OIDC token', fix: 'add `permissions: id-token: write` to the job (pull requests from forks never get one)' });
     }
-    if (keyText || inputs.raw('tenancy') || inputs.raw('user')) notes.push('API-key inputs are ignored because auth is oidc');
+    const ignored = Object.keys(env).filter((v) => /^OCI_CLI_(TENANCY|USER|FINGERPRINT|KEY_CONTENT|KEY_FILE|PASSPHRASE)$/.test(v) && env[v]?.trim());
+    if (ignored.length) notes.push(`${ignored.sort().join(', ')}: ignored because auth is oidc`);
     return {
       method: 'oidc',
       domainUrl: domainUrl ?? '',
@@ -206,10 +242,12 @@ function parseAuth(
     };
   }
 
+  const keyText = fromEnv('private-key', 'OCI_CLI_KEY_CONTENT');
+  const keyFile = !keyText ? env[KEY_FILE_VARIABLE]?.trim() : undefined;
   const tenancy = fromEnv('tenancy', 'OCI_CLI_TENANCY');
   const user = fromEnv('user', 'OCI_CLI_USER');
   const fingerprintIn = fromEnv('fingerprint', 'OCI_CLI_FINGERPRINT');
-  const passphrase = secrets.add(fromEnv('passphrase', 'OCI_CLI_PASSPHRASE'));
+  const passphrase = fromEnv('passphrase', 'OCI_CLI_PASSPHRASE');
   const add = (p: ConfigurationProblem | undefined): boolean => (p ? (problems.add(p), true) : false);
   if (!tenancy) problems.add({ input: 'tenancy', problem: 'is required for API-key auth (and OCI_CLI_TENANCY is not set)', fix: 'set `tenancy` to your tenancy OCID, or use auth: oidc' });
   else add(ocidProblem('tenancy', tenancy, 'tenancy'));
@@ -219,13 +257,15 @@ function parseAuth(
 
   let text = keyText;
   if (!text && keyFile) {
-    try {
-      text = secrets.add(readFile(keyFile));
-      notes.push('private-key: read from the file in OCI_CLI_KEY_FILE');
-    } catch (err) {
-      problems.add({ input: 'private-key', problem: `is not set and OCI_CLI_KEY_FILE (${keyFile}) cannot be read: ${(err as Error).message}`, fix: 'set `private-key` from a secret, or point OCI_CLI_KEY_FILE at a readable PEM file' });
+    const content = readKey(keyFile);
+    if (content === undefined) return undefined;
+    if (!isKeyMaterial(content)) {
+      // Not a key (a kubeconfig, a note, a config file): a short excerpt says what it is. Key material is never shown.
+      problems.add({ input: KEY_FILE_VARIABLE, problem: `${clip(keyFile)} is not a PEM private key; it begins:\n${excerpt(content, 2)}`, fix: 'point it at the API key\'s private key file (oci_api_key.pem, as `oci setup keys` writes it), or set `private-key` from a secret' });
       return undefined;
     }
+    text = secrets.add(content);
+    notes.push(`private-key: read from the file in ${KEY_FILE_VARIABLE}`);
   }
   if (!text) {
     problems.add({ input: 'private-key', problem: 'is required for API-key auth (and neither OCI_CLI_KEY_CONTENT nor OCI_CLI_KEY_FILE is set)', fix: 'set `private-key: ${{ secrets.OCI_PRIVATE_KEY }}` (the PEM file\'s content), or use auth: oidc' });
@@ -236,7 +276,7 @@ function parseAuth(
     key = parseApiKey(text, passphrase);
   } catch (err) {
     if (!(err instanceof KeyError)) throw err;
-    const input = err.problem.startsWith('passphrase') ? 'passphrase' : 'private-key';
+    const input = err.problem.startsWith('passphrase') ? 'passphrase' : keyText ? 'private-key' : KEY_FILE_VARIABLE;
     problems.add({ input, problem: `the private key ${err.message}`, fix: err.fix });
     return undefined;
   }

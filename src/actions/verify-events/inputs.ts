@@ -1,10 +1,11 @@
 import { join } from 'node:path';
 import { tmpdir } from 'node:os';
 import { ConfigurationError, ProblemList } from '../../core/errors.js';
-import type { Inputs } from '../../core/inputs.js';
+import { checkDnsLabel, checkDnsSubdomain, clip, pathPolicy, type Inputs } from '../../core/inputs.js';
 import type { Secrets } from '../../core/secrets.js';
 import { DEFAULT_PROBE_TYPE } from '../../events/probe.js';
 import { parseKafkaConnection, type KafkaConnection } from '../../kafka/connection-inputs.js';
+import { checkReportPath } from './report.js';
 
 export interface VerifyInputs {
   connection: KafkaConnection;
@@ -24,6 +25,16 @@ export interface VerifyInputs {
   reportPath: string;
 }
 
+/** Dapr (Kubernetes) turns the app id into the Service "<app-id>-dapr", an RFC 1123 label: 63 - 5 characters. */
+const APP_ID_MAX = 58;
+
+/** The app id as Dapr's sidecar injector accepts it (dapr/pkg/validation ValidateKubernetesAppID). */
+function checkAppId(value: string): string {
+  checkDnsLabel('app-id', value, 'Dapr app id');
+  if (value.length > APP_ID_MAX) throw new ConfigurationError({ input: 'app-id', problem: `"${clip(value)}" is ${value.length} characters; Dapr makes the Service "<app-id>-dapr" from it, an RFC 1123 label of at most 63`, fix: `use the app's dapr.io/app-id, at most ${APP_ID_MAX} characters` });
+  return value;
+}
+
 const TOPIC = /^[A-Za-z0-9._-]{1,249}$/;
 
 export function parseVerifyInputs(inputs: Inputs, secrets: Secrets, env: NodeJS.ProcessEnv): VerifyInputs {
@@ -33,7 +44,7 @@ export function parseVerifyInputs(inputs: Inputs, secrets: Secrets, env: NodeJS.
 
   const topic = (name: string, required?: string): string | undefined => {
     const v = required ? c(() => inputs.required(name, required)) : inputs.string(name);
-    if (v !== undefined && (!TOPIC.test(v) || v === '.' || v === '..')) problems.add({ input: name, problem: `"${v}" is not a valid topic name`, fix: 'use letters, digits, ".", "_" and "-" (at most 249)' });
+    if (v !== undefined && (!TOPIC.test(v) || v === '.' || v === '..')) problems.add({ input: name, problem: `"${clip(v)}" is not a valid topic name`, fix: 'use letters, digits, ".", "_" and "-" (at most 249)' });
     return v;
   };
   // No defaults: they would name this repository's sample app's topics, and a probe sent to a topic your app
@@ -42,17 +53,30 @@ export function parseVerifyInputs(inputs: Inputs, secrets: Secrets, env: NodeJS.
   const replyTopic = topic('reply-topic', 'set `reply-topic` to the topic your app publishes probe acknowledgements to (task-updates in the sample app)');
   const deadLetterTopic = topic('dead-letter-topic');
   if (probeTopic !== undefined && probeTopic === replyTopic) problems.add({ input: 'reply-topic', problem: `is the probe topic (${probeTopic})`, fix: 'the app acknowledges on another topic (task-updates in the sample app)' });
+  if (deadLetterTopic !== undefined && (deadLetterTopic === probeTopic || deadLetterTopic === replyTopic)) {
+    problems.add({ input: 'dead-letter-topic', problem: `is the ${deadLetterTopic === probeTopic ? 'probe' : 'reply'} topic (${deadLetterTopic})`, fix: 'name the probe subscription\'s deadLetterTopic (task-events-dlq in the sample app), or leave it empty' });
+  }
   // Dapr's Kafka pub/sub joins the consumer group named after the app id unless the component sets consumerGroup.
-  const consumerGroup = inputs.string('consumer-group') ?? inputs.string('app-id');
+  const appId = inputs.string('app-id');
+  if (appId !== undefined) c(() => checkAppId(appId));
+  const group = inputs.string('consumer-group');
+  if (group !== undefined && /\s/.test(group)) problems.add({ input: 'consumer-group', problem: `"${clip(group)}" contains whitespace`, fix: 'use the consumerGroup of the pub/sub component, one name on one line' });
+  const consumerGroup = group ?? appId;
   if (!consumerGroup) problems.add({ input: 'app-id', problem: 'is required (or consumer-group)', fix: 'set app-id to the Dapr app id of the subscriber (e.g. todo-worker), or consumer-group when its pub/sub component sets consumerGroup' });
+  // The pub/sub component is a Kubernetes object: its name is an RFC 1123 subdomain, as the API server enforces.
+  const pubsubName = c(() => checkDnsSubdomain('pubsub-name', inputs.string('pubsub-name', 'pubsub')!, 'Dapr component name'));
   const probeType = inputs.string('probe-type', DEFAULT_PROBE_TYPE)!;
-  if (!/^[\w.:/-]{1,200}$/.test(probeType)) problems.add({ input: 'probe-type', problem: `"${probeType}" is not a CloudEvent type the app can route on`, fix: `use a reverse-DNS name such as ${DEFAULT_PROBE_TYPE}` });
+  if (!/^[\w.:/-]{1,200}$/.test(probeType)) problems.add({ input: 'probe-type', problem: `"${clip(probeType)}" is not a CloudEvent type the app can route on`, fix: `use a reverse-DNS name such as ${DEFAULT_PROBE_TYPE}` });
   const probes = c(() => inputs.integer('probes', 3, { min: 1, max: 1000 }));
   const concurrency = c(() => inputs.integer('concurrency', 1, { min: 1, max: 50 }));
   const timeoutMs = c(() => inputs.duration('timeout', '60s', { minMs: 1000, maxMs: 30 * 60_000 }));
   const maxP95 = inputs.raw('max-p95-ms') === undefined ? undefined : c(() => inputs.integer('max-p95-ms', 0, { min: 1, max: 600_000 }));
+  const allowOutside = c(() => inputs.boolean('allow-outside-workspace', false));
+  // Checked now, before any probe: a report the runner cannot write must not cost a run (or hang in /proc).
+  const reportInput = inputs.string('report-path');
+  const reportPath = reportInput === undefined ? join(env.RUNNER_TEMP || tmpdir(), 'verify-events-report.json') : c(() => checkReportPath(reportInput, pathPolicy(env, allowOutside ?? false)));
+  if (concurrency !== undefined && probes !== undefined && concurrency > probes) problems.add({ input: 'concurrency', problem: `${concurrency} is more than probes (${probes})`, fix: 'use a concurrency no larger than the number of probes' });
   problems.throwIfAny();
-  if (concurrency! > probes!) throw new ConfigurationError({ input: 'concurrency', problem: `${concurrency} is more than probes (${probes})`, fix: 'use a concurrency no larger than the number of probes' });
 
   const repo = env.GITHUB_REPOSITORY;
   const source = inputs.string('source') ?? (repo ? `${env.GITHUB_SERVER_URL ?? 'https://github.com'}/${repo}/commit/${env.GITHUB_SHA ?? 'unknown'}` : 'verify-events');
@@ -61,15 +85,15 @@ export function parseVerifyInputs(inputs: Inputs, secrets: Secrets, env: NodeJS.
     probeTopic: probeTopic!,
     replyTopic: replyTopic!,
     deadLetterTopic,
-    pubsubName: inputs.string('pubsub-name', 'pubsub')!,
+    pubsubName: pubsubName!,
     consumerGroup: consumerGroup!,
-    appId: inputs.string('app-id'),
+    appId,
     probeType,
     probes: probes!,
     concurrency: concurrency!,
     timeoutMs: timeoutMs!,
     maxP95Ms: maxP95,
     source,
-    reportPath: inputs.string('report-path') ?? join(env.RUNNER_TEMP || tmpdir(), 'verify-events-report.json'),
+    reportPath: reportPath!,
   };
 }

@@ -4,8 +4,8 @@ import { withGroup, type Timings } from '../../core/groups.js';
 import type { Logger } from '../../core/log.js';
 import { diagnose, type Diagnosis, type ProbeFate } from '../../events/diagnose.js';
 import { groupReadiness, type GroupReadiness } from '../../events/group.js';
-import { committedOffsets, describeGroup, endOffsets, TopicReader } from '../../events/kafka-io.js';
-import { ackProbeId, buildProbe, latencyStats, parseAck, type LatencyStats, type Probe } from '../../events/probe.js';
+import { committedOffsets, describeGroup, endOffsets, topicExists, TopicReader } from '../../events/kafka-io.js';
+import { ackProbeId, buildProbe, latencyStats, parseAck, parseProbeFailure, type LatencyStats, type Probe } from '../../events/probe.js';
 import { clientOptions, connectWithRetry } from '../../kafka/connection.js';
 import { classifyKafkaError, kafkaOperationError } from '../../kafka/errors.js';
 import type { VerifyInputs } from './inputs.js';
@@ -27,8 +27,11 @@ export interface VerifyResult {
   probes: ProbeResult[];
   /** The subscriber group as last seen (absent when the run failed before looking). */
   group?: GroupReadiness;
-  /** The error that ended the run early (Kafka unreachable, refused, lost), already with its context and hint. */
-  error?: OperationError;
+  /**
+   * The error that ended the run early, already with its context and hint: Kafka unreachable, refused, lost
+   * (OperationError), or a topic input naming a topic that does not exist (ConfigurationError, before any probe).
+   */
+  error?: OperationError | ConfigurationError;
 }
 
 export interface VerifyDeps {
@@ -194,7 +197,9 @@ export async function verifyEvents(i: VerifyInputs, deps: VerifyDeps): Promise<V
   const sent: Sent = new Map();
   let group: GroupReadiness | undefined;
   try {
-    await withGroup(log, 'Connect', () => connectWithRetry(i.connection, () => admin.metadata({ topics: [i.probeTopic, i.replyTopic] }), { log }), timings);
+    await withGroup(log, 'Connect', () => connectWithRetry(i.connection, () => admin.metadata({ topics: [] }), { log }), timings);
+    const missing = await withGroup(log, 'Check the topics', () => missingTopics(admin, i), timings);
+    if (missing) return { ok: false, verdict: missing.message, next: 'create the topics (redpanda-topics) or correct the inputs', sent: 0, acknowledged: 0, probes: [], error: missing };
     group = await withGroup(log, `Wait for the subscriber (consumer group ${i.consumerGroup})`, () => waitForSubscriber(admin, i, deadline, deps), timings);
     if (!group.ready) return { ok: false, verdict: `the subscriber is not ready: ${group.detail}`, next: group.next, sent: 0, acknowledged: 0, probes: [], group };
 
@@ -251,20 +256,38 @@ export async function verifyEvents(i: VerifyInputs, deps: VerifyDeps): Promise<V
   }
 }
 
+/** Each topic input that names a topic the brokers do not have, all at once, before anything is sent. */
+async function missingTopics(admin: Admin, i: VerifyInputs): Promise<ConfigurationError | undefined> {
+  const named: Array<[string, string]> = [['probe-topic', i.probeTopic], ['reply-topic', i.replyTopic]];
+  if (i.deadLetterTopic) named.push(['dead-letter-topic', i.deadLetterTopic]);
+  const exists = await Promise.all(named.map(([, topic]) => topicExists(admin, topic)));
+  const problems = named
+    .filter((_, k) => !exists[k])
+    .map(([input, topic]) => ({ input, problem: `topic "${topic}" does not exist on the brokers ${i.connection.brokers.join(', ')}`, fix: `create it (redpanda-topics: Dapr creates no topics), or set ${input} to the topic ${input === 'probe-topic' ? "your app's probe subscription listens on" : input === 'reply-topic' ? 'your app publishes its acknowledgements to' : "of the probe subscription's deadLetterTopic"}` }));
+  return problems.length ? new ConfigurationError(problems) : undefined;
+}
+
 async function diagnoseMissing(admin: Admin, consumer: Consumer, i: VerifyInputs, probes: Probe[], sent: Map<string, { partition: number; offset: bigint }>, acked: Map<string, number>, dlqFrom: Map<number, bigint> | undefined): Promise<Diagnosis> {
   const [group, committed, end] = await Promise.all([describeGroup(admin, i.consumerGroup), committedOffsets(admin, i.consumerGroup, i.probeTopic), endOffsets(admin, i.probeTopic)]);
   const readiness = groupReadiness(group, i.consumerGroup, i.probeTopic);
   const inDlq = new Set<string>();
+  const failures = new Map<string, string>();
   if (i.deadLetterTopic && dlqFrom) {
     const reader = new TopicReader(consumer as unknown as Consumer<Buffer, Buffer, Buffer, Buffer>, admin, i.deadLetterTopic, dlqFrom);
     for (let k = 0; k < 3; k++) for (const r of await reader.poll(200)) {
+      // The handler's own failure report (it ran and failed), or a probe daprd dead-lettered.
+      const failure = parseProbeFailure(r.value);
+      if (failure) {
+        if (!i.appId || !failure.handledBy || failure.handledBy === i.appId) failures.set(failure.probeId, failure.error);
+        continue;
+      }
       const id = ackProbeId(r.value, r.headers) ?? (r.key?.toString() || undefined);
       if (id) inDlq.add(id);
     }
   }
   const fates: ProbeFate[] = probes.filter((p) => sent.has(p.id)).map((p) => {
     const s = sent.get(p.id)!;
-    return { id: p.id, partition: s.partition, offset: s.offset, acknowledged: acked.has(p.id), consumed: (committed.get(s.partition) ?? -1n) > s.offset, inDeadLetter: inDlq.has(p.id) };
+    return { id: p.id, partition: s.partition, offset: s.offset, acknowledged: acked.has(p.id), consumed: (committed.get(s.partition) ?? -1n) > s.offset, inDeadLetter: inDlq.has(p.id), ...(failures.has(p.id) ? { failure: failures.get(p.id) } : {}) };
   });
   let lag = 0n;
   for (const [partition, e] of end) lag += e - (committed.get(partition) ?? 0n);

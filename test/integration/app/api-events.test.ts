@@ -46,7 +46,7 @@ describe('todo API through real Dapr (state, pub/sub, secrets)', () => {
       datacontenttype: 'application/json',
       topic: 'task-events',
       pubsubname: 'pubsub',
-      data: { userId: user, taskId: task.id, task: { id: task.id, title: 'water the plants', tags: ['home'] } },
+      data: { userId: user, taskId: task.id, revision: 1, task: { id: task.id, title: 'water the plants', tags: ['home'] } },
     });
     expect(String(ev.json?.id)).toMatch(/^[0-9a-f-]{36}$/);
     expect(Date.parse(String(ev.json?.time))).toBeGreaterThan(Date.now() - 60_000);
@@ -61,7 +61,7 @@ describe('todo API through real Dapr (state, pub/sub, secrets)', () => {
 
     expect((await todo.call('DELETE', `/api/tasks/${task.id}`, { token })).status).toBe(204);
     const deleted = await eventFor('task.deleted', task.id);
-    expect(deleted.json?.data).toEqual({ userId: user, taskId: task.id, occurredAt: expect.any(String) });
+    expect(deleted.json?.data).toEqual({ userId: user, taskId: task.id, revision: 4, occurredAt: expect.any(String) });
   });
 
   it('answers a stale ETag (an older revision) with 409, and keeps the other writer\'s change', async () => {
@@ -90,7 +90,7 @@ describe('todo API through real Dapr (state, pub/sub, secrets)', () => {
     expect(now.headers.get('etag')).toBe('"2"');
   });
 
-  it('creates the userId index its lists use, through the API\'s bindings.postgresql component', async () => {
+  it('creates the indexes its queries use (task lists, the outbox relay), through the API\'s bindings.postgresql component', async () => {
     await eventually('stateIndex "ready" on /readyz', async () => ((await todo.call('GET', '/readyz')).body.stateIndex === 'ready' ? true : undefined));
     const psql = (sql: string): string => {
       const r = spawnSync(join(String(component('postgres').details?.binDir), 'psql'), [stack.postgres().url, '-tAc', sql], { encoding: 'utf8' });
@@ -100,6 +100,12 @@ describe('todo API through real Dapr (state, pub/sub, secrets)', () => {
     expect(psql("SELECT indisvalid FROM pg_index WHERE indexrelid = to_regclass('todo_it_state_user_id_idx')")).toBe('t');
     // The expression is exactly the one Dapr's PostgreSQL query writes, so the planner can use it.
     expect(psql("SET enable_seqscan = off; EXPLAIN SELECT key FROM todo_it_state WHERE value->>'userId'='x'")).toMatch(/todo_it_state_user_id_idx/);
+    // The relay's query, as Dapr writes it (a parameter, generic plan): the partial index (pending events only) answers it.
+    expect(psql("SELECT indisvalid FROM pg_index WHERE indexrelid = to_regclass('todo_it_state_outbox_idx')")).toBe('t');
+    const plan = psql("SET enable_seqscan = off; SET plan_cache_mode = force_generic_plan; PREPARE relay(text) AS SELECT key, value, xmin as etag FROM todo_it_state WHERE value->>'outbox'=$1 ORDER BY value->>'outboxAt' ASC LIMIT 200; EXPLAIN EXECUTE relay('pending')");
+    expect(plan).toMatch(/Index Scan on todo_it_state_outbox_idx|Index Scan using todo_it_state_outbox_idx/);
+    // Published events leave no pending record behind (deleted in batches).
+    await eventually('no pending outbox records', async () => (psql("SELECT count(*) FROM todo_it_state WHERE value->>'outbox' IS NOT NULL") === '0' ? true : undefined), 10_000);
   });
 
   it.each<[string, (t: Todo) => string | undefined]>([
@@ -111,6 +117,23 @@ describe('todo API through real Dapr (state, pub/sub, secrets)', () => {
     const res = await todo.call('GET', '/api/tasks', { token: makeToken(todo) });
     expect(res.status).toBe(401);
     expect(res.headers.get('www-authenticate')).toMatch(/^Bearer /);
+  });
+
+  it('a retried create (same Idempotency-Key or id) returns the first task: the real store refuses the second insert', async () => {
+    const headers = { 'idempotency-key': randomUUID() };
+    const first = await todo.call('POST', '/api/tasks', { token, body: { title: 'once' }, headers });
+    const again = await todo.call('POST', '/api/tasks', { token, body: { title: 'once' }, headers });
+    expect([first.status, again.status, again.headers.get('idempotent-replayed')]).toEqual([201, 201, 'true']);
+    expect(again.body).toEqual(first.body);
+    const id = randomUUID();
+    expect((await todo.call('POST', '/api/tasks', { token, body: { id, title: 'mine' } })).status).toBe(201);
+    expect((await todo.call('POST', '/api/tasks', { token, body: { id, title: 'mine' } })).headers.get('idempotent-replayed')).toBe('true');
+    expect((await todo.call('POST', '/api/tasks', { token, body: { id, title: 'another' } })).status).toBe(409);
+    // One event per task, whatever the retries.
+    await eventFor('task.created', first.body.id);
+    await eventFor('task.created', id);
+    await new Promise((r) => setTimeout(r, 500));
+    expect(events.messages.filter((m) => m.json?.type === 'task.created' && [first.body.id, id].includes(String(m.json?.subject))).length).toBe(2);
   });
 
   it('lists the user\'s tasks with filters from the real store, and no one else\'s', async () => {

@@ -121,6 +121,43 @@ describe('chart/ (helm lint, template, server-side dry run)', () => {
     expect(JSON.stringify(offApi.spec.template.spec.containers[0].env)).not.toContain('STATE_SQL_BINDING');
   });
 
+  /** Dapr's exponential back-off on average (0.5 s first, x1.5, capped): what `maxRetries` retries wait in all. */
+  const exponentialBudgetSeconds = (maxRetries: number, maxIntervalSeconds: number): number => Array.from({ length: maxRetries }, (_, i) => Math.min(0.5 * 1.5 ** i, maxIntervalSeconds)).reduce((a, b) => a + b, 0);
+
+  it.each(variants)('with %s: deliveries retried long enough for a restart, publishes behind a circuit breaker, the app health check on', (_label, args) => {
+    const docs = template(args);
+    const resiliency = docs.find((d) => d.kind === 'Resiliency')!;
+    const target = resiliency.spec.targets.components.pubsub;
+    const inbound = resiliency.spec.policies.retries[target.inbound.retry];
+    expect(inbound).toMatchObject({ policy: 'exponential', maxInterval: '10s', maxRetries: 10 });
+    // About 45 s (the old 3 x 1 s dead-lettered real events while the worker restarted).
+    expect(exponentialBudgetSeconds(inbound.maxRetries, 10)).toBeGreaterThan(40);
+    // No breaker on deliveries: an open one ends Dapr's retries (a permanent error), dead-lettering every delivery.
+    expect(target.inbound.circuitBreaker).toBeUndefined();
+    expect(resiliency.spec.policies.circuitBreakers[target.outbound.circuitBreaker]).toEqual({ maxRequests: 1, timeout: '10s', trip: 'consecutiveFailures >= 5' });
+    expect(resiliency.spec.policies.timeouts[target.outbound.timeout]).toBe('5s');
+    expect(resiliency.spec.policies.retries[target.outbound.retry]).toEqual({ policy: 'constant', duration: '1s', maxRetries: 3 });
+    for (const role of ['api', 'worker']) {
+      const d = docs.find((x) => x.kind === 'Deployment' && x.metadata.labels?.['app.kubernetes.io/component'] === role)!;
+      const a = d.spec.template.metadata.annotations as Record<string, string>;
+      expect(a).toMatchObject({ 'dapr.io/enable-app-health-check': 'true', 'dapr.io/app-health-check-path': '/healthz', 'dapr.io/app-health-probe-interval': '2', 'dapr.io/app-health-probe-timeout': '500', 'dapr.io/app-health-threshold': '3' });
+      // The app health check notices an outage (interval x threshold) well inside the retry budget: a delivery in
+      // flight when the app goes down is still being retried when daprd pauses the subscription.
+      expect(Number(a['dapr.io/app-health-probe-interval']) * Number(a['dapr.io/app-health-threshold'])).toBeLessThan(exponentialBudgetSeconds(inbound.maxRetries, 10) / 2);
+    }
+  });
+
+  it('renders the numbers it is given, and no health check when it is off', () => {
+    const docs = template([...required, '--set', 'resiliency.inbound.maxRetries=4', '--set', 'resiliency.inbound.maxInterval=2s', '--set', 'resiliency.outbound.circuitBreaker.consecutiveFailures=7', '--set', 'appHealthCheck.enabled=false']);
+    const spec = docs.find((d) => d.kind === 'Resiliency')!.spec;
+    expect(spec.policies.retries.deliveryRetry).toMatchObject({ maxRetries: 4, maxInterval: '2s' });
+    expect(spec.policies.circuitBreakers.publishBreaker.trip).toBe('consecutiveFailures >= 7');
+    const deployments = docs.filter((d) => d.kind === 'Deployment');
+    expect(deployments).toHaveLength(2);
+    expect(deployments.every((d) => !('dapr.io/enable-app-health-check' in d.spec.template.metadata.annotations))).toBe(true);
+    expect(template([...required, '--set', 'resiliency.enabled=false']).some((d) => d.kind === 'Resiliency')).toBe(false);
+  });
+
   it('names the Dapr version of src/versions.ts', () => {
     const meta = load(readFileSync(join(chart, 'Chart.yaml'), 'utf8')) as { annotations: Record<string, string> };
     expect(meta.annotations['oke-dapr-actions.io/dapr-version']).toBe(DAPR_VERSION);

@@ -1,7 +1,10 @@
+import { execFileSync, spawnSync } from 'node:child_process';
+import { connect, createServer, type Server, type Socket } from 'node:net';
+import { join, resolve } from 'node:path';
 import { signHs256 } from '../../../app/src/auth/jwt.js';
-import { jwtKey, startLocal, stopLocal, type LocalInstance, type StackEndpoints } from '../../../app/scripts/local.js';
+import { freePorts, jwtKey, startLocal, stopLocal, type LocalInstance, type StackEndpoints } from '../../../app/scripts/local.js';
 import { createContext } from '../../../stack/src/stack.js';
-import { stack } from '../../support/stack.js';
+import { component, stack } from '../../support/stack.js';
 
 /**
  * The app as `npm run app -- up` runs it (the same startLocal), under its own instance name so a
@@ -23,8 +26,9 @@ export interface Todo {
   stop(): Promise<void>;
 }
 
-export async function startTodo(instance: string, options: { probeRoute?: boolean; appArgs?: string[]; env?: Record<string, string> } = {}): Promise<Todo> {
-  const info = await startLocal(ctx, endpoints(), { instance, timeoutMs: 150_000, ...options });
+export async function startTodo(instance: string, options: { probeRoute?: boolean; appArgs?: string[]; env?: Record<string, string>; set?: Record<string, string | number | boolean>; postgresUrl?: string } = {}): Promise<Todo> {
+  const { postgresUrl, ...local } = options;
+  const info = await startLocal(ctx, { ...endpoints(), ...(postgresUrl ? { postgresUrl } : {}) }, { instance, timeoutMs: 150_000, ...local });
   const key = Buffer.from(jwtKey(ctx, instance), 'utf8');
   const url = `http://127.0.0.1:${info.api.port}`;
   return {
@@ -56,5 +60,92 @@ export async function eventually<T>(what: string, probe: () => Promise<T | undef
     if (v !== undefined) return v;
     if (Date.now() > deadline) throw new Error(`${what}: not within ${timeoutMs / 1000} s`);
     await new Promise((r) => setTimeout(r, everyMs));
+  }
+}
+
+/**
+ * Stops one of the stack's shared servers as an operator would (its own stop signal: SIGTERM for Kafka's
+ * controlled shutdown), waits `downMs`, then `stack up <name>` (which returns once it is healthy). Only for
+ * tests run through `flock /tmp/itest.lock` (no other test uses the stack meanwhile); pair it with
+ * ensureStackServer in a finally, so the server is up again whatever failed.
+ */
+export async function restartStackServer(name: 'kafka' | 'postgres', downMs = 0): Promise<{ stoppedMs: number; upMs: number }> {
+  const t0 = Date.now();
+  await ctx.procs.stop(name, 60_000);
+  const stoppedMs = Date.now() - t0;
+  if (downMs) await new Promise((r) => setTimeout(r, downMs));
+  const t1 = Date.now();
+  stackUp(name);
+  return { stoppedMs, upMs: Date.now() - t1 };
+}
+
+/** Starts the stack's server again when it is not running (a test's finally after restartStackServer). */
+export function ensureStackServer(name: 'kafka' | 'postgres'): void {
+  if (!ctx.procs.isRunning(name)) stackUp(name);
+}
+
+function stackUp(name: string): void {
+  execFileSync(process.execPath, [resolve(ctx.root, 'node_modules/tsx/dist/cli.mjs'), 'stack/src/cli.ts', 'up', name], { cwd: ctx.root, stdio: 'ignore', timeout: 180_000 });
+}
+
+/** psql against the stack's PostgreSQL; the output without its trailing newline. */
+export function psql(sql: string): string {
+  const r = spawnSync(join(String(component('postgres').details?.binDir), 'psql'), [stack.postgres().url, '-tAc', sql], { encoding: 'utf8' });
+  if (r.status !== 0) throw new Error(`psql: ${r.stderr}`);
+  return r.stdout.trim();
+}
+
+/**
+ * A TCP forwarder to one of the stack's servers, for one app instance only: cut() drops every connection and
+ * refuses new ones for a while, as a server restart does to its clients, without touching the shared server
+ * (other engineers' tests keep using it). Used for PostgreSQL (its clients connect where they are told; Kafka's
+ * follow the broker's advertised address, so the broker itself is restarted instead).
+ */
+export class Forwarder {
+  private server: Server | undefined;
+  private readonly sockets = new Set<Socket>();
+  private constructor(
+    readonly port: number,
+    private readonly target: { host: string; port: number },
+  ) {}
+
+  static async open(target: { host: string; port: number }): Promise<Forwarder> {
+    const [port] = await freePorts(1);
+    const f = new Forwarder(port!, target);
+    await f.listen();
+    return f;
+  }
+
+  private listen(): Promise<void> {
+    const server = createServer((client) => {
+      const upstream = connect(this.target.port, this.target.host);
+      for (const s of [client, upstream]) {
+        this.sockets.add(s);
+        s.on('close', () => this.sockets.delete(s));
+        s.on('error', () => undefined);
+      }
+      client.pipe(upstream).pipe(client);
+      client.on('close', () => upstream.destroy());
+      upstream.on('close', () => client.destroy());
+    });
+    this.server = server;
+    return new Promise((resolve, reject) => {
+      server.once('error', reject);
+      server.listen(this.port, '127.0.0.1', () => resolve());
+    });
+  }
+
+  /** Drops every connection, refuses new ones for `ms`, then forwards again. */
+  async cut(ms: number): Promise<void> {
+    await this.close();
+    await new Promise((r) => setTimeout(r, ms));
+    await this.listen();
+  }
+
+  async close(): Promise<void> {
+    const server = this.server;
+    this.server = undefined;
+    for (const s of this.sockets) s.destroy();
+    if (server) await new Promise((r) => server.close(() => r(undefined)));
   }
 }

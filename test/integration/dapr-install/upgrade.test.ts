@@ -39,7 +39,8 @@ let appNs: string;
 let shortLived: ReturnType<typeof mintDaprBundle>;
 
 function daprInstall(chart: { chart: string; version: string }, inputs: Record<string, string> = {}): Promise<ActionRun> {
-  return runDaprInstall(chart, mirror, toolCache, inputs);
+  // The stack's charts live in its cache, outside the workspace.
+  return runDaprInstall(chart, mirror, toolCache, { 'allow-outside-workspace': 'true', ...inputs });
 }
 
 async function daprCrds(): Promise<string[]> {

@@ -1,6 +1,7 @@
 import { CoreV1Api, KubeConfig } from '@kubernetes/client-node';
 import { createHash, createPrivateKey, generateKeyPairSync } from 'node:crypto';
-import { existsSync, readdirSync, readFileSync, statSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdtempSync, readdirSync, readFileSync, statSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
 import { dirname, join } from 'node:path';
 import { whoAmI } from '../../../src/actions/oke-login/verify.js';
 import type { HelperConfig } from '../../../src/oci/credential-helper.js';
@@ -27,6 +28,7 @@ async function main(inputs: Record<string, string>, env: Record<string, string> 
 const kubectl = (kubeconfig: string, ...args: string[]) => runCommand(stack.helm().kubectl, args, { KUBECONFIG: kubeconfig });
 /** The keyless session lifetime of the renewal tests: the helper renews after half of it. */
 const SESSION_S = 10;
+const scratchDir = (): string => mkdtempSync(join(tmpdir(), 'oke-login-files-'));
 const failure = (run: ActionRun): string => /::error::(.*)/.exec(run.stdout)?.[1]?.replace(/%0A/g, '\n') ?? '';
 
 beforeAll(async () => {
@@ -328,9 +330,13 @@ describe('oke-login installs a matching kubectl through the verified download', 
     const base = `/v${version}/bin/linux/amd64/kubectl`;
     const server = await serveFiles({ [base]: binary, [`${base}.sha256`]: 'f'.repeat(64) });
     try {
-      const run = await main({ 'install-kubectl': 'true', 'kubectl-version': version, 'kubectl-base-url': server.url, 'allow-insecure-download': 'true' });
+      const pathFile = join(scratchDir(), 'github-path');
+      writeFileSync(pathFile, '');
+      const run = await main({ 'install-kubectl': 'true', 'kubectl-version': version, 'kubectl-base-url': server.url, 'allow-insecure-download': 'true' }, { GITHUB_PATH: pathFile });
       expect(failure(run)).toBe('');
       const path = run.outputs['kubectl-path']!;
+      // Added to PATH for later steps (through ActionEnv.addPath: the runner's GITHUB_PATH file).
+      expect(readFileSync(pathFile, 'utf8').trim()).toBe(dirname(path));
       expect(path.startsWith(join(run.runnerTemp, '_toolcache', 'kubectl', version))).toBe(true);
       const v = await runCommand(path, ['version', '--client', '-o', 'json'], {});
       expect((JSON.parse(v.stdout) as { clientVersion: { gitVersion: string } }).clientVersion.gitVersion).toBe(`v${version}`);

@@ -5,7 +5,9 @@ import { join, resolve } from 'node:path';
 import { startLocal, stopLocal, type LocalInstance } from '../../../app/scripts/local.js';
 import { stateDir } from '../../../stack/src/config.js';
 import { createContext } from '../../../stack/src/stack.js';
+import { appProcessName } from '../../../app/scripts/local.js';
 import { runActionBundle, type ActionRun } from '../../support/action-harness.js';
+import { KafkaTail } from '../../support/kafka-tail.js';
 import { stack } from '../../support/stack.js';
 
 /** verify-events against the real app (API + worker, each with a real daprd) on the stack's Kafka. */
@@ -17,8 +19,8 @@ async function app(probeRoute = true): Promise<LocalInstance> {
   return startLocal(ctx, endpoints(), { instance: `ve-${randomUUID().slice(0, 6)}`, probeRoute });
 }
 
-function verifyEvents(inputs: Record<string, string>): Promise<ActionRun> {
-  return runActionBundle('verify-events', 'main', { brokers: kafka.sasl, username: kafka.username, password: kafka.password, tls: 'false', 'probe-topic': 'task-events', 'reply-topic': 'task-updates', 'dead-letter-topic': 'task-events-dlq', ...inputs });
+function verifyEvents(inputs: Record<string, string>, timeoutMs?: number): Promise<ActionRun> {
+  return runActionBundle('verify-events', 'main', { brokers: kafka.sasl, username: kafka.username, password: kafka.password, tls: 'false', 'probe-topic': 'task-events', 'reply-topic': 'task-updates', 'dead-letter-topic': 'task-events-dlq', ...inputs }, { timeoutMs });
 }
 
 describe('verify-events against the real app', () => {
@@ -91,7 +93,7 @@ describe('verify-events diagnoses failures', () => {
 
 describe('verify-events when the broker restarts during the run', () => {
   /** The stack's broker, stopped as an operator would (SIGTERM, its controlled shutdown) and started again. */
-  async function restartKafka(): Promise<void> {
+  async function restartKafka(whileDown: () => void): Promise<void> {
     const pid = Number(readFileSync(join(stateDir(), 'pids', 'kafka.pid'), 'utf8').split('\n')[0]);
     process.kill(pid, 'SIGTERM');
     for (let t = Date.now(); Date.now() - t < 60_000; ) {
@@ -102,16 +104,25 @@ describe('verify-events when the broker restarts during the run', () => {
       }
       await new Promise((r) => setTimeout(r, 200));
     }
+    whileDown();
     execFileSync(process.execPath, [resolve('node_modules/tsx/dist/cli.mjs'), 'stack/src/cli.ts', 'up', 'kafka'], { stdio: 'ignore', timeout: 180_000 });
   }
 
+  // Not a fixed sleep (the run once finished, or had not started its round trips, when the broker went down):
+  // the restart starts once the run has acknowledgements on the reply topic, and the test checks that the run
+  // was still going while the broker was down. 1000 probes (the most) at concurrency 1 take 20-30 s here,
+  // several times the restart. Deadlines: the run 240 s, the test 420 s.
   it('survives it: reads and publishes are tried again with the leaders read anew, and every probe makes the round trip', async () => {
     const running = await app();
+    const replies = await KafkaTail.open('task-updates');
     try {
-      const verifying = verifyEvents({ 'app-id': running.worker.appId, probes: '1000', concurrency: '1', timeout: '150s' });
-      await new Promise((r) => setTimeout(r, 4_000));
+      let finished = false;
+      const verifying = verifyEvents({ 'app-id': running.worker.appId, probes: '1000', concurrency: '1', timeout: '240s' }, 300_000).finally(() => (finished = true));
+      const acked = (): number => replies.messages.filter((m) => m.json?.source === running.worker.appId).length;
+      await replies.waitFor(() => acked() >= 20, `20 acknowledgements from ${running.worker.appId} on task-updates`, 120_000);
+      expect(finished).toBe(false);
       const t0 = Date.now();
-      await restartKafka();
+      await restartKafka(() => expect(finished).toBe(false));
       const restartMs = Date.now() - t0;
       const run = await verifying;
       expect(run.stdout).toMatch(/(publishing a probe to task-events failed|reading the reply topic failed) \(/);
@@ -120,7 +131,27 @@ describe('verify-events when the broker restarts during the run', () => {
       expect(run.summary).toContain('## verify-events: PASSED');
       expect(restartMs).toBeGreaterThan(1_000);
     } finally {
+      await replies.close();
       await stopLocal(ctx, running.instance);
     }
-  });
+  }, 420_000);
+});
+
+describe('verify-events when the worker process is down while its daprd runs', () => {
+  it('says the app was unreachable from its sidecar, not that its handler failed', async () => {
+    // Dapr's app health check off (it would pause the subscription instead) and a short delivery retry budget,
+    // so daprd dead-letters the probes within the run, as a sidecar without the check does.
+    const down = await startLocal(ctx, endpoints(), { instance: `ve-${randomUUID().slice(0, 6)}`, set: { 'appHealthCheck.enabled': false, 'resiliency.inbound.maxRetries': 2, 'resiliency.inbound.maxInterval': '1s' } });
+    try {
+      await ctx.procs.stop(appProcessName(down.worker.appId));
+      const run = await verifyEvents({ 'app-id': down.worker.appId, probes: '2', concurrency: '2', timeout: '20s' });
+      expect(run.code).toBe(1);
+      expect(run.outputs).toMatchObject({ sent: '2', acknowledged: '0' });
+      expect(run.stdout).toMatch(/2 of 2 probe\(s\) went to the dead-letter topic task-events-dlq with no failure report from the app's handler: the app was unreachable from its sidecar/);
+      expect(run.stdout).toMatch(/not listening on its app port/);
+      expect(run.stdout).not.toMatch(/handler failed/);
+    } finally {
+      await stopLocal(ctx, down.instance);
+    }
+  }, 180_000);
 });

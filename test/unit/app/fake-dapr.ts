@@ -93,6 +93,7 @@ export class FakeDapr implements DaprPort {
     this.transactions++;
     for (const w of writes) {
       const current = this.state.get(w.key);
+      if (w.op === 'delete' && w.etag === undefined) continue; // removes whatever is there, or nothing
       if (w.etag === undefined ? current !== undefined : current?.etag !== w.etag) throw new ConcurrencyError();
     }
     for (const w of writes) {

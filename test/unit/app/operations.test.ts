@@ -1,5 +1,5 @@
 import { memoryLogger } from '../../../app/src/log.js';
-import { indexStatements, StateIndex, userIdIndex } from '../../../app/src/tasks/state-index.js';
+import { indexStatements, OUTBOX_INDEX, StateIndex, userIdIndex } from '../../../app/src/tasks/state-index.js';
 import { FakeDapr } from './fake-dapr.js';
 import { startInProcess, type InProcessApp } from './harness.js';
 
@@ -103,9 +103,6 @@ describe('todo app operations (in-process, fake Dapr)', () => {
 
 describe('the state index (created through the bindings.postgresql component)', () => {
   const sql = indexStatements('todo_state');
-  const valid = (rows: unknown) => (d: FakeDapr) => {
-    d.onBinding = (_n, op, md) => (op === 'query' && md.sql === sql.valid ? (typeof rows === 'function' ? rows() : rows) : undefined);
-  };
 
   it('names and builds it without blocking writes, in the table\'s schema', () => {
     expect(sql.create).toBe("CREATE INDEX CONCURRENTLY IF NOT EXISTS todo_state_user_id_idx ON todo_state ((value->>'userId'))");
@@ -113,16 +110,27 @@ describe('the state index (created through the bindings.postgresql component)', 
     expect(userIdIndex('t'.repeat(63)).name.length).toBeLessThanOrEqual(63);
   });
 
-  it('the API creates it at start-up and shows it on /readyz', async () => {
-    const t = await startInProcess('api', { STATE_SQL_BINDING: 'todo-state-sql', STATE_TABLE: 'todo_state' }, valid([[true]]));
+  it('names the outbox relay\'s partial index after the table too', () => {
+    expect(indexStatements('todo_state', OUTBOX_INDEX).create).toBe("CREATE INDEX CONCURRENTLY IF NOT EXISTS todo_state_outbox_idx ON todo_state ((value->>'outboxAt')) WHERE (value->>'outbox') IS NOT NULL");
+  });
+
+  it('the API creates it (and the outbox relay\'s) at start-up and shows them on /readyz', async () => {
+    const outboxSql = indexStatements('todo_state', OUTBOX_INDEX);
+    const t = await startInProcess('api', { STATE_SQL_BINDING: 'todo-state-sql', STATE_TABLE: 'todo_state' }, (d) => {
+      d.onBinding = (_n, op, md) => (op === 'query' && (md.sql === sql.valid || md.sql === outboxSql.valid) ? [[true]] : undefined);
+    });
     try {
       const deadline = Date.now() + 5_000;
       while ((await t.call('GET', '/readyz')).body.stateIndex !== 'ready' && Date.now() < deadline) await new Promise((r) => setTimeout(r, 10));
       expect((await t.call('GET', '/readyz')).body.stateIndex).toBe('ready');
-      expect(t.dapr.bindingCalls.map((c) => [c.name, c.operation, c.metadata.sql])).toEqual([
-        ['todo-state-sql', 'exec', sql.create],
-        ['todo-state-sql', 'query', sql.valid],
-      ]);
+      expect(t.dapr.bindingCalls.map((c) => [c.name, c.operation, c.metadata.sql]).sort()).toEqual(
+        [
+          ['todo-state-sql', 'exec', sql.create],
+          ['todo-state-sql', 'query', sql.valid],
+          ['todo-state-sql', 'exec', outboxSql.create],
+          ['todo-state-sql', 'query', outboxSql.valid],
+        ].sort(),
+      );
     } finally {
       await t.stop();
     }

@@ -1,9 +1,11 @@
 import { execFileSync } from 'node:child_process';
+import { createServer } from 'node:http';
+import type { AddressInfo } from 'node:net';
 import { createHash } from 'node:crypto';
 import { existsSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { CACHE_MARKER, goPlatform, hostPlatform, installVerifiedTool, parseChecksum, type ExpectedDigest, type ToolRelease } from '../../../src/core/download.js';
+import { CACHE_MARKER, downloadFile, goPlatform, hostPlatform, IncompleteDownloadError, installVerifiedTool, parseChecksum, type ExpectedDigest, type ToolRelease } from '../../../src/core/download.js';
 import { OperationError } from '../../../src/core/errors.js';
 import { serveFiles } from '../../support/http.js';
 import { RecordingLogger } from '../../support/recording-logger.js';
@@ -161,6 +163,66 @@ describe('installVerifiedTool (real @actions/tool-cache, loopback server)', () =
       await install(base, { pinned: sha(archive) }, log);
       expect(log.text()).not.toContain('s3cret-pass');
       expect(log.text()).toContain('http://***@127.0.0.1');
+    } finally {
+      await server.close();
+    }
+  });
+
+  /** A server that announces the whole archive in Content-Length, sends `sent` bytes of it and closes the connection. */
+  async function cuttingServer(sent: number, options: { contentLength?: boolean } = {}): Promise<{ url: string; requests: string[]; close(): Promise<void> }> {
+    const requests: string[] = [];
+    const server = createServer((req, res) => {
+      requests.push(req.url ?? '');
+      res.writeHead(200, { 'content-type': 'application/octet-stream', ...(options.contentLength === false ? {} : { 'content-length': String(archive.length) }) });
+      res.write(archive.subarray(0, sent), () => res.socket?.destroy());
+    });
+    await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
+    const { port } = server.address() as AddressInfo;
+    return { url: `http://127.0.0.1:${port}`, requests, close: () => new Promise((resolve) => server.close(() => resolve())) };
+  }
+
+  it('says how many bytes of how many arrived when the server cuts the body short, after three attempts; nothing is left or cached', async () => {
+    const server = await cuttingServer(100);
+    try {
+      const log = new RecordingLogger();
+      const pauses: number[] = [];
+      const err = await installVerifiedTool({ release: release(server.url), expected: { pinned: sha(archive) }, allowInsecure: true }, { log, sleep: async (ms) => void pauses.push(ms) }).catch((e: unknown) => e);
+      expect(err).toBeInstanceOf(OperationError);
+      expect((err as Error).message).toMatch(new RegExp(`^tool 1\\.2\\.3: download of ${server.url}/${FILE} failed after 3 attempts: the connection closed after 100 of ${archive.length} bytes \\(.+\\)$`));
+      expect((err as OperationError).hint).toContain('the connection was cut mid-transfer');
+      expect(server.requests).toHaveLength(3);
+      expect(pauses).toHaveLength(2);
+      expect(log.lines.filter((l) => l.includes('attempt'))).toEqual([
+        expect.stringMatching(new RegExp(`^tool 1\\.2\\.3: download: attempt 1 of 3 failed \\(the connection closed after 100 of ${archive.length} bytes`)),
+        expect.stringMatching(/attempt 2 of 3 failed/),
+      ]);
+      expect(cached()).toEqual([]);
+      expect(readdirSync(process.env.RUNNER_TEMP!, { recursive: true })).toEqual([]);
+    } finally {
+      await server.close();
+    }
+  });
+
+  it('downloadFile: a cut body without Content-Length is still an error that counts the bytes', async () => {
+    const server = await cuttingServer(64, { contentLength: false });
+    try {
+      const err = await downloadFile(`${server.url}/x`, process.env.RUNNER_TEMP).catch((e: unknown) => e);
+      // Without Content-Length the body is chunked: the missing last chunk shows the connection broke.
+      expect(err).toBeInstanceOf(IncompleteDownloadError);
+      expect((err as Error).message).toMatch(/^the connection broke after 64 bytes, with no Content-Length to tell how many were due \(.+\)$/);
+      expect(readdirSync(process.env.RUNNER_TEMP!)).toEqual([]);
+    } finally {
+      await server.close();
+    }
+  });
+
+  it('does not try a 404 again, and says so', async () => {
+    const server = await serveFiles({});
+    try {
+      const err = await installVerifiedTool({ release: release(server.url), expected: { pinned: sha(archive) }, allowInsecure: true }, { log: new RecordingLogger(), sleep: async () => undefined }).catch((e: unknown) => e);
+      expect((err as Error).message).toBe(`tool 1.2.3: download of ${server.url}/${FILE} failed: HTTP 404 Not Found`);
+      expect((err as OperationError).hint).toContain('the file is not there');
+      expect(server.requests).toEqual([`/${FILE}`]);
     } finally {
       await server.close();
     }

@@ -1,4 +1,4 @@
-import { ConfigurationError, ProblemList } from '../../../src/core/errors.js';
+import { ConfigurationError, errorMessage, ProblemList } from '../../../src/core/errors.js';
 
 describe('errors', () => {
   it('formats a YAML problem with file and line', () => {
@@ -19,4 +19,12 @@ describe('errors', () => {
   it('ProblemList.collect rethrows errors that are not configuration problems', () => {
     expect(() => new ProblemList().collect(() => { throw new TypeError('boom'); })).toThrow(TypeError);
   });
+
+  it.each([
+    [new Error('boom'), 'boom'],
+    ['text', 'text'],
+    [{ message: 'from an SDK', statusCode: -1 }, 'from an SDK'],
+    [{ statusCode: 503 }, '{"statusCode":503}'],
+    [42, '42'],
+  ])('errorMessage(%j) is %j, never [object Object]', (err, text) => expect(errorMessage(err)).toBe(text));
 });

@@ -62,8 +62,8 @@ describe('Inputs', () => {
       { key: 'image.tag', value: '1.2' },
       { key: 'url', value: 'a=b' },
     ]);
-    const err = errorOf(() => inputs({ set: '=hunter2' }).keyValues('set'));
-    expect(err.message).toContain('set: line "" is not key=value');
+    const err = errorOf(() => inputs({ set: 'a=1\n=hunter2\nno-equals' }).keyValues('set'));
+    expect(err.problems.map((p) => p.problem)).toEqual(['line 2 has an empty key (nothing before the =)', 'line 3 ("no-equals") is not key=value (it has no =)']);
     expect(err.message).not.toContain('hunter2');
   });
 
@@ -135,7 +135,8 @@ describe('shared validators', () => {
     ['dapr.github.io/helm-charts', /is not a URL/],
     ['https:example.com', /has no host/],
     ['https://', /is not a URL/],
-    ['https://example.com:99999/', /is not a URL/],
+    ['https://example.com:99999/', /has port 99999, above the highest port 65535/],
+    ['https://example.com:0/', /has port 0/],
     ['https://exa mple.com/', /is not a URL/],
   ])('checkUrl %j', (value, refused) => {
     const check = (): URL => checkUrl('repo', value, { schemes: ['http', 'https'], example: 'https://dapr.github.io/helm-charts/' });

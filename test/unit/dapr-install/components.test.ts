@@ -1,12 +1,14 @@
-import { mkdirSync, mkdtempSync, writeFileSync } from 'node:fs';
+import { mkdirSync, mkdtempSync, symlinkSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
 import { componentFiles, loadComponents } from '../../../src/actions/dapr-install/components.js';
 import { compareVersions } from '../../../src/dapr/control-plane.js';
+import type { PathPolicy } from '../../../src/core/inputs.js';
 import { configError } from '../../support/config-error.js';
 
 const fixtures = resolve(import.meta.dirname, '..', '..', 'fixtures', 'dapr-components');
 const dir = mkdtempSync(join(tmpdir(), 'dapr-components-'));
+const inWorkspace = (workspace: string, allowOutside = false): PathPolicy => ({ workspace, allowOutside, allowInput: 'allow-outside-workspace' });
 
 function file(name: string, text: string): string {
   const path = join(dir, name);
@@ -20,7 +22,7 @@ const component = (extra: string, metadata = ''): string => `apiVersion: dapr.io
 
 describe('loadComponents', () => {
   it('reads a directory of multi-document files, in the components namespace', () => {
-    const loaded = loadComponents(componentFiles([fixtures], '/'), 'todo', false);
+    const loaded = loadComponents(componentFiles([fixtures], inWorkspace('/')), 'todo', false);
     expect(loaded.map((l) => `${l.resource.kind}/${l.resource.metadata.name}@${l.line}`)).toEqual(['Component/taskpubsub@1', 'Subscription/task-events@25', 'Resiliency/todo-resiliency@1']);
     expect(loaded.every((l) => l.resource.metadata.namespace === 'todo')).toBe(true);
   });
@@ -60,10 +62,26 @@ describe('loadComponents', () => {
     expect(message).toContain('kind "Nope"');
   });
 
-  it('names missing files and empty directories', () => {
+  it('names missing files and empty directories, all together', () => {
     mkdirSync(join(dir, 'empty'));
-    expect(() => componentFiles(['nope.yaml'], dir)).toThrow(/components: nope.yaml does not exist/);
-    expect(() => componentFiles(['empty'], dir)).toThrow(/directory empty has no .yaml or .yml files/);
+    expect(() => componentFiles(['nope.yaml'], inWorkspace(dir))).toThrow(/components: nope.yaml does not exist/);
+    expect(() => componentFiles(['empty'], inWorkspace(dir))).toThrow(/directory empty has no .yaml or .yml files/);
+    expect(() => componentFiles(['nope.yaml', 'empty'], inWorkspace(dir))).toThrow(/^2 problems:\n- components: nope.yaml does not exist[\s\S]*directory empty has no/);
+  });
+
+  it('keeps files inside the workspace, a symlink in a listed directory included, unless allowed', () => {
+    const workspace = mkdtempSync(join(tmpdir(), 'dapr-components-ws-'));
+    const outside = file('outside.yaml', component(''));
+    mkdirSync(join(workspace, 'resources'));
+    writeFileSync(join(workspace, 'resources', 'a.yaml'), component(''));
+    symlinkSync(outside, join(workspace, 'resources', 'b.yaml'));
+    expect(() => componentFiles([outside], inWorkspace(workspace))).toThrow(/components: \S+outside\.yaml is outside the workspace .*Fix: use a path inside the workspace, or set allow-outside-workspace: true/s);
+    expect(() => componentFiles(['resources'], inWorkspace(workspace))).toThrow(/components: \S+b\.yaml is outside the workspace \(\S+b\.yaml -> \S+outside\.yaml/);
+    expect(componentFiles(['resources', outside], inWorkspace(workspace, true))).toEqual([join(workspace, 'resources', 'a.yaml'), join(workspace, 'resources', 'b.yaml'), outside]);
+  });
+
+  it('names a scope that is not a string', () => {
+    expect(problemsOf(component('scopes:\n  - 42\n'))).toMatch(/components \(scopes\[0\]\): scope 42 is not a string/);
   });
 });
 

@@ -1,6 +1,8 @@
 import { chartVersionOf, isPending, liveRevision, parseHistory } from '../../../src/helm/release.js';
 import { describeOutcome } from '../../../src/actions/helm-deploy/deploy.js';
-import { helmRelease, parseHelmVersion } from '../../../src/helm/tool.js';
+import { helmFailure } from '../../../src/helm/helm.js';
+import { checkHelmMajor, helmRelease, parseHelmVersion, resolveHelm } from '../../../src/helm/tool.js';
+import { RecordingLogger } from '../../support/recording-logger.js';
 import { HELM3_VERSION, HELM_VERSION } from '../../../src/versions.js';
 
 const h = (revision: number, status: string, description = ''): { revision: number; status: string; chart: string; app_version: string; updated: string; description: string } => ({ revision, status, chart: 'hello-0.1.0', app_version: '1.0.0', updated: '2026-11-26T10:00:00Z', description });
@@ -38,7 +40,36 @@ describe('describeOutcome', () => {
     ['failed first install kept', false, undefined, revs(h(1, 'failed')), false, 'nothing is live: the first install is failed', false],
   ])('%s', (_n, ok, beforeRev, after, rollback, outcome, rolledBack) => {
     const before = beforeRev === undefined ? undefined : { revision: beforeRev, status: 'deployed' as const, chart: 'hello-0.1.0', appVersion: '1', updated: '', description: '' };
-    expect(describeOutcome(ok, before, after, rollback)).toEqual({ outcome, rolledBack });
+    expect(describeOutcome(ok, before, after, rollback)).toMatchObject({ outcome, rolledBack });
+  });
+
+  const live1 = { revision: 1, status: 'deployed' as const, chart: 'hello-0.1.0', appVersion: '1', updated: '', description: '' };
+  it.each([
+    // helm refused the values before installing anything: no "failed first install was removed"
+    ['first install refused before anything was made', undefined, revs(), 0, 'Error: INSTALLATION FAILED: YAML parse error on hello/templates/x.yaml', 'nothing was installed: helm failed before creating the release', false, undefined],
+    ['upgrade refused before a revision was made', live1, revs(h(1, 'deployed')), 1, 'Error: UPGRADE FAILED: template: hello/templates/deployment.yaml:3: bad', 'revision 1 is still live: helm failed before making a new revision', false, undefined],
+    ['an earlier failed release, refused again', undefined, revs(h(1, 'failed')), 1, 'Error: values don\'t meet the specifications of the schema', 'nothing is live: helm failed before making a new revision (the newest, 1, is failed)', false, undefined],
+    ['first install that failed and was removed (Helm 3)', undefined, revs(), 0, 'Error: INSTALLATION FAILED: release hello failed, and has been uninstalled due to atomic being set: context deadline exceeded', 'nothing is live: the failed first install was removed', true, undefined],
+    ['first install that failed and was removed (Helm 4)', undefined, revs(), 0, 'Error: INSTALLATION FAILED: release hello failed, and has been uninstalled due to rollback-on-failure being set: timeout', 'nothing is live: the failed first install was removed', true, undefined],
+    ['helm killed mid-upgrade', live1, revs(h(1, 'deployed'), h(2, 'pending-upgrade')), 1, '', 'the release is left pending-upgrade at revision 2 (helm stopped mid-operation and left its lock); revision 1 is still live', true, 'pending-upgrade'],
+    ['helm killed mid-install', undefined, revs(h(1, 'pending-install')), 0, '', 'the release is left pending-install at revision 1 (helm stopped mid-operation and left its lock); nothing is live', true, 'pending-install'],
+  ])('%s', (_n, before, after, previousLatest, helmSaid, outcome, changed, pending) => {
+    const r = describeOutcome(false, before, after, true, { previousLatest, helmSaid });
+    expect(r).toMatchObject({ outcome, changed, rolledBack: false });
+    expect(r.pending?.status).toBe(pending);
+  });
+});
+
+describe('helmFailure', () => {
+  it.each([
+    ['a signal the runner names', { exitCode: null, signal: 'SIGKILL', stdout: '', stderr: '' }, 'helm was killed by SIGKILL before it finished (it has no exit code)'],
+    ['a signal the runner cannot name', { exitCode: null, stdout: '', stderr: '' }, 'helm was killed by a signal before it finished (it has no exit code)'],
+    ['a signal after some output', { exitCode: null, signal: 'SIGTERM', stdout: '', stderr: 'Release "hello" does not exist. Installing it now.\n' }, 'Release "hello" does not exist. Installing it now.\nhelm was killed by SIGTERM before it finished (it has no exit code)'],
+    ['an exit code and its error', { exitCode: 1, stdout: '', stderr: 'a\nError: UPGRADE FAILED: boom\n' }, 'a\nError: UPGRADE FAILED: boom'],
+    ['an exit code and no words', { exitCode: 2, stdout: '', stderr: '' }, 'helm exited with code 2 and printed no error'],
+  ])('%s', (_n, result, text) => {
+    expect(helmFailure(result)).toBe(text);
+    expect(helmFailure(result)).not.toContain('code null');
   });
 });
 
@@ -62,9 +93,36 @@ describe('helm tool', () => {
     [undefined, HELM_VERSION],
     ['4', HELM_VERSION],
     ['v3', HELM3_VERSION],
+    ['4.1.0-rc.1', '4.1.0-rc.1'],
   ])('parseHelmVersion(%j) = %s', (input, v) => expect(parseHelmVersion(input)).toBe(v));
 
-  it.each(['^3.17', '3.17', 'latest', '3.x', '5'])('refuses %j with the fix', (input) => expect(() => parseHelmVersion(input)).toThrow(/helm-version: ".*" is not an exact Helm version. Fix: use an exact version such as 4.2.3 \(no ranges\), 3 or 4 for the pinned 3.18.0 or 4.2.3/));
+  it.each(['^3.17', '3.17', 'latest', '3.x', '>=3', '3.18.0 '.repeat(3).trim()])('refuses %j with the fix', (input) => expect(() => parseHelmVersion(input)).toThrow(/helm-version: ".*" is not an exact Helm version. Fix: use an exact version such as 4.2.3 \(no ranges\), 3 or 4 for the pinned 3.18.0 or 4.2.3/));
 
-  it('refuses a major it does not support', () => expect(() => parseHelmVersion('2.17.0')).toThrow('helm-version: Helm 2.17.0 is not supported. Fix: use Helm 3 or Helm 4 (pinned: 3.18.0, 4.2.3)'));
+  it.each([
+    ['2.17.0', 'helm-version: Helm 2.17.0 is not supported: Helm 2 needs Tiller in the cluster, and its flags and release storage differ. Fix: use Helm 3 or Helm 4 (pinned: 3.18.0, 4.2.3)'],
+    ['v2.16.1', 'helm-version: Helm 2.16.1 is not supported: Helm 2 needs Tiller'],
+    ['2', 'helm-version: Helm 2 is not supported: Helm 2 needs Tiller'],
+    ['2.17', 'helm-version: Helm 2.17 is not supported'],
+    ['5', 'helm-version: Helm 5 is not supported: this action knows Helm 3 and 4 only'],
+    ['5.0.0', 'helm-version: Helm 5.0.0 is not supported: this action knows Helm 3 and 4 only'],
+  ])('refuses %j, a major it does not support, naming the supported ones', (input, message) => expect(() => parseHelmVersion(input)).toThrow(message));
+
+  it('checkHelmMajor reads the major of a version as helm prints it', () => {
+    expect(checkHelmMajor('v3.18.0')).toBe(3);
+    expect(checkHelmMajor('4.2.3')).toBe(4);
+    expect(() => checkHelmMajor('v2.17.0+gabcdef')).toThrow('Helm 2.17.0+gabcdef is not supported');
+  });
+
+  it('resolveHelm refuses Helm 2 before fetching anything (no download, no checksum request)', async () => {
+    const fetched: string[] = [];
+    const runner = { run: () => Promise.reject(new Error('must not run')) };
+    const choice = { version: '2.17.0', baseUrl: 'https://get.helm.sh', expected: { checksumUrl: { url: 'https://get.helm.sh/helm-v2.17.0-linux-amd64.tar.gz.sha256sum', input: 'helm-checksum-url' } }, allowInsecure: false };
+    await expect(resolveHelm(choice, runner, { log: new RecordingLogger(), fetch: async (url) => (fetched.push(url), { ok: true, status: 200, text: async () => '' }) })).rejects.toThrow('helm-version: Helm 2.17.0 is not supported');
+    expect(fetched).toEqual([]);
+  });
+
+  it('resolveHelm refuses a preinstalled Helm 2, naming what helm reported', async () => {
+    const runner = { run: async () => ({ exitCode: 0, stdout: 'v2.17.0+ga690bad', stderr: '', durationMs: 1 }) };
+    await expect(resolveHelm({ version: 'preinstalled' }, runner, { log: new RecordingLogger() })).rejects.toThrow('helm-version: Helm 2.17.0+ga690bad is not supported: Helm 2 needs Tiller');
+  });
 });

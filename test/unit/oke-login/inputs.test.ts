@@ -1,3 +1,6 @@
+import { mkdirSync, mkdtempSync, rmSync, symlinkSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
 import { Inputs, objectInputs } from '../../../src/core/inputs.js';
 import { Secrets } from '../../../src/core/secrets.js';
 import { parseOkeLoginInputs, withClusterRegion, type OkeLoginInputs } from '../../../src/actions/oke-login/inputs.js';
@@ -13,6 +16,22 @@ function parse(values: Record<string, string>, env: NodeJS.ProcessEnv = {}, read
   const run = () => parseOkeLoginInputs(new Inputs(objectInputs(values)), env, secrets, { platform: 'linux-amd64', ...(readFile ? { readFile } : {}) });
   return { run, masked, secrets };
 }
+let workspace: string;
+let outside: string;
+beforeAll(() => {
+  workspace = mkdtempSync(join(tmpdir(), 'oke-login-ws-'));
+  outside = mkdtempSync(join(tmpdir(), 'oke-login-outside-'));
+  mkdirSync(join(workspace, 'keys'));
+  writeFileSync(join(workspace, 'keys', 'oci.pem'), KEY);
+  writeFileSync(join(outside, 'oci.pem'), KEY);
+  writeFileSync(join(workspace, 'keys', 'kubeconfig.yaml'), 'apiVersion: v1\nkind: Config\nclusters: []\n');
+  writeFileSync(join(workspace, 'keys', 'cut.pem'), KEY.split('\n').slice(0, 10).join('\n'));
+  symlinkSync(join(outside, 'oci.pem'), join(workspace, 'keys', 'link.pem'));
+});
+afterAll(() => {
+  rmSync(workspace, { recursive: true, force: true });
+  rmSync(outside, { recursive: true, force: true });
+});
 const problemsOf = (values: Record<string, string>, env: NodeJS.ProcessEnv = {}): string[] => configError(() => parse(values, env).run()).problems.map((p) => `${p.input}: ${p.problem}`);
 
 describe('oke-login inputs: API key', () => {
@@ -47,11 +66,12 @@ describe('oke-login inputs: API key', () => {
     expect([i.region, i.auth.method === 'api-key' && i.auth.user]).toEqual(['us-ashburn-1', USER]);
   });
 
-  it('reads the key from OCI_CLI_KEY_FILE', () => {
+  it('reads the key from OCI_CLI_KEY_FILE inside the workspace', () => {
     const read: string[] = [];
-    const { run } = parse({ 'cluster-id': CLUSTER, region: 'us-ashburn-1', tenancy: TENANCY, user: USER }, { OCI_CLI_KEY_FILE: '/keys/oci.pem' }, (p) => (read.push(p), KEY));
+    const file = join(workspace, 'keys', 'oci.pem');
+    const { run } = parse({ 'cluster-id': CLUSTER, region: 'us-ashburn-1', tenancy: TENANCY, user: USER }, { OCI_CLI_KEY_FILE: 'keys/oci.pem', GITHUB_WORKSPACE: workspace }, (p) => (read.push(p), KEY));
     expect(run().auth).toMatchObject({ fingerprint: KEY_FINGERPRINT });
-    expect(read).toEqual(['/keys/oci.pem']);
+    expect(read).toEqual([file]);
   });
 
   it('computes the fingerprint when none is given', () => {
@@ -82,19 +102,64 @@ describe('oke-login inputs: API key', () => {
     ['a wrong passphrase', { ...base, 'private-key': fixture('api-key-pkcs8-encrypted.pem'), passphrase: 'nope' }, {}, [
       'passphrase: the private key is a PKCS#8 private key (encrypted) and the passphrase does not decrypt it',
     ]],
-    ['garbage as key', { ...base, 'private-key': 'not a key at all' }, {}, ['private-key: the private key is a text without a PEM header, which cannot sign OCI requests']],
-    ['an unreadable OCI_CLI_KEY_FILE', { 'cluster-id': CLUSTER, region: 'us-ashburn-1', tenancy: TENANCY, user: USER }, { OCI_CLI_KEY_FILE: '/nonexistent/key.pem' }, [
-      "private-key: is not set and OCI_CLI_KEY_FILE (/nonexistent/key.pem) cannot be read: ENOENT: no such file or directory, open '/nonexistent/key.pem'",
+    ['garbage as key', { ...base, 'private-key': 'not a key at all' }, {}, ['private-key: the private key is not a PEM key: it has no -----BEGIN line (16 characters on 1 line)']],
+    ['an OCI_CLI_KEY_FILE that does not exist', { 'cluster-id': CLUSTER, region: 'us-ashburn-1', tenancy: TENANCY, user: USER }, { OCI_CLI_KEY_FILE: '/nonexistent/key.pem' }, [
+      'OCI_CLI_KEY_FILE: /nonexistent/key.pem does not exist (looked at /nonexistent/key.pem)',
     ]],
-    ['bad enums, booleans and URLs', { ...base, endpoint: 'internal', verify: 'yes', 'api-endpoint': 'http://x', namespace: 'Bad_NS' }, {}, [
+    ['bad enums, booleans and URLs', { ...base, endpoint: 'internal', verify: 'yes', 'api-endpoint': 'http://x', namespace: 'Bad_NS', 'allow-outside-workspace': 'yes' }, {}, [
       'endpoint: "internal" is not one of the allowed values',
-      'api-endpoint: "http://x" does not use https',
+      'api-endpoint: "http://x" uses http://, which is not supported here',
       'namespace: "Bad_NS" is not a valid namespace name',
       'verify: "yes" is not a boolean',
+      'allow-outside-workspace: "yes" is not a boolean',
     ]],
+    ['api-endpoint with port 0, a namespace too long', { ...base, 'api-endpoint': 'https://containerengine.example:0', namespace: 'n'.repeat(64) }, {}, [
+      'api-endpoint: "https://containerengine.example:0" has port 0, which no server listens on',
+      `namespace: "${'n'.repeat(64)}" is 64 characters; a namespace name has at most 63`,
+    ]],
+    ['api-endpoint with port 99999, or not a URL at all', { ...base, 'api-endpoint': 'https://containerengine.example:99999' }, {}, ['api-endpoint: "https://containerengine.example:99999" has port 99999, above the highest port 65535']],
     ['a bad kubectl version', { ...base, 'install-kubectl': 'true', 'kubectl-version': 'latest' }, {}, ['kubectl-version: "latest" is not an exact version']],
   ])('reports every problem at once: %s', (_, values, env, expected) => {
     expect(problemsOf(values, env)).toEqual(expected);
+  });
+});
+
+describe('oke-login inputs: OCI_CLI_KEY_FILE is a path input', () => {
+  const noKey = { 'cluster-id': CLUSTER, region: 'us-ashburn-1', tenancy: TENANCY, user: USER };
+  const env = (file: string): NodeJS.ProcessEnv => ({ OCI_CLI_KEY_FILE: file, GITHUB_WORKSPACE: workspace });
+
+  it.each([
+    ['a file outside the workspace', () => join(outside, 'oci.pem')],
+    ['a symlink in the workspace to a file outside it', () => 'keys/link.pem'],
+  ])('refuses %s unless allow-outside-workspace is true', (_, file) => {
+    const [problem] = configError(() => parse(noKey, env(file())).run()).problems;
+    expect(problem).toMatchObject({ input: 'OCI_CLI_KEY_FILE', problem: expect.stringContaining('is outside the workspace'), fix: expect.stringContaining('set allow-outside-workspace: true') });
+    expect(parse({ ...noKey, 'allow-outside-workspace': 'true' }, env(file())).run().auth).toMatchObject({ fingerprint: KEY_FINGERPRINT });
+  });
+
+  it('takes ~/ as the home directory, as the OCI CLI does', () => {
+    const [problem] = configError(() => parse(noKey, { ...env('~/no-such-dir/oci.pem'), HOME: outside }).run()).problems;
+    expect(problem!.problem).toBe(`${join(outside, 'no-such-dir', 'oci.pem')} does not exist (looked at ${join(outside, 'no-such-dir', 'oci.pem')})`);
+  });
+
+  it('a file that is not a key: a short excerpt, and it is not masked as a key', () => {
+    const { run, masked } = parse(noKey, env('keys/kubeconfig.yaml'));
+    expect(configError(run).problems).toEqual([{
+      input: 'OCI_CLI_KEY_FILE',
+      problem: 'keys/kubeconfig.yaml is not a PEM private key; it begins:\napiVersion: v1\nkind: Config\n… (2 more lines, 41 characters in all)',
+      fix: expect.stringContaining('point it at the API key\'s private key file'),
+    }]);
+    expect(masked).not.toContain('apiVersion: v1');
+  });
+
+  it('a key file cut short: named as the file, masked, never quoted', () => {
+    const { run, masked } = parse(noKey, env('keys/cut.pem'));
+    const { problems, message } = configError(run);
+    expect(problems.map((p) => `${p.input}: ${p.problem}`)).toEqual(['OCI_CLI_KEY_FILE: the private key has its BEGIN RSA PRIVATE KEY line but no END line: the text was probably cut off when it was copied or pasted into the secret (10 lines are there)']);
+    for (const line of KEY.split('\n').slice(1, 10)) {
+      expect(masked).toContain(line);
+      expect(message).not.toContain(line);
+    }
   });
 });
 
@@ -117,8 +182,28 @@ describe('oke-login inputs: keyless (GitHub OIDC)', () => {
     expect(masked).toContain('request-token-77');
   });
 
-  it('auto picks api-key when a key is there, even with an identity domain', () => {
-    expect(parse({ ...base, 'identity-domain-url': 'https://idcs-abc.identity.oraclecloud.com' }).run().auth.method).toBe('api-key');
+  it('refuses API-key inputs together with keyless inputs, naming both sets, and still masks the secrets of both', () => {
+    const { run, masked } = parse({ ...base, passphrase: 'pass-phrase-1', 'identity-domain-url': 'https://idcs-abc.identity.oraclecloud.com', 'client-secret': 'shh-secret' }, oidcEnv);
+    expect(configError(run).problems).toEqual([{
+      input: 'auth',
+      problem: 'both API-key inputs (tenancy, user, private-key, passphrase) and keyless GitHub OIDC inputs (identity-domain-url, client-secret) are set, so which login is meant is not clear',
+      fix: 'choose one: for an API key remove identity-domain-url, client-id, client-secret; for keyless login (GitHub OIDC) remove tenancy, user, fingerprint, private-key, passphrase',
+    }]);
+    expect(masked).toEqual(expect.arrayContaining(['shh-secret', 'pass-phrase-1', 'request-token-77', KEY.split('\n')[1]]));
+  });
+
+  it.each(['auto', 'api-key', 'oidc'])('refuses the mix whatever auth says (%s)', (auth) => {
+    expect(problemsOf({ ...base, auth, 'client-id': 'app' }, oidcEnv)).toEqual([
+      'auth: both API-key inputs (tenancy, user, private-key) and keyless GitHub OIDC inputs (client-id) are set, so which login is meant is not clear',
+    ]);
+  });
+
+  it('auto refuses a key in OCI_CLI_KEY_CONTENT with keyless inputs; auth: oidc ignores the variables and says so', () => {
+    const env = { ...oidcEnv, OCI_CLI_KEY_CONTENT: KEY, OCI_CLI_USER: USER };
+    expect(problemsOf(oidc, env)).toEqual(['auth: is auto, and both a private key (OCI_CLI_KEY_CONTENT in the environment) and keyless GitHub OIDC inputs (identity-domain-url, client-id, client-secret) are set, so which login is meant is not clear']);
+    const i = parse({ ...oidc, auth: 'oidc' }, env).run();
+    expect(i.auth.method).toBe('oidc');
+    expect(i.notes).toContain('OCI_CLI_KEY_CONTENT, OCI_CLI_USER: ignored because auth is oidc');
   });
 
   it.each<[string, Record<string, string>, NodeJS.ProcessEnv, string[]]>([
@@ -129,6 +214,8 @@ describe('oke-login inputs: keyless (GitHub OIDC)', () => {
       'client-secret: is required for auth: oidc',
     ]],
     ['no identity domain', { 'cluster-id': CLUSTER, region: 'us-ashburn-1', auth: 'oidc', 'client-id': 'a', 'client-secret': 'b' }, oidcEnv, ['identity-domain-url: is required for auth: oidc']],
+    ['an identity domain over http, with port 0', { ...oidc, 'identity-domain-url': 'http://idcs-abc.identity.oraclecloud.com' }, oidcEnv, ['identity-domain-url: "http://idcs-abc.identity.oraclecloud.com" uses http://, which is not supported here']],
+    ['an identity domain with port 0', { ...oidc, 'identity-domain-url': 'https://idcs-abc.identity.oraclecloud.com:0/' }, oidcEnv, ['identity-domain-url: "https://idcs-abc.identity.oraclecloud.com:0/" has port 0, which no server listens on']],
   ])('%s', (_, values, env, expected) => expect(problemsOf(values, env)).toEqual(expected));
 });
 

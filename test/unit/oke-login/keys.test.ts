@@ -1,8 +1,17 @@
-import { createPrivateKey, createPublicKey } from 'node:crypto';
-import { detectKeyFormat, fingerprintOf, KeyError, normalizeKeyText, parseApiKey, publicKeyDerBase64 } from '../../../src/oci/keys.js';
+import { createPrivateKey, createPublicKey, generateKeyPairSync } from 'node:crypto';
+import { detectKeyFormat, fingerprintOf, isKeyMaterial, KeyError, normalizeKeyText, parseApiKey, publicKeyDerBase64 } from '../../../src/oci/keys.js';
 import { fixture, KEY_FINGERPRINT, PASSPHRASE } from './fixtures.js';
 
 const pkcs1 = fixture('api-key-pkcs1.pem');
+const keyError = (fn: () => unknown): KeyError => {
+  try {
+    fn();
+  } catch (e) {
+    if (e instanceof KeyError) return e;
+    throw e;
+  }
+  throw new Error('expected a KeyError');
+};
 
 describe('parseApiKey: usable keys', () => {
   it.each([
@@ -73,7 +82,6 @@ describe('parseApiKey: unusable keys say which format was seen', () => {
   });
 
   it.each([
-    ['hello world', 'text without a PEM header'],
     ['/home/runner/.oci/oci_api_key.pem', 'file path'],
     ['~/.oci/key.pem', 'file path'],
     ['ssh-rsa AAAAB3NzaC1yc2EAAAADAQABAAABAQC test@host', 'SSH public key'],
@@ -83,6 +91,35 @@ describe('parseApiKey: unusable keys say which format was seen', () => {
   ])('%s -> %s', (text, format) => {
     expect(detectKeyFormat(normalizeKeyText(text).text)).toBe(format);
     expect(() => parseApiKey(text)).toThrow(new RegExp(`is an? ${format.replace(/[.#()]/g, '\\$&')}`));
+  });
+
+  const lines = pkcs1.trim().split('\n');
+  const body = lines.slice(1, -1);
+  it.each<[string, string, string, RegExp]>([
+    ['cut off after the BEGIN line (no END)', lines.slice(0, 12).join('\n'), 'PEM without its END line', /^has its BEGIN RSA PRIVATE KEY line but no END line: the text was probably cut off when it was copied or pasted into the secret \(12 lines are there\)$/],
+    ['only the BEGIN line', lines[0]!, 'PEM without its END line', /^has its BEGIN RSA PRIVATE KEY line but no END line/],
+    ['the start lost (END, no BEGIN)', lines.slice(5).join('\n'), 'PEM without its BEGIN line', /^has an END RSA PRIVATE KEY line but no BEGIN line before it/],
+    ['BEGIN and END of different types', [lines[0], ...body, '-----END PUBLIC KEY-----'].join('\n'), 'PEM with mismatched BEGIN and END lines', /^begins with a BEGIN RSA PRIVATE KEY line but ends with END PUBLIC KEY: pieces of two different PEM files pasted together$/],
+    ['the body without BEGIN and END', body.join('\n'), 'base64 text without PEM lines', /^is base64 text \(\d+ lines\) without the -----BEGIN and -----END lines of a PEM file$/],
+    ['plain text', 'hello world', 'text without a PEM header', /^is not a PEM key: it has no -----BEGIN line \(11 characters on 1 line\)$/],
+  ])('%s: says what is wrong, never the body', (_, text, format, message) => {
+    expect(detectKeyFormat(normalizeKeyText(text).text)).toBe(format);
+    const err = keyError(() => parseApiKey(text));
+    expect(err).toMatchObject({ problem: 'damaged', format });
+    expect(err.message).toMatch(message);
+    for (const line of body) expect(`${err.message} ${err.fix}`).not.toContain(line);
+  });
+
+  it('an RSA key shorter than 2048 bits, and an Ed25519 key in PKCS#8', () => {
+    const small = generateKeyPairSync('rsa', { modulusLength: 1024 }).privateKey.export({ type: 'pkcs8', format: 'pem' }) as string;
+    expect(keyError(() => parseApiKey(small))).toMatchObject({ problem: 'too-small', message: 'is an RSA key of 1024 bits; OCI API keys have at least 2048' });
+    const ed = generateKeyPairSync('ed25519').privateKey.export({ type: 'pkcs8', format: 'pem' }) as string;
+    expect(keyError(() => parseApiKey(ed))).toMatchObject({ problem: 'not-rsa', message: 'is a PKCS#8 private key holding an ed25519 key, not RSA' });
+  });
+
+  it('isKeyMaterial: key-shaped texts (even damaged) are, configuration files are not', () => {
+    for (const t of [pkcs1, lines.slice(0, 3).join('\n'), body.join('\n'), fixture('openssh-key.txt'), 'PuTTY-User-Key-File-3: ssh-rsa']) expect(isKeyMaterial(t)).toBe(true);
+    for (const t of ['apiVersion: v1\nkind: Config', 'hello', '[DEFAULT]\nuser=ocid1.user.oc1..aaaa']) expect(isKeyMaterial(t)).toBe(false);
   });
 
   it('a damaged body is reported as unreadable, with the format it claimed', () => {

@@ -1,6 +1,6 @@
 import { diagnose, type ProbeFate } from '../../../src/events/diagnose.js';
 import { groupReadiness, type GroupView } from '../../../src/events/group.js';
-import { ackProbeId, buildProbe, latencyStats, parseAck } from '../../../src/events/probe.js';
+import { ackProbeId, buildProbe, latencyStats, parseAck, parseProbeFailure } from '../../../src/events/probe.js';
 
 describe('probes', () => {
   const now = new Date('2026-11-26T10:00:00.000Z');
@@ -68,13 +68,49 @@ describe('diagnose', () => {
   it('has nothing to say when every probe came back', () => expect(diagnose([fate({ acknowledged: true })], ctx)).toBeUndefined());
   it.each<[string, ProbeFate[], object, RegExp]>([
     ['group problem first', [fate({})], { groupProblem: 'consumer group "todo-worker" has no members' }, /not acknowledged: consumer group "todo-worker" has no members/],
-    ['dead letter', [fate({ inDeadLetter: true, consumed: true })], {}, /went to the dead-letter topic task-events-dlq: the app's handler failed/],
+    ['dead-lettered without a failure report: the app was unreachable, not a failing handler', [fate({ inDeadLetter: true, consumed: true })], {}, /^1 of 1 probe\(s\) went to the dead-letter topic task-events-dlq with no failure report from the app's handler: the app was unreachable from its sidecar \(the handler never ran;/],
+    ['the handler reported a failure, then the probe was dead-lettered', [fate({ inDeadLetter: true, consumed: true, failure: 'publishing the acknowledgement to task-updates failed: HTTP 403' })], {}, /^1 of 1 probe\(s\) reached the app, and its handler failed on them, 1 of them dead-lettered to task-events-dlq: publishing the acknowledgement to task-updates failed: HTTP 403$/],
+    ['the handler reported a failure, Dapr still retrying', [fate({ failure: 'boom' }), fate({ acknowledged: true })], {}, /^1 of 2 probe\(s\) reached the app, and its handler failed on them \(Dapr was still retrying them\): boom$/],
+    ['a failure report outweighs dead-lettered probes without one', [fate({ id: 'a', inDeadLetter: true }), fate({ id: 'b', inDeadLetter: true, failure: 'boom' })], {}, /^1 of 2 probe\(s\) reached the app, and its handler failed on them, 1 of them dead-lettered/],
+    ['dead-letter evidence before a group problem', [fate({ inDeadLetter: true })], { groupProblem: 'consumer group "todo-worker" is PreparingRebalance' }, /with no failure report from the app's handler: the app was unreachable/],
     ['consumed, no ack', [fate({ consumed: true }), fate({ acknowledged: true })], {}, /^1 of 2 probe\(s\) were consumed by "todo-worker" but never acknowledged on task-updates$/],
     ['not consumed', [fate({})], {}, /^1 of 1 probe\(s\) not consumed by "todo-worker" \(lag 3 on task-events\)$/],
   ])('%s', (_n, fates, extra, verdict) => expect(diagnose(fates, { ...ctx, ...extra })?.verdict).toMatch(verdict));
 
   it('points at the route and handler when probes were consumed unseen', () => {
     expect(diagnose([fate({ consumed: true })], ctx)?.next).toMatch(/CEL route for the probe type/);
+    // Without a dead-letter topic an unreachable app looks the same: the hint says how to tell.
+    expect(diagnose([fate({ consumed: true })], { ...ctx, deadLetterTopic: undefined })?.next).toMatch(/Without dead-letter-topic, probes daprd gave up on \(the app unreachable, the handler failing\) look the same/);
+  });
+
+  it('the two dead-letter verdicts point at different things: the app\'s port and restarts, or what the handler reported', () => {
+    const unreachable = diagnose([fate({ id: 'p-9', inDeadLetter: true })], ctx)!;
+    expect(unreachable.verdict).not.toMatch(/handler failed/);
+    expect(unreachable.next).toMatch(/app process was down, restarting or not listening on its app port \(dapr\.io\/app-port\).*"connection refused"/);
+    expect(unreachable.next).toMatch(/app health check/);
+    expect(unreachable.next).toContain('p-9');
+    const failed = diagnose([fate({ id: 'p-8', inDeadLetter: true, failure: 'boom' })], ctx)!;
+    expect(failed.verdict).not.toMatch(/unreachable/);
+    expect(failed.next).toMatch(/^the handler ran: fix what it reports \(the app's log has the probe ids p-8\)/);
+  });
+});
+
+describe('parseProbeFailure', () => {
+  it('reads the handler\'s failure report, and nothing else, from the dead-letter topic', () => {
+    const report = { type: 'io.oke-dapr-actions.probe.failed', source: 'todo-worker', data: { probeId: 'p-1', handledBy: 'todo-worker', error: 'HTTP 403' } };
+    expect(parseProbeFailure(JSON.stringify(report))).toEqual({ probeId: 'p-1', handledBy: 'todo-worker', error: 'HTTP 403' });
+    expect(parseProbeFailure(JSON.stringify({ ...report, data: JSON.stringify(report.data) }))).toMatchObject({ probeId: 'p-1' });
+    // A dead-lettered probe itself (its data also has probeId) is not a report.
+    expect(parseProbeFailure(JSON.stringify({ type: 'io.oke-dapr-actions.probe', data: { probeId: 'p-1' } }))).toBeUndefined();
+    expect(parseProbeFailure('not json')).toBeUndefined();
+    expect(parseProbeFailure(null)).toBeUndefined();
+  });
+
+  it('keeps an app\'s reason to one bounded line', () => {
+    const r = parseProbeFailure(JSON.stringify({ type: 'io.oke-dapr-actions.probe.failed', data: { probeId: 'p', error: `line 1\nline 2 ${'x'.repeat(1000)}` } }));
+    expect(r?.error).toMatch(/^line 1 line 2 x+$/);
+    expect(r?.error.length).toBe(300);
+    expect(parseProbeFailure(JSON.stringify({ type: 'io.oke-dapr-actions.probe.failed', data: { probeId: 'p' } }))?.error).toBe('no reason given');
   });
 });
 
