@@ -211,12 +211,28 @@ function inside(dir: string, path: string): boolean {
   return rel === '' || (!rel.startsWith('..') && !isAbsolute(rel));
 }
 
-function realOrSelf(path: string): string {
+/** The path with symlinks resolved, or the path itself when it does not exist (yet). */
+export function realOrSelf(path: string): string {
   try {
     return realpathSync(path);
   } catch {
     return path;
   }
+}
+
+/**
+ * Refuses a path whose real location (`real`, symlinks followed) is outside the workspace and RUNNER_TEMP, unless
+ * the policy allows any path. `path` is where `value` resolved to before symlinks were followed.
+ */
+export function checkLocation(input: string, value: string, path: string, real: string, policy: PathPolicy, fix = 'use a path inside the workspace'): void {
+  if (policy.allowOutside) return;
+  const roots = [policy.workspace, policy.runnerTemp].filter((d): d is string => d !== undefined).map(realOrSelf);
+  if (roots.some((r) => inside(r, real))) return;
+  throw new ConfigurationError({
+    input,
+    problem: `${clip(value)} is outside the workspace (${real === path ? path : `${path} -> ${real}`}; allowed: ${roots.join(', ')})`,
+    fix: `${fix}, or set ${policy.allowInput}: true if this file really lives elsewhere on the runner`,
+  });
 }
 
 /**
@@ -235,17 +251,7 @@ export function checkPath(input: string, value: string, policy: PathPolicy, kind
   if (kind === 'file' && !st.isFile()) throw new ConfigurationError({ input, problem: `${clip(value)} is ${st.isDirectory() ? 'a directory' : 'not a regular file'}`, fix: 'point it at a file' });
   if (kind === 'directory' && !st.isDirectory()) throw new ConfigurationError({ input, problem: `${clip(value)} is not a directory`, fix: 'point it at a directory' });
   if (kind === 'file or directory' && !st.isFile() && !st.isDirectory()) throw new ConfigurationError({ input, problem: `${clip(value)} is neither a file nor a directory`, fix: 'point it at a file or a directory' });
-  if (!policy.allowOutside) {
-    const real = realOrSelf(path);
-    const roots = [policy.workspace, policy.runnerTemp].filter((d): d is string => d !== undefined).map(realOrSelf);
-    if (!roots.some((r) => inside(r, real))) {
-      throw new ConfigurationError({
-        input,
-        problem: `${clip(value)} is outside the workspace (${real === path ? path : `${path} -> ${real}`}; allowed: ${roots.join(', ')})`,
-        fix: `use a path inside the workspace, or set ${policy.allowInput}: true if this file really lives elsewhere on the runner`,
-      });
-    }
-  }
+  checkLocation(input, value, path, realOrSelf(path), policy);
   return path;
 }
 
@@ -257,13 +263,14 @@ export function clip(value: string, max = 120): string {
 
 /**
  * A short excerpt of a file's text for an error message: at most `lines` lines of at most 80 characters, and the
- * size of the rest. A values file that is really /etc/passwd or 1 MB of binary must not be echoed whole into the
- * log and the summary; callers redact the excerpt with their Secrets as every message is.
+ * size of the rest, each line set off with `  | ` so that it never reads as one more problem. A values file that is
+ * really /etc/passwd or 1 MB of binary must not be echoed whole into the log and the summary; callers redact the
+ * excerpt with their Secrets as every message is.
  */
 export function excerpt(text: string, lines = 3): string {
-  const all = text.split(/\r?\n/);
+  const all = text.replace(/(\r?\n)+$/, '').split(/\r?\n/);
   // eslint-disable-next-line no-control-regex
   const shown = all.slice(0, lines).map((l) => clip(l.replace(/[\x00-\x08\x0e-\x1f\x7f]/g, '?'), 80));
   const rest = all.length - shown.length;
-  return `${shown.join('\n')}${rest > 0 ? `\n… (${rest} more lines, ${text.length} characters in all)` : ''}`;
+  return [...shown, ...(rest > 0 ? [`… (${rest} more line${rest === 1 ? '' : 's'}, ${text.length} characters in all)`] : [])].map((l) => `  | ${l}`).join('\n');
 }

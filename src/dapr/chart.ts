@@ -17,11 +17,6 @@ export function chartDaprVersion(meta: { version: string; appVersion?: string })
   return (meta.appVersion || meta.version).replace(/^v/, '');
 }
 
-/** An excerpt set off from the message (`  | ` before each line), so that its lines never read as more problems. */
-export function quoted(text: string): string {
-  return text.replace(/^/gm, '  | ');
-}
-
 const MAX_ARCHIVE = 64 * 1024 * 1024;
 
 /**
@@ -67,7 +62,7 @@ export function readLocalChart(input: string, path: string, shown = path): Chart
   } else {
     const data = readFileSync(path);
     if (data[0] !== 0x1f || data[1] !== 0x8b) {
-      throw new ConfigurationError({ input, problem: `${shown} is not a packaged chart (.tgz: gzip data); it begins:\n${quoted(excerpt(data.subarray(0, 4096).toString('utf8')))}`, fix: 'point chart at a chart .tgz (helm package / helm pull) or a chart directory' });
+      throw new ConfigurationError({ input, problem: `${shown} is not a packaged chart (.tgz: gzip data); it begins:\n${excerpt(data.subarray(0, 4096).toString('utf8'))}`, fix: 'point chart at a chart .tgz (helm package / helm pull) or a chart directory' });
     }
     try {
       text = chartYamlFromTgz(data);

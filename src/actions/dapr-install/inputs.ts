@@ -1,9 +1,10 @@
 import { readFileSync } from 'node:fs';
-import { load, YAMLException } from 'js-yaml';
+import { load } from 'js-yaml';
 import { ConfigurationError, ProblemList } from '../../core/errors.js';
-import { checkDnsLabel, checkExactVersion, checkPath, checkUrl, clip, excerpt, pathPolicy, type Inputs, type PathPolicy } from '../../core/inputs.js';
+import { checkDnsLabel, checkExactVersion, checkPath, checkUrl, clip, pathPolicy, type Inputs, type PathPolicy } from '../../core/inputs.js';
 import { DAPR_HELM_REPO } from '../../dapr/control-plane.js';
-import { chartDaprVersion, quoted, readLocalChart } from '../../dapr/chart.js';
+import { checkKubeconfigFile, checkValuesFile } from '../../core/yaml-files.js';
+import { chartDaprVersion, readLocalChart } from '../../dapr/chart.js';
 import { hostPlatform, parseAllowInsecure, parseDownload, type DownloadChoice } from '../../core/download-inputs.js';
 import { DAPR_CLI_DOWNLOAD } from '../../dapr/cli.js';
 import { parseHelmInputs, type HelmChoice } from '../../helm/tool.js';
@@ -58,7 +59,7 @@ export function parseDaprInstallInputs(inputs: Inputs, env: NodeJS.ProcessEnv, p
   const componentsNamespace = c(() => checkDnsLabel('components-namespace', inputs.string('components-namespace', 'default')!, 'namespace name'));
   const valuesFiles = inputs.list('values-files').flatMap((f) => {
     const path = c(() => checkPath('values-files', f, policy, 'file'));
-    return path !== undefined && c(() => checkValuesFile('values-files', f, path)) ? [path] : [];
+    return path !== undefined && c(() => (checkValuesFile('values-files', f, path), true)) ? [path] : [];
   });
   const parsed = {
     ha: c(() => inputs.boolean('ha', false)),
@@ -160,39 +161,6 @@ function checkChartUrl(input: string, value: string, schemes: readonly string[],
   return true;
 }
 
-/** A values file Helm can read: YAML whose document is a mapping (or empty). Wrong content is shown as a short excerpt. */
-export function checkValuesFile(input: string, shown: string, path: string): true {
-  const text = readFileSync(path, 'utf8');
-  if (text.trim() === '') return true; // Helm reads an empty values file as no values
-  let doc: unknown;
-  try {
-    doc = load(text, { filename: path });
-  } catch (err) {
-    if (!(err instanceof YAMLException)) throw err;
-    const mark = err.mark as { line: number; column: number } | undefined;
-    throw new ConfigurationError({ input, problem: `${shown} is not valid YAML: ${err.reason}`, fix: 'correct the YAML at that line; a values file is a YAML mapping of chart values', location: { file: path, ...(mark ? { line: mark.line + 1, column: mark.column + 1 } : {}) } });
-  }
-  if (doc === null || doc === undefined || (typeof doc === 'object' && !Array.isArray(doc))) return true;
-  throw new ConfigurationError({ input, problem: `${shown} is not a mapping of chart values (its YAML is ${Array.isArray(doc) ? 'a list' : `a ${typeof doc}`}); it begins:\n${quoted(excerpt(text))}`, fix: 'list values files only (a YAML mapping such as `global: {logAsJson: true}`)' });
-}
-
-/**
- * A kubeconfig file: YAML with a clusters list. Its text is never shown (a kubeconfig holds tokens and keys), and
- * the client's own YAML error, which quotes the file, is never reached.
- */
-export function checkKubeconfigFile(input: string, shown: string, path: string): true {
-  let doc: unknown;
-  try {
-    doc = load(readFileSync(path, 'utf8'));
-  } catch (err) {
-    if (!(err instanceof YAMLException)) throw err;
-    const mark = err.mark as { line: number; column: number } | undefined;
-    throw new ConfigurationError({ input, problem: `${shown} is not a kubeconfig: not valid YAML (${err.reason}${mark ? ` at line ${mark.line + 1}` : ''})`, fix: 'point kubeconfig at the file oke-login (or kubectl config view --raw) wrote' });
-  }
-  const clusters = doc && typeof doc === 'object' && !Array.isArray(doc) ? (doc as Record<string, unknown>).clusters : undefined;
-  if (!Array.isArray(clusters)) throw new ConfigurationError({ input, problem: `${shown} is not a kubeconfig (no clusters list in it)`, fix: 'point kubeconfig at the file oke-login (or kubectl config view --raw) wrote' });
-  return true;
-}
 
 /** The value a key ends up with when `set` names it more than once (Helm: the last wins). */
 function lastSet(set: Array<{ key: string; value: string }>, key: string): string | undefined {

@@ -2,7 +2,8 @@ import { existsSync } from 'node:fs';
 import type { ActionEnv } from '../../core/action.js';
 import { ConfigurationError } from '../../core/errors.js';
 import { withGroup } from '../../core/groups.js';
-import { checkKubeconfigFile, parseDaprInstallInputs } from './inputs.js';
+import { checkKubeconfigFile } from '../../core/yaml-files.js';
+import { parseDaprInstallInputs } from './inputs.js';
 
 /** dapr-install: validate everything, then Helm (only when something differs), wait for readiness, apply components. */
 export async function daprInstall(env: ActionEnv): Promise<void> {

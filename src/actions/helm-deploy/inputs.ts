@@ -1,9 +1,10 @@
-import { existsSync, readFileSync, statSync } from 'node:fs';
+import { existsSync, statSync } from 'node:fs';
 import { resolve } from 'node:path';
 import { load, YAMLException } from 'js-yaml';
 import { ConfigurationError, ProblemList } from '../../core/errors.js';
-import { checkDnsLabel, checkDnsSubdomain, checkPath, checkUrl, clip, excerpt, pathPolicy, type Inputs, type PathPolicy } from '../../core/inputs.js';
+import { checkDnsLabel, checkDnsSubdomain, checkPath, checkUrl, clip, pathPolicy, type Inputs, type PathPolicy } from '../../core/inputs.js';
 import type { Secrets } from '../../core/secrets.js';
+import { checkKubeconfigFile, checkValuesFile } from '../../core/yaml-files.js';
 import { hostPlatform, parseAllowInsecure } from '../../core/download-inputs.js';
 import { parseHelmInputs, type HelmChoice } from '../../helm/tool.js';
 
@@ -58,52 +59,6 @@ export function parseSecretValues(text: string, secrets: Secrets): void {
   maskLeaves(doc, secrets);
 }
 
-/** Helm keeps a release (values included) in a Secret of at most 1 MiB: a values file far larger is a wrong file. */
-export const MAX_VALUES_BYTES = 4 * 1024 * 1024;
-
-/**
- * A values file's content must be a YAML mapping (or empty) before helm sees it: a wrong file (a binary, a list,
- * /etc/passwd) is named with file:line, and at most a short excerpt of it is shown, never the whole file.
- * With `quiet` (a kubeconfig: it holds tokens) nothing of the content is shown at all.
- */
-export function checkYamlMapping(input: string, file: string, content: Buffer, options: { what: string; fix: string; quiet?: boolean }): void {
-  const location = { file };
-  if (content.length > MAX_VALUES_BYTES) {
-    throw new ConfigurationError({ input, problem: `${clip(file)} is ${content.length} bytes, too large for ${options.what} (at most ${MAX_VALUES_BYTES})`, fix: options.fix, location });
-  }
-  if (content.includes(0)) {
-    throw new ConfigurationError({ input, problem: `${clip(file)} is binary data, not ${options.what}`, fix: options.fix, location });
-  }
-  const text = content.toString('utf8');
-  if (text.split(/\r?\n/).every((line) => /^\s*(#.*)?$/.test(line) || /^(---|\.\.\.)\s*$/.test(line))) return; // empty, or comments only: Helm accepts it
-  let doc: unknown;
-  try {
-    doc = load(text, { filename: file });
-  } catch (err) {
-    if (!(err instanceof YAMLException)) throw err;
-    // The reason only: js-yaml's message quotes the lines around the error, which may be anything (or a secret).
-    const mark = err.mark;
-    const many = !mark && /single document/.test(err.reason);
-    throw new ConfigurationError({
-      input,
-      problem: many ? `${clip(file)} holds more than one YAML document` : `${clip(file)} is not valid YAML: ${err.reason}`,
-      fix: many ? `keep one document (Helm reads ${options.what} as one mapping)` : `correct the YAML at that line; ${options.fix}`,
-      location: mark ? { file, line: mark.line + 1, column: mark.column + 1 } : location,
-    });
-  }
-  if (doc === null || doc === undefined) return; // empty, or comments only: Helm accepts it
-  if (typeof doc !== 'object' || Array.isArray(doc)) {
-    const kind = Array.isArray(doc) ? 'a list' : `a ${typeof doc}`;
-    const shown = options.quiet ? '' : `; it begins:\n${excerpt(text)}`;
-    throw new ConfigurationError({ input, problem: `${clip(file)} is ${kind}, not ${options.what} (a YAML mapping of key: value)${shown}`, fix: options.fix, location: { file, line: 1 } });
-  }
-}
-
-function readChecked(input: string, value: string, policy: PathPolicy, what: string, fix: string, quiet = false): string {
-  const path = checkPath(input, value, policy, 'file');
-  checkYamlMapping(input, value, readFileSync(path), { what, fix, quiet });
-  return path;
-}
 
 /** `scheme://` at the start of a chart: a URL, not a path (Helm would look for a folder named `ftp:`). */
 const SCHEME = /^([a-z][a-z0-9+.-]*):\/\//i;
@@ -168,13 +123,13 @@ export function parseHelmDeployInputs(inputs: Inputs, secrets: Secrets, env: Nod
   const valuesFix = 'point values-files at YAML files of Helm values (key: value mappings), relative to the workspace';
   const valuesFiles = inputs
     .list('values-files')
-    .map((f) => c(() => readChecked('values-files', f, policy, 'a values file', valuesFix)))
+    .map((f) => c(() => { const path = checkPath('values-files', f, policy, 'file'); checkValuesFile('values-files', f, path, valuesFix); return path; }))
     .filter((f): f is string => f !== undefined);
   const set = c(() => inputs.keyValues('set')) ?? [];
   const setString = c(() => inputs.keyValues('set-string')) ?? [];
   const setFile = (c(() => inputs.keyValues('set-file')) ?? []).map(({ key, value }) => ({ key, value: c(() => checkPath('set-file', value.trim(), policy, 'file')) ?? value }));
   const kubeconfigInput = inputs.string('kubeconfig');
-  const kubeconfig = kubeconfigInput === undefined ? undefined : c(() => readChecked('kubeconfig', kubeconfigInput, policy, 'a kubeconfig', 'point kubeconfig at the file oke-login (or another login step) wrote, or leave it empty to use $KUBECONFIG', true));
+  const kubeconfig = kubeconfigInput === undefined ? undefined : c(() => { const path = checkPath('kubeconfig', kubeconfigInput, policy, 'file'); checkKubeconfigFile('kubeconfig', kubeconfigInput, path); return path; });
 
   const result = {
     timeoutMs: c(() => inputs.duration('timeout', '5m', { minMs: 1000, maxMs: 6 * 3_600_000 })),

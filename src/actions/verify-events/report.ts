@@ -1,7 +1,7 @@
-import { accessSync, closeSync, constants, mkdirSync, openSync, realpathSync, statSync, writeFileSync, type Stats } from 'node:fs';
+import { accessSync, closeSync, constants, mkdirSync, openSync, statSync, writeFileSync, type Stats } from 'node:fs';
 import { dirname, isAbsolute, join, relative, resolve, sep } from 'node:path';
 import { ConfigurationError, errorMessage, OperationError } from '../../core/errors.js';
-import { clip, type PathPolicy } from '../../core/inputs.js';
+import { checkLocation, clip, realOrSelf, type PathPolicy } from '../../core/inputs.js';
 
 /**
  * The JSON report's file: checked with the inputs (before anything is sent), its folder made before the first
@@ -31,19 +31,6 @@ function existingAncestor(path: string): { dir: string; st: Stats; missing: stri
   }
 }
 
-function inside(root: string, path: string): boolean {
-  const rel = relative(root, path);
-  return rel === '' || (!rel.startsWith('..') && !isAbsolute(rel));
-}
-
-function realOrSelf(path: string): string {
-  try {
-    return realpathSync(path);
-  } catch {
-    return path;
-  }
-}
-
 function writable(path: string): boolean {
   try {
     accessSync(path, constants.W_OK);
@@ -65,16 +52,8 @@ export function checkReportPath(value: string, policy: PathPolicy): string {
   };
   if (/[\\/]$/.test(value)) problem(`${clip(value)} ends with "/": it names a folder, not a file`, `name the file, e.g. ${join(value, 'verify-events-report.json')}`);
   const { dir, st, missing } = existingAncestor(path);
-  if (!policy.allowOutside) {
-    const real = missing.length ? join(realOrSelf(dir), relative(dir, path)) : realOrSelf(path);
-    const roots = [policy.workspace, policy.runnerTemp].filter((d): d is string => d !== undefined).map(realOrSelf);
-    if (!roots.some((r) => inside(r, real))) {
-      problem(
-        `${clip(value)} is outside the workspace (${real === path ? path : `${path} -> ${real}`}; allowed: ${roots.join(', ')})`,
-        `write the report inside the workspace or \${{ runner.temp }}, or set ${policy.allowInput}: true if it really belongs elsewhere on the runner`,
-      );
-    }
-  }
+  const real = missing.length ? join(realOrSelf(dir), relative(dir, path)) : realOrSelf(path);
+  checkLocation(INPUT, value, path, real, policy, 'write the report inside the workspace or ${{ runner.temp }}');
   if (!missing.length) {
     if (st.isDirectory()) problem(`${clip(value)} is a folder`, `name a file inside it, e.g. ${join(value, 'verify-events-report.json')}`);
     if (!st.isFile()) problem(`${clip(value)} is not a regular file`);

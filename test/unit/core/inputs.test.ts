@@ -204,12 +204,13 @@ describe('excerpt', () => {
     expect(out.split('\n')).toHaveLength(4);
     expect(out).toContain('root:x:0:0');
     expect(out).not.toContain('user0');
-    expect(out).toMatch(/… \(40 more lines, \d+ characters in all\)$/);
+    expect(out).toMatch(/ {2}\| … \(40 more lines, \d+ characters in all\)$/);
+    expect(out.split('\n').every((l) => l.startsWith('  | '))).toBe(true);
   });
 
   it('replaces control bytes and clips a long binary line', () => {
     const out = excerpt(`\u0000\u0001${'z'.repeat(1_000_000)}`);
     expect(out.length).toBeLessThan(200);
-    expect(out.startsWith('??z')).toBe(true);
+    expect(out.startsWith('  | ??z')).toBe(true);
   });
 });

@@ -49,7 +49,7 @@ describe('readLocalChart', () => {
 
   it.each<[string, (root: string) => string, RegExp]>([
     ['a directory without Chart.yaml', (root) => { mkdirSync(join(root, 'x')); return join(root, 'x'); }, /^chart: \S+ is a directory without Chart\.yaml/],
-    ['a text file', (root) => { writeFileSync(join(root, 'x.tgz'), 'a\nb\nc\nd\ne secret-after-three-lines\n'); return join(root, 'x.tgz'); }, /^chart: \S+ is not a packaged chart \(\.tgz: gzip data\); it begins:\n {2}\| a\n {2}\| b\n {2}\| c\n {2}\| … \(3 more lines, 35 characters in all\)/],
+    ['a text file', (root) => { writeFileSync(join(root, 'x.tgz'), 'a\nb\nc\nd\ne secret-after-three-lines\n'); return join(root, 'x.tgz'); }, /^chart: \S+ is not a packaged chart \(\.tgz: gzip data\); it begins:\n {2}\| a\n {2}\| b\n {2}\| c\n {2}\| … \(2 more lines, 35 characters in all\)/],
     ['gzip that is no tar of a chart', (root) => { writeFileSync(join(root, 'x.tgz'), gzipSync(Buffer.alloc(1024))); return join(root, 'x.tgz'); }, /^chart: \S+ holds no <chart>\/Chart\.yaml/],
     ['broken gzip', (root) => { writeFileSync(join(root, 'x.tgz'), Buffer.from([0x1f, 0x8b, 1, 2, 3])); return join(root, 'x.tgz'); }, /^chart: \S+ is not a readable chart archive/],
     ['a Chart.yaml without version', (root) => chart(root, 'dapr', 'name: dapr\n'), /^chart: the Chart\.yaml of \S+ has no version/],

@@ -66,7 +66,7 @@ describe('helm-deploy inputs', () => {
     [{ 'set-string': 'a=1\n  = x=y' }, 'set-string: line 2 has an empty key'],
     [{ set: `=${'v'.repeat(300)}` }, 'set: line 1 has an empty key (nothing before the =)'],
     [{ 'values-files': 'broken.yaml' }, 'broken.yaml:3:1: values-files: broken.yaml is not valid YAML'],
-    [{ 'values-files': 'list.yaml' }, 'list.yaml:1: values-files: list.yaml is a list, not a values file (a YAML mapping of key: value); it begins:\n- a\n- b'],
+    [{ 'values-files': 'list.yaml' }, 'list.yaml:1: values-files: list.yaml is a list, not a values file (a YAML mapping of key: value); it begins:\n  | - a\n  | - b'],
     [{ 'values-files': 'binary.bin' }, 'binary.bin: values-files: binary.bin is binary data, not a values file'],
     [{ 'values-files': 'two-docs.yaml' }, 'two-docs.yaml: values-files: two-docs.yaml holds more than one YAML document'],
     [{ kubeconfig: 'kube-token' }, 'kube-token:2:1: kubeconfig: kube-token is not valid YAML'],
@@ -90,8 +90,8 @@ describe('helm-deploy inputs', () => {
 
   it('shows a values file that is really /etc/passwd or 1 MB only as a short excerpt', () => {
     const passwd = problems({ 'values-files': 'passwd' });
-    expect(passwd).toContain('values-files: passwd is a string, not a values file (a YAML mapping of key: value); it begins:\nroot:x:0:0:root:/root:/bin/bash\n');
-    expect(passwd).toContain('… (2 more lines');
+    expect(passwd).toContain('values-files: passwd is a string, not a values file (a YAML mapping of key: value); it begins:\n  | root:x:0:0:root:/root:/bin/bash\n');
+    expect(passwd).toContain('… (1 more line,');
     expect(passwd).not.toContain('fourth-line-secret');
     const huge = problems({ 'values-files': 'huge.txt' });
     expect(huge.length).toBeLessThan(1000);

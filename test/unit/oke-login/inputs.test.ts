@@ -146,7 +146,7 @@ describe('oke-login inputs: OCI_CLI_KEY_FILE is a path input', () => {
     const { run, masked } = parse(noKey, env('keys/kubeconfig.yaml'));
     expect(configError(run).problems).toEqual([{
       input: 'OCI_CLI_KEY_FILE',
-      problem: 'keys/kubeconfig.yaml is not a PEM private key; it begins:\napiVersion: v1\nkind: Config\n… (2 more lines, 41 characters in all)',
+      problem: 'keys/kubeconfig.yaml is not a PEM private key; it begins:\n  | apiVersion: v1\n  | kind: Config\n  | … (1 more line, 41 characters in all)',
       fix: expect.stringContaining('point it at the API key\'s private key file'),
     }]);
     expect(masked).not.toContain('apiVersion: v1');
