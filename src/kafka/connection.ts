@@ -1,5 +1,5 @@
 import { isIP } from 'node:net';
-import type { BaseOptions } from '@platformatic/kafka';
+import type { BaseOptions, ConnectionPool } from '@platformatic/kafka';
 import { OperationError } from '../core/errors.js';
 import { retry } from '../core/retry.js';
 import type { Logger } from '../core/log.js';
@@ -33,6 +33,20 @@ export function clientOptions(conn: KafkaConnection): BaseOptions {
     if (conn.brokers.some((b) => isIP(hostOf(b)) === 0)) options.tlsServerName = true;
   }
   return options;
+}
+
+/**
+ * A listener for every connection a client opens. @platformatic/kafka's Connection emits 'error' and listens with
+ * `once` only while it connects: when a SASL handshake meets a listener that accepts and hangs up at once, it emits
+ * 'error' twice (the closed socket, then "Cannot find a suitable SASL mechanism"), and the second one, with no
+ * listener left, is an unhandled 'error' event that kills the process before any message or output. The failure
+ * itself still reaches the request's callback (and so connectWithRetry), so the event only needs a listener.
+ * Call it right after creating any client (Admin, Producer, Consumer).
+ */
+export function guardConnections(client: { readonly connections: ConnectionPool }, log?: Pick<Logger, 'debug'>): void {
+  client.connections.on('connecting', ({ broker, connection }) => {
+    connection.on('error', (err: unknown) => log?.debug(`connection to ${broker.host}:${broker.port}: ${err instanceof Error ? err.message : String(err)}`));
+  });
 }
 
 export class DeadlineError extends Error {

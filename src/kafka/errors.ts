@@ -44,7 +44,29 @@ const TLS_TRUST = ['DEPTH_ZERO_SELF_SIGNED_CERT', 'SELF_SIGNED_CERT_IN_CHAIN', '
 const TLS_OTHER = ['CERT_HAS_EXPIRED', 'CERT_NOT_YET_VALID', 'ERR_TLS_CERT_ALTNAME_INVALID', 'EPROTO', 'ERR_SSL_WRONG_VERSION_NUMBER'];
 const UNREACHABLE = ['ECONNREFUSED', 'ENOTFOUND', 'EAI_AGAIN', 'EHOSTUNREACH', 'ENETUNREACH', 'ECONNRESET', 'EPIPE'];
 
-export function classifyKafkaError(err: unknown, conn: KafkaConnection): KafkaFailure {
+export interface ClassifyOptions {
+  /**
+   * True once a connection of this run has worked (authenticated, answered a request). A connection that is then
+   * closed, reset or silent is a broker lost mid-run (restart, failover, network), not wrong SASL or TLS settings,
+   * which had just worked: the hint says so instead of blaming them.
+   */
+  connectedBefore?: boolean;
+}
+
+/** The hint for a broker lost after the connection had worked. */
+export const LOST_MID_RUN_HINT =
+  'the connection had worked earlier in this run, so the brokers, credentials and TLS settings are right: a broker went away mid-run (restart, failover, network). Check the brokers\' health and logs, then re-run';
+
+export function classifyKafkaError(err: unknown, conn: KafkaConnection, options: ClassifyOptions = {}): KafkaFailure {
+  const f = classifyOnce(err, conn);
+  if (options.connectedBefore && (f.kind === 'closed' || f.kind === 'unreachable' || f.kind === 'timeout')) {
+    const what = f.kind === 'closed' ? 'the brokers closed the connection' : f.what;
+    return { kind: f.kind, what: `${what}, after it had worked earlier in this run`, hint: LOST_MID_RUN_HINT };
+  }
+  return f;
+}
+
+function classifyOnce(err: unknown, conn: KafkaConnection): KafkaFailure {
   const f = errorFacts(err);
   const has = (...codes: string[]): string | undefined => codes.find((c) => f.codes.has(c) || f.apiIds.has(c));
   const msg = (re: RegExp): boolean => f.messages.some((m) => re.test(m));
@@ -81,6 +103,10 @@ export function classifyKafkaError(err: unknown, conn: KafkaConnection): KafkaFa
   const down = has(...UNREACHABLE);
   if (down) {
     const plain: Record<string, string> = { ECONNREFUSED: 'connection refused', ENOTFOUND: 'host name not found', EAI_AGAIN: 'host name lookup failed', EHOSTUNREACH: 'host unreachable', ENETUNREACH: 'network unreachable', ECONNRESET: 'connection reset', EPIPE: 'connection broken' };
+    if (down === 'ECONNRESET' || down === 'EPIPE') {
+      // Something listens there, took the connection and dropped it: not a Kafka listener with these settings.
+      return { kind: 'unreachable', what: `the brokers ${brokers} accepted the connection and dropped it: ${plain[down]} (${down})`, hint: 'check that the brokers input names the Kafka listener (host:port), and that tls and sasl-mechanism match that listener; a broker that is restarting does this too' };
+    }
     return { kind: 'unreachable', what: `cannot reach the brokers ${brokers}: ${plain[down] ?? down} (${down})`, hint: 'check the brokers input (host:port of the bootstrap servers), that the cluster is running, and that this runner can reach it (firewall, private network)' };
   }
   if (has('PLT_KFK_TIMEOUT', 'ETIMEDOUT', 'REQUEST_TIMED_OUT') || msg(/timed out/i)) {
@@ -94,9 +120,9 @@ export function classifyKafkaError(err: unknown, conn: KafkaConnection): KafkaFa
 }
 
 /** An OperationError saying what failed, in plain words, with what to look at next. */
-export function kafkaOperationError(context: string, err: unknown, conn: KafkaConnection): OperationError {
+export function kafkaOperationError(context: string, err: unknown, conn: KafkaConnection, options: ClassifyOptions = {}): OperationError {
   if (err instanceof OperationError) return err;
-  const f = classifyKafkaError(err, conn);
+  const f = classifyKafkaError(err, conn, options);
   return new OperationError(`${context}: ${f.what}`, { cause: err, hint: f.hint });
 }
 

@@ -1,7 +1,7 @@
 import { Admin, ConfigResourceTypes, ConfigSources, IncrementalAlterConfigOperationTypes, protocolErrorsCodesById, type Connection, type IncrementalAlterConfigsOptions } from '@platformatic/kafka';
 import type { Logger } from '../core/log.js';
 import type { KafkaConnection } from './connection-inputs.js';
-import { clientOptions, connectWithRetry } from './connection.js';
+import { clientOptions, connectWithRetry, guardConnections } from './connection.js';
 import { KafkaWire, type WireApiName, type WireArgs, type WireResponse } from './wire.js';
 
 /**
@@ -118,6 +118,7 @@ export class TopicAdmin {
   /** Connects (with retries until the connection's timeout) and checks the connection with a Metadata request. */
   static async connect(conn: KafkaConnection, log: Logger): Promise<TopicAdmin> {
     const admin = new Admin(clientOptions(conn));
+    guardConnections(admin, log);
     const wire = new KafkaWire(admin);
     try {
       const connection = await connectWithRetry(conn, async () => {

@@ -1,4 +1,5 @@
 import type { ConfigurationProblem } from '../../core/errors.js';
+import { clip } from '../../core/inputs.js';
 import { formatPath, type PositionedYaml, type YamlPath } from '../../core/yaml.js';
 
 /**
@@ -25,12 +26,13 @@ function typeOf(v: unknown): JsonType {
   return typeof v as JsonType;
 }
 
-function describe(v: unknown): string {
+/** A value in a message: a long text (a pasted file) is cut, so it cannot flood the log and the summary. */
+export function describeValue(v: unknown): string {
   const t = typeOf(v);
   if (t === 'object') return 'a mapping';
   if (t === 'array') return 'a list';
   if (t === 'null') return 'empty (null)';
-  if (t === 'string') return `the text ${JSON.stringify(v)}`;
+  if (t === 'string') return `the text ${clip(JSON.stringify(v), 100)}`;
   return `${t === 'integer' || t === 'number' ? 'the number' : 'the boolean'} ${String(v)}`;
 }
 
@@ -100,7 +102,7 @@ export class SchemaValidator {
   private check(raw: JsonSchema, value: unknown, path: YamlPath, doc: PositionedYaml, out: ConfigurationProblem[], keyOf?: YamlPath): void {
     const schema = this.resolve(raw);
     for (const k of Object.keys(schema)) if (!ANNOTATIONS.has(k) && !CHECKS.has(k)) throw new Error(`bug: schema keyword "${k}" is not supported by json-schema.ts`);
-    const input = formatPath(keyOf ?? path);
+    const input = clip(formatPath(keyOf ?? path), 200);
     const at = (p: YamlPath, key = false): { file: string; line: number; column: number } => ({ file: doc.file, ...(key ? doc.keyAt(p) : doc.at(p)) });
     const add = (problem: string, fix: string, location = at(keyOf ?? path, keyOf !== undefined)): void => void out.push({ input, problem, fix, location });
     const hint = typeof schema.description === 'string' ? schema.description : undefined;
@@ -109,20 +111,20 @@ export class SchemaValidator {
       const allowed = (Array.isArray(schema.type) ? schema.type : [schema.type]) as JsonType[];
       const actual = typeOf(value);
       if (!allowed.includes(actual) && !(actual === 'integer' && allowed.includes('number'))) {
-        add(`must be ${allowed.map((t) => TYPE_NAMES[t]).join(' or ')}, but is ${describe(value)}`, allowed.length === 1 ? TYPE_FIXES[allowed[0]!] : hint ?? `write ${allowed.map((t) => TYPE_NAMES[t]).join(' or ')}`);
+        add(`must be ${allowed.map((t) => TYPE_NAMES[t]).join(' or ')}, but is ${describeValue(value)}`, allowed.length === 1 ? TYPE_FIXES[allowed[0]!] : hint ?? `write ${allowed.map((t) => TYPE_NAMES[t]).join(' or ')}`);
         return;
       }
     }
     if (Array.isArray(schema.enum) && !schema.enum.includes(value)) {
-      add(`${describe(value)} is not allowed`, `use ${schema.enum.length === 1 ? JSON.stringify(schema.enum[0]) : `one of: ${schema.enum.map((e) => JSON.stringify(e)).join(', ')}`}`);
+      add(`${describeValue(value)} is not allowed`, `use ${schema.enum.length === 1 ? JSON.stringify(schema.enum[0]) : `one of: ${schema.enum.map((e) => JSON.stringify(e)).join(', ')}`}`);
       return;
     }
-    if ('const' in schema && schema.const !== value) add(`${describe(value)} is not allowed`, `use ${JSON.stringify(schema.const)}`);
+    if ('const' in schema && schema.const !== value) add(`${describeValue(value)} is not allowed`, `use ${JSON.stringify(schema.const)}`);
 
     if (typeof value === 'string') {
       if (typeof schema.minLength === 'number' && value.length < schema.minLength) add(schema.minLength === 1 ? 'must not be empty' : `is shorter than ${schema.minLength} characters`, hint ?? 'write a longer value');
       if (typeof schema.maxLength === 'number' && value.length > schema.maxLength) add(`is ${value.length} characters long, more than the maximum ${schema.maxLength}`, `shorten it to ${schema.maxLength} characters or fewer`);
-      if (typeof schema.pattern === 'string' && !new RegExp(schema.pattern, 'u').test(value)) add(`${describe(value)} does not match ${schema.pattern}`, hint ?? `write a value matching ${schema.pattern}`);
+      if (typeof schema.pattern === 'string' && !new RegExp(schema.pattern, 'u').test(value)) add(`${describeValue(value)} does not match ${schema.pattern}`, hint ?? `write a value matching ${schema.pattern}`);
     }
     if (typeof value === 'number') {
       if (typeof schema.minimum === 'number' && value < schema.minimum) add(`${value} is less than the minimum ${schema.minimum}`, `use ${schema.minimum} or more`);
@@ -133,12 +135,15 @@ export class SchemaValidator {
   }
 
   private checkArray(schema: JsonSchema, value: unknown[], path: YamlPath, doc: PositionedYaml, out: ConfigurationProblem[], add: (p: string, f: string) => void): void {
-    if (typeof schema.minItems === 'number' && value.length < schema.minItems) add(`has ${value.length} items, fewer than ${schema.minItems}`, `list at least ${schema.minItems}`);
+    if (typeof schema.minItems === 'number' && value.length < schema.minItems) {
+      const hint = typeof schema.description === 'string' ? ` (${schema.description})` : '';
+      add(value.length === 0 ? 'is an empty list' : `has ${value.length} items, fewer than ${schema.minItems}`, `list at least ${schema.minItems}${hint}`);
+    }
     if (schema.uniqueItems === true) {
       const seen = new Set<string>();
       value.forEach((item, i) => {
         const k = JSON.stringify(item);
-        if (seen.has(k)) out.push({ input: formatPath([...path, i]), problem: `${describe(item)} is listed more than once`, fix: 'remove the duplicate', location: { file: doc.file, ...doc.at([...path, i]) } });
+        if (seen.has(k)) out.push({ input: clip(formatPath([...path, i]), 200), problem: `${describeValue(item)} is listed more than once`, fix: 'remove the duplicate', location: { file: doc.file, ...doc.at([...path, i]) } });
         seen.add(k);
       });
     }
@@ -170,8 +175,8 @@ export class SchemaValidator {
         const known = Object.keys(props);
         const guess = closest(key, known);
         out.push({
-          input: formatPath(childPath),
-          problem: `unknown key "${key}"`,
+          input: clip(formatPath(childPath), 200),
+          problem: `unknown key "${clip(key, 80)}"`,
           fix: `${guess ? `did you mean "${guess}"? ` : ''}${known.length ? `allowed keys here: ${known.join(', ')}` : 'remove it'}`,
           location: at(childPath, true),
         });

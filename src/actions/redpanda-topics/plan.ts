@@ -18,6 +18,21 @@ function inScope(name: string, prefixes: readonly string[]): boolean {
   return !isInternalTopic(name) && (prefixes.length === 0 || prefixes.some((p) => name.startsWith(p)));
 }
 
+/**
+ * Topic configs whose value is a list Kafka reads as a set: `cleanup.policy: compact,delete` and `delete,compact`
+ * are the same policy, and the throttled-replica lists are sets of partition:broker pairs. These are compared as
+ * sets; every other config as a string.
+ */
+export const SET_VALUED_CONFIGS: ReadonlySet<string> = new Set(['cleanup.policy', 'leader.replication.throttled.replicas', 'follower.replication.throttled.replicas']);
+
+/** Whether the broker's value already is the declared one (both normalised as the file's values are). */
+export function sameConfigValue(key: string, have: string, want: string): boolean {
+  const a = normaliseConfigString(have);
+  if (!SET_VALUED_CONFIGS.has(key)) return a === want;
+  const set = (v: string): string => [...new Set(v.split(',').filter((x) => x !== ''))].sort().join(',');
+  return set(a) === set(want);
+}
+
 function planExisting(t: DeclaredTopic, o: ObservedTopic, changes: Change[], errors: PlanError[], drift: Drift[]): boolean {
   const before = changes.length + errors.length;
   if (t.partitions !== undefined && t.partitions > o.partitions) {
@@ -44,7 +59,7 @@ function planExisting(t: DeclaredTopic, o: ObservedTopic, changes: Change[], err
     const have = o.configs.get(key);
     if (want === null) {
       if (o.overrides.has(key)) changes.push({ kind: 'remove-config', topic: t.name, key, from: have ?? null });
-    } else if (have === undefined || have === null || normaliseConfigString(have) !== want) {
+    } else if (have === undefined || have === null || !sameConfigValue(key, have, want)) {
       changes.push({ kind: 'set-config', topic: t.name, key, from: have ?? null, to: want });
     }
   }

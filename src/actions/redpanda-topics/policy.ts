@@ -1,4 +1,5 @@
 import type { ConfigurationProblem } from '../../core/errors.js';
+import { clip } from '../../core/inputs.js';
 import type { DeclaredTopic, FilePosition, TopicsPolicy } from './model.js';
 import { formatPath, type PositionedYaml } from '../../core/yaml.js';
 
@@ -16,7 +17,18 @@ function compile(pattern: string): RegExp | string {
   }
 }
 
-export function checkPolicy(doc: PositionedYaml, policy: TopicsPolicy, topics: readonly DeclaredTopic[]): ConfigurationProblem[] {
+/**
+ * The file's entries, aligned with its topics list: each one's name (undefined when the entry has none the schema
+ * accepts), whether it is marked absent, and the whole declared topic when the schema accepted the entry (the
+ * partition and config rules need it; the name rules do not).
+ */
+export interface PolicyEntries {
+  names: ReadonlyArray<string | undefined>;
+  absent: readonly boolean[];
+  topics: ReadonlyArray<DeclaredTopic | undefined>;
+}
+
+export function checkPolicy(doc: PositionedYaml, policy: TopicsPolicy, entries: PolicyEntries): ConfigurationProblem[] {
   const problems: ConfigurationProblem[] = [];
   const loc = (p: FilePosition): { file: string; line: number; column: number } => ({ file: doc.file, ...p });
 
@@ -32,18 +44,22 @@ export function checkPolicy(doc: PositionedYaml, policy: TopicsPolicy, topics: r
     problems.push({ input: 'policy.minPartitions', problem: `${min} is more than policy.maxPartitions ${max}`, fix: 'make minPartitions at most maxPartitions', location: loc(doc.at(['policy', 'minPartitions'])) });
   }
 
-  topics.forEach((t, i) => {
-    const where = (p?: FilePosition): { file: string; line: number; column: number } => loc(p ?? t.at);
+  entries.names.forEach((name, i) => {
+    if (name === undefined) return;
+    const t = entries.topics[i];
+    const where = (p?: FilePosition): { file: string; line: number; column: number } => loc(p ?? t?.at ?? doc.at(['topics', i]));
     const violation = (field: string, problem: string, fix: string, at?: FilePosition): void =>
       void problems.push({ input: formatPath(['topics', i, ...(field ? [field] : [])]), problem: `policy violation: ${problem}`, fix, location: where(at) });
+    const shown = clip(name, 80);
 
-    if (policy.managedPrefixes.length && !policy.managedPrefixes.some((p) => t.name.startsWith(p))) {
-      violation('name', `"${t.name}" is outside the managed prefixes (${policy.managedPrefixes.join(', ')})`, 'rename the topic, or add its prefix to policy.managedPrefixes', doc.at(['topics', i, 'name']));
+    if (policy.managedPrefixes.length && !policy.managedPrefixes.some((p) => name.startsWith(p))) {
+      violation('name', `"${shown}" is outside the managed prefixes (${policy.managedPrefixes.map((p) => clip(p, 40)).join(', ')})`, 'rename the topic, or add its prefix to policy.managedPrefixes', doc.at(['topics', i, 'name']));
     }
-    if (t.state === 'absent') return;
-    if (pattern && !pattern.test(t.name)) {
-      violation('name', `"${t.name}" does not match policy.namePattern ${policy.namePattern}`, 'rename the topic to match the pattern', doc.at(['topics', i, 'name']));
+    if (entries.absent[i]) return;
+    if (pattern && !pattern.test(name)) {
+      violation('name', `"${shown}" does not match policy.namePattern ${clip(policy.namePattern!, 80)}`, 'rename the topic to match the pattern', doc.at(['topics', i, 'name']));
     }
+    if (!t) return;
     if (min !== undefined || max !== undefined) {
       if (t.partitions === undefined) {
         violation('partitions', `partitions is not declared, but the policy limits partitions`, 'declare partitions on the topic or in defaults');

@@ -1,4 +1,5 @@
-import { formatLocation } from '../../core/errors.js';
+import { formatLocation, type ConfigurationProblem } from '../../core/errors.js';
+import { clip } from '../../core/inputs.js';
 import { SummaryBuilder, type Cell } from '../../core/summary.js';
 import { countByKind, type Change, type ChangeOutcome, type Drift, type Plan, type PlanError } from './model.js';
 
@@ -19,11 +20,30 @@ export interface TopicsReport {
   planFile?: string;
   /** Created or grown topics the brokers did not serve in time. */
   notReady?: string[];
+  /** Problems in the inputs or the topics file: nothing was planned, nothing changed. */
+  problems?: ConfigurationProblem[];
+  /** What stopped the run when something failed (connecting, reading the cluster, applying, waiting), and what to look at next. */
+  failure?: { message: string; hint?: string };
+  /** Why the wait for created topics did not run or did not finish (the changes themselves were applied). */
+  readiness?: string;
+}
+
+/** A plan with nothing in it: the report of a run that stopped before planning. */
+export const emptyPlan = (): Plan => ({ changes: [], errors: [], drift: [], inSync: [] });
+
+/** The report of a run that stopped on its inputs or its file: every output still has a value. */
+export function problemsReport(mode: 'plan' | 'apply', file: string, problems: ConfigurationProblem[]): TopicsReport {
+  return { mode, file, brokers: '(not connected)', declared: 0, plan: emptyPlan(), problems };
 }
 
 const SYMBOL: Record<Change['kind'], string> = { create: '+', 'add-partitions': '~', 'set-config': '~', 'remove-config': '-', delete: '!' };
 const LABEL: Record<Change['kind'], string> = { create: 'create', 'add-partitions': 'add partitions', 'set-config': 'set config', 'remove-config': 'remove config', delete: 'delete' };
 const MAX_ROWS = 300;
+/** Problems listed one by one in the summary; the rest are counted (all of them are in the log and the plan output). */
+const MAX_PROBLEM_ROWS = 100;
+/** One cell or line of the summary: a broker message or a config value cannot make it grow without bound. */
+const MAX_CELL = 300;
+const MAX_LINE = 1000;
 
 const shown = (v: string | null | undefined): string => (v === null || v === undefined ? '(unset)' : v);
 
@@ -50,7 +70,18 @@ export function changeLine(c: Change): string {
 
 export function errorLine(e: PlanError, file: string): string {
   const where = e.at ? `${formatLocation({ file, ...e.at })}: ` : '';
-  return `${where}${e.topic}: ${e.problem}. Fix: ${e.fix}`;
+  return clip(`${where}${e.topic}: ${e.problem}. Fix: ${e.fix}`, MAX_LINE);
+}
+
+/** A problem of the inputs or the file as one line, as ConfigurationError writes it: `file:line:col: input: problem. Fix: fix`. */
+export function problemLine(p: ConfigurationProblem): string {
+  const where = p.location ? `${formatLocation(p.location)}: ` : '';
+  return clip(`${where}${p.input}: ${p.problem}. Fix: ${p.fix}`, MAX_LINE);
+}
+
+/** The plan's errors as problems (input `topic <name>`, at file:line), so that they are reported like the file's own. */
+export function planProblems(r: Pick<TopicsReport, 'plan' | 'file'>): ConfigurationProblem[] {
+  return r.plan.errors.map((e) => ({ input: `topic ${e.topic}`, problem: e.problem, fix: e.fix, ...(e.at ? { location: { file: r.file, ...e.at } } : {}) }));
 }
 
 export function driftLine(d: Drift): string {
@@ -59,6 +90,11 @@ export function driftLine(d: Drift): string {
 
 /** The plan as log lines, terraform style: `+ create`, `~ set config`, `- remove config`, `! delete`. */
 export function planLines(plan: Plan): string[] {
+  if (plan.errors.length) {
+    const n = plan.errors.length;
+    const head = `The plan has ${n} problem${n === 1 ? '' : 's'} (listed below); nothing will be changed until ${n === 1 ? 'it is' : 'they are'} fixed.`;
+    return plan.changes.length ? [head, 'Changes it would make once fixed:', ...plan.changes.map(changeLine)] : [head];
+  }
   if (!plan.changes.length) return ['No changes: the cluster matches the file.'];
   return plan.changes.map(changeLine);
 }
@@ -66,36 +102,59 @@ export function planLines(plan: Plan): string[] {
 export function headline(r: TopicsReport): string {
   const n = r.plan.changes.length;
   const s = n === 1 ? '' : 's';
+  if (r.problems?.length) return `${r.problems.length} problem${r.problems.length === 1 ? '' : 's'} in the inputs or the topics file; nothing was changed`;
+  if (r.failure && !r.outcomes) return `failed before any change; nothing was changed`;
   if (r.plan.errors.length) return `${r.plan.errors.length} problem${r.plan.errors.length === 1 ? '' : 's'} in the plan; nothing was changed`;
   if (r.driftFailure) return `drift found (fail-on-drift); nothing was changed`;
   if (!n) return 'no changes';
   if (r.mode === 'plan' || !r.outcomes) return `plan: ${n} change${s}`;
   const applied = r.outcomes.filter((o) => o.status === 'applied').length;
-  if (applied !== n) return `applied ${applied} of ${n} changes; the rest failed or were not attempted`;
+  if (applied !== n) {
+    const count = (st: string): number => r.outcomes!.filter((o) => o.status === st).length;
+    return `applied ${applied} of ${n} changes (${count('failed')} failed, ${count('unknown')} unknown, ${count('not-attempted')} not attempted)`;
+  }
   return r.notReady?.length ? `applied ${n} change${s}, but ${r.notReady.length} topic(s) are not served yet` : `applied ${n} change${s}`;
 }
 
 export function renderSummary(r: TopicsReport, timings: Array<{ name: string; ms: number; ok: boolean }>): SummaryBuilder {
   const counts = countByKind(r.plan.changes);
   const b = new SummaryBuilder().heading(`Kafka topics: ${headline(r)}`);
+  if (r.problems?.length) {
+    b.paragraph(`\`${clip(r.file)}\` (${r.mode} mode): the inputs or the file have ${r.problems.length} problem(s); nothing was read from or changed on the brokers.`);
+    b.heading('Problems (fix these; nothing was changed)', 3).list(r.problems.slice(0, MAX_PROBLEM_ROWS).map(problemLine));
+    if (r.problems.length > MAX_PROBLEM_ROWS) b.paragraph(`... and ${r.problems.length - MAX_PROBLEM_ROWS} more, left out here: the step's log lists every one, and so does the \`plan\` output.`);
+    return b.timings(timings);
+  }
   b.paragraph(
-    `\`${r.file}\` on ${r.brokers} (${r.mode} mode): ${r.declared} declared topic(s), ${r.plan.inSync.length} in sync; ` +
+    `\`${clip(r.file)}\` on ${clip(r.brokers, 300)} (${r.mode} mode): ${r.declared} declared topic(s), ${r.plan.inSync.length} in sync; ` +
       `${counts.create} to create, ${counts['add-partitions']} to grow, ${counts['set-config']} config(s) to set, ${counts['remove-config']} to remove, ${counts.delete} to delete; ${r.plan.drift.length} drift item(s).`,
   );
+  if (r.failure) {
+    b.heading('What failed', 3).paragraph(clip(r.failure.message, 2000));
+    if (r.failure.hint) b.paragraph(`Next: ${clip(r.failure.hint, 1000)}`);
+  }
+  if (r.readiness) b.paragraph(`Readiness: ${clip(r.readiness, 1000)}`);
   if (r.plan.changes.length) {
-    const status = (i: number): Cell => r.outcomes?.[i]?.status ?? (r.plan.errors.length || r.driftFailure ? 'not applied' : r.mode === 'plan' ? 'planned' : 'not applied');
+    const status = (i: number): Cell => r.outcomes?.[i]?.status ?? (r.plan.errors.length || r.driftFailure || r.failure ? 'not applied' : r.mode === 'plan' ? 'planned' : 'not applied');
     const withErrors = (r.outcomes ?? []).some((o) => o.error);
-    const rows: Cell[][] = r.plan.changes.slice(0, MAX_ROWS).map((c, i) => [c.topic, LABEL[c.kind], detailOf(c), status(i), ...(withErrors ? [r.outcomes?.[i]?.error] : [])]);
+    const rows: Cell[][] = r.plan.changes
+      .slice(0, MAX_ROWS)
+      .map((c, i) => [clip(c.topic, 100), LABEL[c.kind], clip(detailOf(c), MAX_CELL), status(i), ...(withErrors ? [r.outcomes?.[i]?.error === undefined ? undefined : clip(r.outcomes[i]!.error!, MAX_CELL)] : [])]);
     b.table(['Topic', 'Change', 'Details', 'Status', ...(withErrors ? ['Error'] : [])], rows);
-    if (r.plan.changes.length > MAX_ROWS) b.paragraph(`... and ${r.plan.changes.length - MAX_ROWS} more: see the \`plan\` output${r.planFile ? ' or the plan file' : ''}.`);
+    if (r.plan.changes.length > MAX_ROWS) b.paragraph(`... and ${r.plan.changes.length - MAX_ROWS} more, left out here: see the \`plan\` output${r.planFile ? ' or the plan file' : ''}.`);
+    if (r.outcomes) {
+      const count = (st: string): number => r.outcomes!.filter((o) => o.status === st).length;
+      b.paragraph(`Outcome: ${count('applied')} applied, ${count('failed')} failed, ${count('unknown')} unknown (sent, no answer: re-run to see what they did), ${count('not-attempted')} not attempted.`);
+    }
   }
   if (r.plan.errors.length) {
-    b.heading('Problems (fix these; nothing was changed)', 3).list(r.plan.errors.slice(0, MAX_ROWS).map((e) => errorLine(e, r.file)));
-    if (r.plan.errors.length > MAX_ROWS) b.paragraph(`... and ${r.plan.errors.length - MAX_ROWS} more: see the \`plan\` output.`);
+    b.heading('Problems (fix these; nothing was changed)', 3).list(r.plan.errors.slice(0, MAX_PROBLEM_ROWS).map((e) => errorLine(e, r.file)));
+    if (r.plan.errors.length > MAX_PROBLEM_ROWS) b.paragraph(`... and ${r.plan.errors.length - MAX_PROBLEM_ROWS} more, left out here: the step's log lists every one, and so does the \`plan\` output.`);
   }
   if (r.plan.drift.length) {
     b.heading('Drift (reported, never touched)', 3);
-    b.table(['Topic', 'Drift', 'Details'], r.plan.drift.slice(0, MAX_ROWS).map((d) => [d.topic, d.kind === 'undeclared-topic' ? 'undeclared topic' : 'undeclared override', d.key ? `${d.key}=${shown(d.value)}` : '']));
+    b.table(['Topic', 'Drift', 'Details'], r.plan.drift.slice(0, MAX_ROWS).map((d) => [clip(d.topic, 100), d.kind === 'undeclared-topic' ? 'undeclared topic' : 'undeclared override', d.key ? clip(`${d.key}=${shown(d.value)}`, MAX_CELL) : '']));
+    if (r.plan.drift.length > MAX_ROWS) b.paragraph(`... and ${r.plan.drift.length - MAX_ROWS} more drift items, left out here: see the \`plan\` output.`);
   }
   return b.timings(timings);
 }
@@ -112,6 +171,10 @@ export function planJson(r: TopicsReport): Record<string, unknown> {
     errors: r.plan.errors.map((e) => ({ ...e, ...(e.at ? { at: { file: r.file, ...e.at } } : {}) })),
     drift: r.plan.drift,
     inSync: r.plan.inSync.length,
+    ...(r.problems?.length ? { problems: r.problems } : {}),
+    ...(r.failure ? { failure: r.failure } : {}),
+    ...(r.readiness ? { readiness: r.readiness } : {}),
+    ...(r.notReady?.length ? { notReady: r.notReady } : {}),
   };
 }
 
@@ -139,7 +202,7 @@ const MAX_PLAN_OUTPUT = 900_000;
 export function planOutput(r: TopicsReport): Record<string, unknown> {
   const full = planJson(r);
   if (JSON.stringify(full).length <= MAX_PLAN_OUTPUT) return full;
-  return { apiVersion: full.apiVersion, mode: full.mode, file: full.file, changed: full.changed, counts: full.counts, inSync: full.inSync, truncated: `the plan is too large for an output; it is in full in ${r.planFile ?? 'the plan file'}` };
+  return { apiVersion: full.apiVersion, mode: full.mode, file: full.file, changed: full.changed, counts: full.counts, inSync: full.inSync, errors: (r.problems?.length ?? 0) + r.plan.errors.length, ...(r.failure ? { failure: r.failure } : {}), truncated: `the plan is too large for an output; it is in full in ${r.planFile ?? 'the plan file'}` };
 }
 
 export function outputsOf(r: TopicsReport): TopicsOutputs {
@@ -153,7 +216,7 @@ export function outputsOf(r: TopicsReport): TopicsOutputs {
     'config-removals': c['remove-config'],
     deletes: c.delete,
     drift: r.plan.drift.length,
-    errors: r.plan.errors.length,
+    errors: (r.problems?.length ?? 0) + r.plan.errors.length,
     plan: planOutput(r),
     'plan-file': r.planFile,
   };

@@ -1,32 +1,31 @@
-import { mkdtempSync, writeFileSync } from 'node:fs';
-import { tmpdir } from 'node:os';
-import { join } from 'node:path';
-import { ConfigurationError, OperationError } from '../../core/errors.js';
+import { ConfigurationError, errorMessage, OperationError } from '../../core/errors.js';
 import { Timings, withGroup } from '../../core/groups.js';
 import type { Logger } from '../../core/log.js';
 import { describeConnection } from '../../kafka/connection-inputs.js';
-import { kafkaOperationError } from '../../kafka/errors.js';
+import { kafkaOperationError, LOST_MID_RUN_HINT } from '../../kafka/errors.js';
 import { TopicAdmin } from '../../kafka/topic-admin.js';
 import { applyPlan } from './apply.js';
 import { checkWithBroker } from './broker-check.js';
-import { readTopicsFile } from './file.js';
-import type { Plan } from './model.js';
+import type { ChangeOutcome } from './model.js';
 import { observeCluster } from './observe.js';
 import { planTopics } from './plan.js';
 import { readinessTargets, waitUntilReady } from './ready.js';
-import { driftLine, errorLine, planJson, planLines, type TopicsReport } from './render.js';
+import { reportProblems, writePlanFile } from './problems.js';
+import { driftLine, emptyPlan, planLines, planProblems, type TopicsReport } from './render.js';
 import type { TopicsInputs } from './inputs.js';
 
 /**
- * The action's logic, without @actions/core: read the file, connect, read the cluster, plan, let the
- * broker check the plan, then (apply mode) apply it. Returns the report and, when the step must fail,
- * the error to fail it with; the entry writes outputs and summary from the report either way.
+ * The action's logic, without @actions/core: connect, read the cluster, plan, let the broker check the plan,
+ * then (apply mode) apply it. Returns the report and, when the step must fail, the error to fail it with; the
+ * entry writes every output and the summary from the report either way, whatever failed.
  */
 export interface RunDeps {
   log: Logger;
   timings?: Timings;
   /** Where the plan file goes (RUNNER_TEMP on a runner). */
   tempDir?: string;
+  /** How to reach the brokers: TopicAdmin.connect; tests pass a fake. */
+  connect?: (inputs: TopicsInputs, log: Logger) => Promise<TopicAdmin>;
 }
 
 export interface RunResult {
@@ -34,88 +33,136 @@ export interface RunResult {
   failure?: Error;
 }
 
-function planProblems(plan: Plan, file: string): ConfigurationError {
-  return new ConfigurationError(plan.errors.map((e) => ({ input: `topic ${e.topic}`, problem: e.problem, fix: e.fix, ...(e.at ? { location: { file, ...e.at } } : {}) })));
-}
-
-function writePlanFile(report: TopicsReport, dir: string | undefined): string {
-  const path = join(mkdtempSync(join(dir || tmpdir(), 'redpanda-topics-')), 'plan.json');
-  writeFileSync(path, `${JSON.stringify(planJson(report), null, 2)}\n`);
-  return path;
-}
-
-function applyFailure(report: TopicsReport): OperationError | undefined {
-  const outcomes = report.outcomes ?? [];
+function applyFailure(outcomes: readonly ChangeOutcome[]): OperationError | undefined {
   const bad = outcomes.filter((o) => o.status !== 'applied');
   if (!bad.length) return undefined;
   const count = (s: string): number => outcomes.filter((o) => o.status === s).length;
   const details = bad.filter((o) => o.error).slice(0, 5).map((o) => `${o.change.topic}: ${o.error}`);
+  // Unknown outcomes mean a request got no answer: the connection, which had worked for everything before, was lost.
+  const lost = count('unknown') > 0;
   return new OperationError(
     `applying the plan: ${count('applied')} of ${outcomes.length} change(s) applied, ${count('failed')} failed, ${count('unknown')} unknown, ${count('not-attempted')} not attempted${details.length ? `:\n${details.join('\n')}` : ''}`,
-    { hint: 'the job summary lists every change with its status; fix the cause and re-run: the next plan starts from what was applied' },
+    {
+      hint: lost
+        ? `${LOST_MID_RUN_HINT}: the next plan starts from what was applied and shows what the unknown changes did. The job summary lists every change with its status`
+        : 'the job summary lists every change with its status; fix the cause and re-run: the next plan starts from what was applied',
+    },
   );
 }
+
+/** Marks the Apply group as failed in the timings when a change did not apply (the outcomes are the report). */
+class ApplyIncomplete extends Error {}
 
 export async function runTopics(inputs: TopicsInputs, deps: RunDeps): Promise<RunResult> {
   const { log } = deps;
   const timings = deps.timings ?? new Timings();
   const conn = inputs.connection;
+  const file = inputs.topics;
   for (const w of conn.warnings) log.warning(w);
-
-  const file = await withGroup(log, `Read ${inputs.fileShown}`, async () => readTopicsFile(inputs.file, inputs.fileShown), timings);
   const absent = file.topics.filter((t) => t.state === 'absent').length;
-  log.info(`${file.topics.length} topic(s) declared (${absent} marked absent); policy: ${file.policy.managedPrefixes.length ? `managed prefixes ${file.policy.managedPrefixes.join(', ')}` : 'every non-internal topic in scope'}`);
+  log.info(`${file.topics.length} topic(s) declared in ${file.path} (${absent} marked absent); policy: ${file.policy.managedPrefixes.length ? `managed prefixes ${file.policy.managedPrefixes.join(', ')}` : 'every non-internal topic in scope'}`);
 
-  const admin = await withGroup(log, 'Connect to Kafka', () => TopicAdmin.connect(conn, log), timings);
+  const report: TopicsReport = { mode: inputs.mode, file: file.path, brokers: describeConnection(conn), declared: file.topics.length, plan: emptyPlan() };
+  const finish = (failure?: Error): RunResult => {
+    if (failure && !(failure instanceof ConfigurationError) && !report.failure) report.failure = { message: errorMessage(failure), hint: failure instanceof OperationError ? failure.hint : undefined };
+    report.planFile = writePlanFile(report, deps.tempDir);
+    return { report, failure };
+  };
+
+  let admin: TopicAdmin;
   try {
-    const cluster = await withGroup(log, 'Read the cluster', () => observeCluster(admin, file, log), timings).catch((err: unknown) => {
-      throw kafkaOperationError('reading the cluster state', err, conn);
-    });
-    const plan = await withGroup(
+    admin = await withGroup(log, 'Connect to Kafka', () => (deps.connect ?? ((i, l) => TopicAdmin.connect(i.connection, l)))(inputs, log), timings);
+  } catch (err) {
+    return finish(kafkaOperationError('connecting to Kafka', err, conn));
+  }
+  // From here on a connection has worked: a closed or silent one is a broker lost mid-run, not wrong settings.
+  const lostMidRun = { connectedBefore: true };
+  try {
+    let cluster;
+    try {
+      cluster = await withGroup(log, 'Read the cluster', () => observeCluster(admin, file, log), timings);
+    } catch (err) {
+      return finish(kafkaOperationError('reading the cluster state', err, conn, lostMidRun));
+    }
+    try {
+      report.plan = await withGroup(
+        log,
+        'Plan',
+        async () => {
+          const p = planTopics(file, cluster, { allowDelete: inputs.allowDelete });
+          if (!p.errors.length) p.errors.push(...(await checkWithBroker(admin, p, file, log)));
+          planLines(p).forEach((l) => log.info(l));
+          p.drift.forEach((d) => log.warning(`drift (not touched): ${driftLine(d)}`));
+          return p;
+        },
+        timings,
+      );
+    } catch (err) {
+      return finish(kafkaOperationError('planning (validate-only requests to the broker)', err, conn, lostMidRun));
+    }
+    const plan = report.plan;
+
+    if (plan.errors.length) return finish(reportProblems(planProblems(report), `the plan of ${file.path}`, log));
+    if (inputs.failOnDrift && plan.drift.length) {
+      report.driftFailure = true;
+      return finish(
+        new OperationError(`${plan.drift.length} drift item(s) and fail-on-drift is true; nothing was changed:\n${plan.drift.slice(0, 10).map(driftLine).join('\n')}`, {
+          hint: 'declare these topics or overrides in the file, remove them from the cluster, or set fail-on-drift: false',
+        }),
+      );
+    }
+    if (inputs.mode !== 'apply') return finish();
+    if (!plan.changes.length) {
+      log.info('No changes: the cluster already matches the file; nothing was changed.');
+      return finish();
+    }
+
+    let outcomes: ChangeOutcome[] = [];
+    await withGroup(
       log,
-      'Plan',
+      `Apply ${plan.changes.length} change(s)`,
       async () => {
-        const p = planTopics(file, cluster, { allowDelete: inputs.allowDelete });
-        if (!p.errors.length) p.errors.push(...(await checkWithBroker(admin, p, file, log)));
-        planLines(p).forEach((l) => log.info(l));
-        p.drift.forEach((d) => log.warning(`drift (not touched): ${driftLine(d)}`));
-        p.errors.forEach((e) => log.error(errorLine(e, file.path)));
-        return p;
+        outcomes = await applyPlan(admin, plan.changes, log);
+        if (outcomes.some((o) => o.status !== 'applied')) throw new ApplyIncomplete();
       },
       timings,
     ).catch((err: unknown) => {
-      throw kafkaOperationError('planning', err, conn);
+      if (!(err instanceof ApplyIncomplete)) throw err;
     });
-
-    const report: TopicsReport = { mode: inputs.mode, file: file.path, brokers: describeConnection(conn), declared: file.topics.length, plan };
-    let failure: Error | undefined;
-    if (plan.errors.length) failure = planProblems(plan, file.path);
-    else if (inputs.failOnDrift && plan.drift.length) {
-      report.driftFailure = true;
-      failure = new OperationError(`${plan.drift.length} drift item(s) and fail-on-drift is true; nothing was changed:\n${plan.drift.slice(0, 10).map(driftLine).join('\n')}`, {
-        hint: 'declare these topics or overrides in the file, remove them from the cluster, or set fail-on-drift: false',
-      });
-    } else if (inputs.mode === 'apply' && plan.changes.length) {
-      const outcomes = await withGroup(log, `Apply ${plan.changes.length} change(s)`, () => applyPlan(admin, plan.changes, log), timings);
-      report.outcomes = outcomes;
-      failure = applyFailure(report);
-      const targets = readinessTargets(outcomes);
-      if (targets.size) {
-        const pending = await withGroup(log, 'Wait until the brokers serve the topics', () => waitUntilReady(admin, targets, conn.timeoutMs, log), timings).catch((err: unknown) => {
-          throw kafkaOperationError('waiting for the new topics', err, conn);
-        });
-        if (pending.length) {
-          report.notReady = pending;
-          failure ??= new OperationError(`${pending.length} created or grown topic(s) are not served by the brokers after ${conn.timeoutMs / 1000} s: ${pending.slice(0, 10).join(', ')}`, {
-            hint: 'the changes were applied; re-run to wait again (it plans no changes), or check the brokers\' health and logs',
-          });
-        }
-      }
-    } else if (inputs.mode === 'apply') {
-      log.info('No changes: the cluster already matches the file; nothing was changed.');
+    report.outcomes = outcomes;
+    const failure = applyFailure(outcomes);
+    const targets = readinessTargets(outcomes);
+    if (!targets.size) return finish(failure);
+    if (outcomes.some((o) => o.status === 'unknown')) {
+      // A request went unanswered: the connection is gone, and waiting on it would only fail again.
+      report.readiness = `not checked for the ${targets.size} created or grown topic(s): the connection was lost during the apply`;
+      return finish(failure);
     }
-    report.planFile = writePlanFile(report, deps.tempDir);
-    return { report, failure };
+    try {
+      const pending = await withGroup(log, 'Wait until the brokers serve the topics', () => waitUntilReady(admin, targets, conn.timeoutMs, log), timings);
+      if (pending.length) {
+        report.notReady = pending;
+        return finish(
+          failure ??
+            new OperationError(`${pending.length} created or grown topic(s) are not served by the brokers after ${conn.timeoutMs / 1000} s: ${pending.slice(0, 10).join(', ')}`, {
+              hint: "the changes were applied; re-run to wait again (it plans no changes), or check the brokers' health and logs",
+            }),
+        );
+      }
+      return finish(failure);
+    } catch (err) {
+      // The changes were applied (the report says which); only the wait failed: keep the apply's report and say so.
+      const waitError = kafkaOperationError('waiting for the brokers to serve the created topics', err, conn, lostMidRun);
+      report.readiness = `not confirmed: ${waitError.message}`;
+      log.error(`${waitError.message} (the ${outcomes.filter((o) => o.status === 'applied').length} applied change(s) stay applied)`);
+      return finish(
+        failure ??
+          new OperationError(`the ${outcomes.length} change(s) were applied, but ${waitError.message}`, {
+            cause: err,
+            hint: `${waitError.hint ?? LOST_MID_RUN_HINT}; a re-run plans no changes and waits again`,
+          }),
+      );
+    }
   } finally {
     await admin.close();
   }

@@ -46,7 +46,12 @@ export const topicsSchema = {
         },
       },
     },
-    topics: { description: 'The topics.', type: 'array', items: { $ref: '#/definitions/topic' } },
+    topics: {
+      description: 'The topics this file manages, at least one; a topic to delete stays listed, with state: absent.',
+      type: 'array',
+      minItems: 1,
+      items: { $ref: '#/definitions/topic' },
+    },
   },
   definitions: {
     topicName: {

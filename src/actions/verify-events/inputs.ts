@@ -40,7 +40,9 @@ const TOPIC = /^[A-Za-z0-9._-]{1,249}$/;
 export function parseVerifyInputs(inputs: Inputs, secrets: Secrets, env: NodeJS.ProcessEnv): VerifyInputs {
   const problems = new ProblemList();
   const c = <T>(fn: () => T): T | undefined => problems.collect(fn);
-  const connection = c(() => parseKafkaConnection(inputs, secrets, { workspace: env.GITHUB_WORKSPACE, defaultClientId: 'verify-events', defaultTimeout: '30s', names: { timeout: 'connect-timeout' } }));
+  const allowOutside = c(() => inputs.boolean('allow-outside-workspace', false));
+  const paths = pathPolicy(env, allowOutside === true);
+  const connection = c(() => parseKafkaConnection(inputs, secrets, { workspace: env.GITHUB_WORKSPACE, paths, defaultClientId: 'verify-events', defaultTimeout: '30s', names: { timeout: 'connect-timeout' } }));
 
   const topic = (name: string, required?: string): string | undefined => {
     const v = required ? c(() => inputs.required(name, required)) : inputs.string(name);
@@ -71,10 +73,9 @@ export function parseVerifyInputs(inputs: Inputs, secrets: Secrets, env: NodeJS.
   const concurrency = c(() => inputs.integer('concurrency', 1, { min: 1, max: 50 }));
   const timeoutMs = c(() => inputs.duration('timeout', '60s', { minMs: 1000, maxMs: 30 * 60_000 }));
   const maxP95 = inputs.raw('max-p95-ms') === undefined ? undefined : c(() => inputs.integer('max-p95-ms', 0, { min: 1, max: 600_000 }));
-  const allowOutside = c(() => inputs.boolean('allow-outside-workspace', false));
   // Checked now, before any probe: a report the runner cannot write must not cost a run (or hang in /proc).
   const reportInput = inputs.string('report-path');
-  const reportPath = reportInput === undefined ? join(env.RUNNER_TEMP || tmpdir(), 'verify-events-report.json') : c(() => checkReportPath(reportInput, pathPolicy(env, allowOutside ?? false)));
+  const reportPath = reportInput === undefined ? join(env.RUNNER_TEMP || tmpdir(), 'verify-events-report.json') : c(() => checkReportPath(reportInput, paths));
   if (concurrency !== undefined && probes !== undefined && concurrency > probes) problems.add({ input: 'concurrency', problem: `${concurrency} is more than probes (${probes})`, fix: 'use a concurrency no larger than the number of probes' });
   problems.throwIfAny();
 

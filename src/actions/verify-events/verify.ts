@@ -6,7 +6,7 @@ import { diagnose, type Diagnosis, type ProbeFate } from '../../events/diagnose.
 import { groupReadiness, type GroupReadiness } from '../../events/group.js';
 import { committedOffsets, describeGroup, endOffsets, topicExists, TopicReader } from '../../events/kafka-io.js';
 import { ackProbeId, buildProbe, latencyStats, parseAck, parseProbeFailure, type LatencyStats, type Probe } from '../../events/probe.js';
-import { clientOptions, connectWithRetry } from '../../kafka/connection.js';
+import { clientOptions, connectWithRetry, guardConnections } from '../../kafka/connection.js';
 import { classifyKafkaError, kafkaOperationError } from '../../kafka/errors.js';
 import type { VerifyInputs } from './inputs.js';
 
@@ -194,6 +194,8 @@ export async function verifyEvents(i: VerifyInputs, deps: VerifyDeps): Promise<V
   const admin = new Admin(options);
   const producer = new Producer({ ...options, serializers: stringSerializers, acks: -1 });
   const consumer = new Consumer({ ...options, groupId: `verify-events-reader-unused` });
+  // A listener that drops connections makes the client emit 'error' events nobody else listens to: never a crash.
+  for (const client of [admin, producer, consumer]) guardConnections(client, log);
   const sent: Sent = new Map();
   let group: GroupReadiness | undefined;
   try {

@@ -35,7 +35,7 @@ function history(release: string, ns: string): Array<{ revision: number; status:
 }
 
 const releases = (ns: string): string[] => {
-  const out = execFileSync(stack.helm().helm4, ['list', '-a', '-q', '-n', ns], { env: { ...process.env, KUBECONFIG: kubeconfig } }).toString();
+  const out = execFileSync(stack.helm().helm4, ['list', '-q', '-n', ns], { env: { ...process.env, KUBECONFIG: kubeconfig } }).toString();
   return out.split('\n').filter(Boolean).sort();
 };
 

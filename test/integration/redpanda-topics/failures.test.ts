@@ -1,7 +1,6 @@
 import { jest } from '@jest/globals';
 import { execFileSync } from 'node:child_process';
 import { mkdtempSync, readFileSync } from 'node:fs';
-import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
 import { createServer as createTlsServer } from 'node:tls';
 import { runActionBundle } from '../../support/action-harness.js';
@@ -104,7 +103,8 @@ describe('redpanda-topics failures (bundle, real Kafka over SASL/SCRAM)', () => 
   });
 
   it('an untrusted TLS certificate is named as such, and the tls-ca input is what fixes it', async () => {
-    const dir = mkdtempSync(join(tmpdir(), 'topics-tls-'));
+    // In the workspace: a tls-ca file elsewhere is refused unless allow-outside-workspace is true.
+    const dir = mkdtempSync(join(ws.dir, 'tls-'));
     const [key, cert] = [join(dir, 'key.pem'), join(dir, 'cert.pem')];
     execFileSync('openssl', ['req', '-x509', '-newkey', 'rsa:2048', '-nodes', '-keyout', key, '-out', cert, '-days', '1', '-subj', '/CN=broker.test', '-addext', 'subjectAltName=IP:127.0.0.1'], { stdio: 'ignore' });
     // A TLS endpoint with a self-signed certificate that hangs up after the handshake: enough to prove what the client checks.

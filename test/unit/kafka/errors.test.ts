@@ -3,7 +3,7 @@ import { Inputs, objectInputs } from '../../../src/core/inputs.js';
 import { OperationError } from '../../../src/core/errors.js';
 import { Secrets } from '../../../src/core/secrets.js';
 import { parseKafkaConnection } from '../../../src/kafka/connection-inputs.js';
-import { classifyKafkaError, isRetryableConnectError, kafkaOperationError } from '../../../src/kafka/errors.js';
+import { classifyKafkaError, isRetryableConnectError, kafkaOperationError, LOST_MID_RUN_HINT } from '../../../src/kafka/errors.js';
 
 const conn = parseKafkaConnection(new Inputs(objectInputs({ brokers: 'seed:9092', username: 'svc', password: 'pw-123456', timeout: '5s' })), new Secrets());
 const nodeError = (code: string, message: string): Error => Object.assign(new Error(message), { code });
@@ -47,5 +47,37 @@ describe('Kafka error classification: plain words and what to check', () => {
 
   it('reads the protocol error id the library attaches', () => {
     expect(new ProtocolError('SASL_AUTHENTICATION_FAILED').apiId).toBe('SASL_AUTHENTICATION_FAILED');
+  });
+});
+
+describe('a broker lost mid-run is not blamed on SASL or TLS (issue 22 item 8)', () => {
+  const closed = new NetworkError('Connection closed');
+  it.each([
+    ['a closed connection', closed, /^the brokers closed the connection, after it had worked earlier in this run$/],
+    ['a reset', connectFailure(nodeError('ECONNRESET', 'read ECONNRESET')), /after it had worked earlier in this run/],
+    ['a timeout', connectFailure(new TimeoutError('Request timed out')), /did not answer within 5 s, after it had worked/],
+  ])('%s after the connection had worked', (_, err, what) => {
+    const f = classifyKafkaError(err, conn, { connectedBefore: true });
+    expect(f.what).toMatch(what);
+    expect(f.hint).toBe(LOST_MID_RUN_HINT);
+    expect(f.hint).not.toMatch(/expects SASL or TLS/);
+  });
+
+  it('still names SASL or TLS on the first connection', () => {
+    expect(classifyKafkaError(closed, conn).hint).toMatch(/expects SASL or TLS/);
+  });
+
+  it('a refused password stays a refused password, whenever it happens', () => {
+    expect(classifyKafkaError(saslFailure('SASL_AUTHENTICATION_FAILED', 'x'), conn, { connectedBefore: true }).kind).toBe('authentication');
+  });
+
+  it('kafkaOperationError passes the option on', () => {
+    expect(kafkaOperationError('waiting', closed, conn, { connectedBefore: true }).hint).toBe(LOST_MID_RUN_HINT);
+  });
+
+  it('a listener that takes the connection and drops it is named as such', () => {
+    const f = classifyKafkaError(connectFailure(nodeError('ECONNRESET', 'read ECONNRESET')), conn);
+    expect(f.what).toBe('the brokers seed:9092 accepted the connection and dropped it: connection reset (ECONNRESET)');
+    expect(f.hint).toMatch(/tls and sasl-mechanism match that listener/);
   });
 });

@@ -8,7 +8,7 @@ import { brokerProblem, describeConnection, parseKafkaConnection } from '../../.
 import { configError } from './helpers.js';
 
 const workspace = mkdtempSync(join(tmpdir(), 'topics-inputs-'));
-writeFileSync(join(workspace, 'topics.yaml'), 'apiVersion: redpanda-topics/v1\ntopics: []\n');
+writeFileSync(join(workspace, 'topics.yaml'), 'apiVersion: redpanda-topics/v1\ntopics:\n  - name: orders\n');
 writeFileSync(join(workspace, 'ca.pem'), '-----BEGIN CERTIFICATE-----\nMIIB\n-----END CERTIFICATE-----\n');
 writeFileSync(join(workspace, 'not-a-cert.pem'), 'hello\n');
 const env = { GITHUB_WORKSPACE: workspace };
@@ -53,7 +53,7 @@ describe('redpanda-topics inputs', () => {
   it.each([
     [{ file: '' }, 'file: is required but was empty or not set. Fix: set `file` to the topics file'],
     [{ file: 'missing.yaml' }, 'file: missing.yaml does not exist'],
-    [{ file: '.' }, 'file: . is not a file'],
+    [{ file: '.' }, 'file: . is a directory'],
     [{ brokers: '' }, 'brokers: is required but was empty or not set'],
     [{ brokers: 'seed-1.example.com' }, 'brokers: "seed-1.example.com" has no port. Fix: write each broker as host:port'],
     [{ brokers: 'SASL_SSL://seed:9092' }, 'brokers: "SASL_SSL://seed:9092" has a URL scheme'],

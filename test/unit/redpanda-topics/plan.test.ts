@@ -35,12 +35,12 @@ describe('planning: declared + observed -> plan (pure)', () => {
     ['null on a key without an override is already in sync', ['topics:', '  - name: a', '    configs: {segment.ms: null}'], cluster(['a', 1, 1, { 'segment.ms': '604800000' }]), { changes: [], errors: [], drift: [], inSync: ['a'] }],
     ['reports an undeclared override as drift and leaves it alone', ['topics:', '  - name: a', '    configs: {retention.ms: 1000}'], cluster(['a', 1, 1, { 'retention.ms': '1000', 'max.message.bytes': '2000000' }, ['retention.ms', 'max.message.bytes']]), { changes: [], errors: [], drift: ['undeclared-override a max.message.bytes'], inSync: ['a'] }],
     ['an override equal to the inherited value (Redpanda reports such) is not drift', ['topics:', '  - name: a'], cluster(['a', 1, 1, {}, ['cleanup.policy'], ['cleanup.policy']]), { changes: [], errors: [], drift: [], inSync: ['a'] }],
-    ['reports undeclared topics as drift, never internal ones', ['topics: []'], cluster(['other', 1, 1], ['__consumer_offsets', 50, 1], ['_schemas', 1, 1]), { changes: [], errors: [], drift: ['undeclared-topic other'], inSync: [] }],
-    ['only reports undeclared topics under the managed prefixes', ['policy: {managedPrefixes: [task-]}', 'topics: []'], cluster(['task-old', 1, 1], ['billing', 1, 1]), { changes: [], errors: [], drift: ['undeclared-topic task-old'], inSync: [] }],
+    ['reports undeclared topics as drift, never internal ones', ['topics: [{name: gone, state: absent}]'], cluster(['other', 1, 1], ['__consumer_offsets', 50, 1], ['_schemas', 1, 1]), { changes: [], errors: [], drift: ['undeclared-topic other'], inSync: ['gone'] }],
+    ['only reports undeclared topics under the managed prefixes', ['policy: {managedPrefixes: [task-]}', 'topics: [{name: task-gone, state: absent}]'], cluster(['task-old', 1, 1], ['billing', 1, 1]), { changes: [], errors: [], drift: ['undeclared-topic task-old'], inSync: ['task-gone'] }],
     ['deletes a tombstoned topic only with allow-delete', ['topics:', '  - name: a', '    state: absent'], cluster(['a', 3, 1]), { changes: ['delete a'], errors: [], drift: [], inSync: [] }, true],
     ['refuses to delete a tombstoned topic without allow-delete', ['topics:', '  - name: a', '    state: absent'], cluster(['a', 3, 1]), { changes: [], errors: ['delete-not-allowed a @4'], drift: [], inSync: [] }],
     ['a tombstone for a topic that is gone is in sync', ['topics:', '  - name: a', '    state: absent'], cluster(), { changes: [], errors: [], drift: [], inSync: ['a'] }, true],
-    ['never deletes an undeclared topic, even with allow-delete', ['topics: []'], cluster(['stray', 1, 1]), { changes: [], errors: [], drift: ['undeclared-topic stray'], inSync: [] }, true],
+    ['never deletes an undeclared topic, even with allow-delete', ['topics: [{name: gone, state: absent}]'], cluster(['stray', 1, 1]), { changes: [], errors: [], drift: ['undeclared-topic stray'], inSync: ['gone'] }, true],
   ])('%s', (_, lines, observed, expected, allowDelete = false) => {
     expect(summary(planTopics(file(...lines), observed, { allowDelete }))).toEqual(expected);
   });

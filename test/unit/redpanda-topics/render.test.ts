@@ -34,7 +34,7 @@ describe('rendering the plan', () => {
   it.each([
     [report(), 'plan: 5 changes'],
     [report({ mode: 'apply', outcomes: changes.map((change) => ({ change, status: 'applied' as const })) }), 'applied 5 changes'],
-    [report({ mode: 'apply', outcomes: changes.map((change, i) => ({ change, status: i ? ('not-attempted' as const) : ('applied' as const) })) }), 'applied 1 of 5 changes; the rest failed or were not attempted'],
+    [report({ mode: 'apply', outcomes: changes.map((change, i) => ({ change, status: i ? ('not-attempted' as const) : ('applied' as const) })) }), 'applied 1 of 5 changes (0 failed, 0 unknown, 4 not attempted)'],
     [report({ plan: plan({ errors: [{ kind: 'partition-decrease', topic: 'b', problem: 'p', fix: 'f' }] }) }), '1 problem in the plan; nothing was changed'],
     [report({ driftFailure: true }), 'drift found (fail-on-drift); nothing was changed'],
   ])('headline %#', (r, text) => expect(headline(r)).toBe(text));
@@ -71,7 +71,7 @@ describe('large plans', () => {
   it('gives a plan too large for a GitHub output as counts, pointing at the plan file', () => {
     const many: Change[] = Array.from({ length: 6000 }, (_, i) => ({ kind: 'create', topic: `topic-with-a-long-name-${i}`, partitions: 3, replicationFactor: 3, configs: { 'retention.ms': '604800000', 'cleanup.policy': 'delete', 'min.insync.replicas': '2' } }));
     const out = outputsOf(report({ plan: plan({ changes: many }), planFile: '/tmp/x/plan.json' }));
-    expect(out.plan).toEqual({ apiVersion: 'redpanda-topics/v1', mode: 'plan', file: 'deploy/topics.yaml', changed: false, counts: expect.objectContaining({ create: 6000 }), inSync: 1, truncated: 'the plan is too large for an output; it is in full in /tmp/x/plan.json' });
+    expect(out.plan).toEqual({ apiVersion: 'redpanda-topics/v1', mode: 'plan', file: 'deploy/topics.yaml', changed: false, counts: expect.objectContaining({ create: 6000 }), inSync: 1, errors: 0, truncated: 'the plan is too large for an output; it is in full in /tmp/x/plan.json' });
     expect(out.creates).toBe(6000);
     const md = renderSummary(report({ plan: plan({ changes: many }) }), []).toMarkdown();
     expect(md).toContain('... and 5700 more');
