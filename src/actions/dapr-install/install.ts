@@ -295,10 +295,3 @@ export function helmFailure(stderr: string, namespace: string): OperationError {
   }
   return new OperationError(`helm upgrade --install ${RELEASE} failed:\n${tail}`, { hint: 'check chart-repo / chart and dapr-version (does that chart version exist?), and the cluster permissions' });
 }
-
-export async function namespaceExists(kc: KubeConfig, name: string): Promise<boolean> {
-  return kc.makeApiClient(CoreV1Api).readNamespace({ name }).then(() => true, (err: { code?: number }) => {
-    if (err.code === 404) return false;
-    throw err;
-  });
-}

@@ -19,7 +19,7 @@ export async function daprInstall(env: ActionEnv): Promise<void> {
   const runner = new SafeRunner(env.log, env.secrets);
   const binaryP = withGroup(env.log, 'Helm', () => resolveHelm(inputs.helm, runner, { log: env.log }), env.timings);
   binaryP.catch(() => undefined); // awaited below: an error thrown before then must not leave it unhandled
-  const [{ Helm }, { loadKubeConfig }, { installControlPlane, namespaceExists }, { serverSideApply }, { renderSummary }] = await Promise.all([
+  const [{ Helm }, { loadKubeConfig, namespaceExists }, { installControlPlane }, { serverSideApply }, { renderSummary }] = await Promise.all([
     import('../../helm/helm.js'),
     import('../../kube/client.js'),
     import('./install.js'),

@@ -1,5 +1,5 @@
-import { CoreV1Api, type KubeConfig } from '@kubernetes/client-node';
-import { ConfigurationError, errorMessage, OperationError } from '../../core/errors.js';
+import type { KubeConfig } from '@kubernetes/client-node';
+import { ConfigurationError, OperationError } from '../../core/errors.js';
 import { withGroup, type Timings } from '../../core/groups.js';
 import type { Logger } from '../../core/log.js';
 import { FIRST_INSTALL_REMOVED, helmFailure, type Helm } from '../../helm/helm.js';
@@ -8,6 +8,7 @@ import { collectDiagnostics, type Diagnostics } from '../../kube/diagnostics.js'
 import { PodRecorder } from '../../kube/recorder.js';
 import { revisionsFromStorage } from '../../helm/storage.js';
 import { diagnosticsText } from '../../kube/render-diagnostics.js';
+import { namespaceExists } from '../../kube/client.js';
 import type { UpgradeOptions } from '../../helm/args.js';
 
 export interface DeployRequest {
@@ -39,16 +40,6 @@ export interface DeployDeps {
   log: Logger;
   timings: Timings;
   now?: () => Date;
-}
-
-async function namespaceExists(kc: KubeConfig, name: string): Promise<boolean> {
-  try {
-    await kc.makeApiClient(CoreV1Api).readNamespace({ name });
-    return true;
-  } catch (err) {
-    if ((err as { code?: number }).code === 404) return false;
-    throw new OperationError(`reading namespace ${name}: ${errorMessage(err)}`, { hint: 'check the kubeconfig (run oke-login first) and that the API server is reachable from this runner' });
-  }
 }
 
 /** Checks that need the cluster, before any change: the namespace, and a release stuck in pending-*. */

@@ -140,7 +140,8 @@ describe("dapr-install with Dapr's own chart and images on the real node", () =>
 
   it('refuses a downgrade, changing nothing', async () => {
     const before = history(system);
-    const run = await daprInstall({ 'dapr-version': OLDER });
+    // The chart of the older Dapr (a chart of 1.18.2 asked for 1.17.0 is refused earlier, as a chart mismatch).
+    const run = await daprInstall({ 'dapr-version': OLDER, chart: stack.daprChart().previous.chart });
     expect(run.code).toBe(1);
     expect(run.stdout).toContain(`dapr-version: ${OLDER} is older than the installed Dapr ${dapr.version}. Fix: a downgrade can break apps and CRDs; set allow-downgrade: true if you mean it`);
     expect(history(system)).toEqual(before);

@@ -213,7 +213,7 @@ describe('helm-deploy: safety', () => {
 
   it.each([
     [{ chart: 'test/fixtures/charts/missing' }, /chart: test\/fixtures\/charts\/missing does not exist/],
-    [{ set: 'replicas' }, /set: line 1 \("replicas"\) is not key=value/],
+    [{ set: 'replicas' }, /set: line \d+ \("replicas"\) is not key=value/],
     [{ namespace: 'never-created-ns' }, /namespace: namespace "never-created-ns" does not exist in the cluster. Fix: create it first, or set create-namespace: true/],
   ])('fails before any change on bad input %#', async (inputs, message) => {
     const run = await deployAction({ release: 'bad', namespace: 'default', ...inputs }, mirror.versions.helm4);
