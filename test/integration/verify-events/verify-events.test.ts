@@ -15,8 +15,14 @@ const ctx = createContext({ info: () => undefined, warn: () => undefined });
 const kafka = stack.kafka();
 const endpoints = () => ({ kafka: { sasl: kafka.sasl, username: kafka.username, password: kafka.password }, postgresUrl: stack.postgres().url, helm: stack.helm().helm4, daprd: stack.dapr().daprd, scheduler: stack.dapr().scheduler });
 
+/**
+ * Each test's app is a new consumer group: it starts at the end of task-events ("newest"), not at its oldest
+ * record as the chart's default does, so the probes never queue behind every task event earlier tests published.
+ */
+const NEWEST = { 'pubsub.initialOffset': 'newest' };
+
 async function app(probeRoute = true): Promise<LocalInstance> {
-  return startLocal(ctx, endpoints(), { instance: `ve-${randomUUID().slice(0, 6)}`, probeRoute });
+  return startLocal(ctx, endpoints(), { instance: `ve-${randomUUID().slice(0, 6)}`, probeRoute, set: NEWEST });
 }
 
 function verifyEvents(inputs: Record<string, string>, timeoutMs?: number): Promise<ActionRun> {
@@ -141,7 +147,7 @@ describe('verify-events when the worker process is down while its daprd runs', (
   it('says the app was unreachable from its sidecar, not that its handler failed', async () => {
     // Dapr's app health check off (it would pause the subscription instead) and a short delivery retry budget,
     // so daprd dead-letters the probes within the run, as a sidecar without the check does.
-    const down = await startLocal(ctx, endpoints(), { instance: `ve-${randomUUID().slice(0, 6)}`, set: { 'appHealthCheck.enabled': false, 'resiliency.inbound.maxRetries': 2, 'resiliency.inbound.maxInterval': '1s' } });
+    const down = await startLocal(ctx, endpoints(), { instance: `ve-${randomUUID().slice(0, 6)}`, set: { ...NEWEST, 'appHealthCheck.enabled': false, 'resiliency.inbound.maxRetries': 2, 'resiliency.inbound.maxInterval': '1s' } });
     try {
       await ctx.procs.stop(appProcessName(down.worker.appId));
       const run = await verifyEvents({ 'app-id': down.worker.appId, probes: '2', concurrency: '2', timeout: '20s' });
