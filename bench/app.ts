@@ -75,7 +75,7 @@ function machineCpu(): { busy: number; total: number } {
  * without this the next test run's fresh worker groups first read everything benchmarks left. This is
  * the local stack: what was on the topic before the run goes too.
  */
-async function trimTaskEvents(): Promise<bigint> {
+export async function trimTaskEvents(): Promise<bigint> {
   const admin = new Admin({ clientId: 'bench-app-trim', ...stack.kafkaClient() });
   try {
     const ends = await endOffsets(admin, 'task-events');
@@ -89,14 +89,14 @@ async function trimTaskEvents(): Promise<bigint> {
 const percentile = (sorted: number[], p: number): number => (sorted.length ? sorted[Math.min(sorted.length - 1, Math.ceil((p / 100) * sorted.length) - 1)]! : Number.NaN);
 const round = (n: number): number => Math.round(n * 10) / 10;
 
-interface Target { base: string; key: Buffer; where: string; stop(): Promise<void> }
+export interface Target { base: string; key: Buffer; where: string; stop(): Promise<void> }
 
 async function answers(url: string): Promise<boolean> {
   return fetch(url, { signal: AbortSignal.timeout(3000) }).then((r) => r.status === 200, () => false);
 }
 
 /** The in-cluster app (deployed by npm run local, which runs first when the app does not answer). */
-async function clusterTarget(): Promise<Target> {
+export async function clusterTarget(): Promise<Target> {
   const nodeIp = String(stack.node().nodeIp);
   const base = `http://${nodeIp}:30080`;
   if (!(await answers(`${base}/readyz`))) {

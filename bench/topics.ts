@@ -1,80 +1,132 @@
 /**
  * topics: redpanda-topics at scale, against the stack's Kafka on its SCRAM listener, driving the built
- * bundle as a runner does (process start and all).
- *   apply_s        1,000 declared topics, none existing: read, plan, broker validation, create, and the
- *                  wait until the brokers serve every new topic (what a deploy pipeline waits for)
- *   noop_plan_s    the same file again, nothing to do
- *   baseline_s     Kafka's own CLI (kafka-topics --create --if-not-exists, from the broker's jars), one
- *                  JVM per topic, one after the other, on 100 topics
- *   ours_same_n_s  our apply of 100 other, identical topics
- *   ratio          baseline_s / ours_same_n_s
- * Topics have 1 partition and a retention.ms override, for us and the baseline alike; each run uses
- * fresh name prefixes (the file's managed scope) and deletes its topics at the end.
- * Goals: apply_s < 10, noop_plan_s < 2, ratio >= 20.
+ * bundle as a runner does (process start and all), compared with the floor: Kafka's own Java AdminClient.
+ *   apply_s         1,000 declared topics, none existing: the action's whole run, from process start to its
+ *                   exit (read the file, connect, read the cluster, plan, policy, broker validation, create,
+ *                   the wait until every partition of every new topic has a leader, outputs and summary)
+ *   noop_plan_s     the same file again, nothing to do
+ *   floor_s         bench/floor/TopicsFloor.java: Admin.create, one createTopics call with the same 1,000
+ *                   topics (same partitions, replication factor and configs, other names), then describeTopics
+ *                   until every partition has a leader; timed inside the JVM (JVM start not counted). Run
+ *                   once before and once after the action's apply (fresh names each time); the mean is used.
+ *                   Each run starts once the broker has set up the partitions of the run before it (settle())
+ *   ratio_vs_floor  apply_s / floor_s
+ *   floor_create_to_leaders_s  the floor's createTopics call and leader wait alone (its client already
+ *                   connected and warm): what the broker itself takes, for reading the figures above
+ *   apply_steps_s   the action's own step timings from its job summary (0.1 s resolution)
+ * Topics have 1 partition and a retention.ms override; each run uses fresh name prefixes (the file's managed
+ * scope) and deletes its topics at the end.
+ * Goals: ratio_vs_floor <= 1.3, noop_plan_s < 1.
  */
 import { randomUUID } from 'node:crypto';
-import { mkdtempSync, writeFileSync } from 'node:fs';
+import { mkdtempSync, readdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import { setTimeout as sleep } from 'node:timers/promises';
+import { stateDir } from '../stack/src/config.js';
 import { runActionBundle, type ActionRun } from '../test/support/action-harness.js';
-import { createTopicWithCli, listTopics } from '../test/support/kafka-cli.js';
 import { stack } from '../test/support/stack.js';
 import { deleteTopics } from '../test/integration/redpanda-topics/helpers.js';
+import { compileFloor, runFloor, type FloorOptions, type FloorRun } from './floor/floor.js';
 import type { BenchOutcome } from './run.js';
 
 const N = 1000;
-const BASELINE_N = 100;
+const PARTITIONS = 1;
 const RETENTION = '604800000';
-const GOALS = { apply_s: 10, noop_plan_s: 2, ratio: 20 };
+const TIMEOUT_S = 120;
+const GOALS = { ratio_vs_floor: 1.3, noop_plan_s: 1 };
 
 function topicsFile(dir: string, name: string, prefix: string, n: number): string {
-  const lines = ['apiVersion: redpanda-topics/v1', 'defaults:', '  partitions: 1', '  configs:', `    retention.ms: ${RETENTION}`, 'policy:', `  managedPrefixes: [${prefix}]`, 'topics:'];
+  const lines = ['apiVersion: redpanda-topics/v1', 'defaults:', `  partitions: ${PARTITIONS}`, '  configs:', `    retention.ms: ${RETENTION}`, 'policy:', `  managedPrefixes: [${prefix}]`, 'topics:'];
   for (let i = 0; i < n; i++) lines.push(`  - name: ${prefix}${String(i).padStart(4, '0')}`);
   writeFileSync(join(dir, name), `${lines.join('\n')}\n`);
   return name;
 }
 
-async function timed(label: string, fn: () => Promise<ActionRun>, check: (r: ActionRun) => boolean): Promise<number> {
+/**
+ * A broker lists a new topic's leader as soon as it has the controller's records, then sets up each partition's
+ * log (seconds for 1,000), and serves the next CreateTopics' topics only after that: a run right after another
+ * would wait for the earlier run's logs. So after each run, wait until the stack's broker has a log directory for
+ * every partition it created (the stack's broker is on this machine: its log.dirs is in its server.properties).
+ */
+async function settle(prefix: string, partitions: number): Promise<number> {
+  const props = readFileSync(join(stateDir(), 'kafka', 'server.properties'), 'utf8');
+  const logDir = /^log\.dirs=(.+)$/m.exec(props)?.[1]?.split(',')[0];
+  if (!logDir) throw new Error('the stack\'s kafka server.properties names no log.dirs');
+  const own = new RegExp(`^${prefix.replace(/[.*+?^${}()|[\]\\]/g, '\\$&')}\\d+-\\d+$`);
   const t0 = performance.now();
-  const r = await fn();
+  while (readdirSync(logDir).filter((d) => own.test(d)).length < partitions) {
+    if (performance.now() - t0 > 120_000) throw new Error(`the broker has not set up the ${partitions} partition(s) of ${prefix}* after 120 s`);
+    await sleep(100);
+  }
+  await sleep(500);
+  return (performance.now() - t0) / 1000;
+}
+
+async function timed(label: string, fn: () => Promise<ActionRun>, check: (r: ActionRun) => boolean): Promise<{ s: number; run: ActionRun }> {
+  const t0 = performance.now();
+  const run = await fn();
   const s = (performance.now() - t0) / 1000;
-  if (r.code !== 0 || !check(r)) throw new Error(`${label}: unexpected result (exit ${r.code}, outputs ${JSON.stringify({ ...r.outputs, plan: undefined })}):\n${r.stdout.slice(-2000)}`);
+  if (run.code !== 0 || !check(run)) throw new Error(`${label}: unexpected result (exit ${run.code}, outputs ${JSON.stringify({ ...run.outputs, plan: undefined })}):\n${run.stdout.slice(-2000)}`);
   console.error(`${label}: ${s.toFixed(2)} s`);
-  return s;
+  return { s, run };
+}
+
+/** The step table of the action's job summary (`| step | ok | 1.2 s |`), in seconds. */
+function stepsOf(summary: string): Record<string, number> {
+  const steps: Record<string, number> = {};
+  for (const m of summary.matchAll(/^\| (.+?) \| (?:ok|failed) \| ([\d.]+) s \|$/gm)) steps[m[1]!] = Number(m[2]);
+  return steps;
 }
 
 export async function run(): Promise<BenchOutcome> {
   const k = stack.kafka();
   const id = randomUUID().slice(0, 6);
-  const [big, ours, cli] = [`bench-${id}-n-`, `bench-${id}-o-`, `bench-${id}-c-`];
+  const [big, floorBefore, floorAfter] = [`bench-${id}-n-`, `bench-${id}-f-`, `bench-${id}-g-`];
   const dir = mkdtempSync(join(tmpdir(), 'bench-topics-'));
-  const inputs = { brokers: k.sasl, 'sasl-mechanism': 'scram-sha-256', username: k.username, password: k.password, tls: 'false', timeout: '120s' };
+  const inputs = { brokers: k.sasl, 'sasl-mechanism': 'scram-sha-256', username: k.username, password: k.password, tls: 'false', timeout: `${TIMEOUT_S}s` };
   const action = (file: string, mode: 'plan' | 'apply') => runActionBundle('redpanda-topics', 'main', { ...inputs, file, mode }, { env: { GITHUB_WORKSPACE: dir } });
   const bigFile = topicsFile(dir, 'big.yaml', big, N);
-  const oursFile = topicsFile(dir, 'ours.yaml', ours, BASELINE_N);
+  // The action sends replicationFactor -1 (the broker's default) when the file sets none: so does the floor.
+  const floorOf = (prefix: string): FloorOptions => ({ prefix, count: N, partitions: PARTITIONS, replicationFactor: -1, configs: { 'retention.ms': RETENTION }, timeoutMs: TIMEOUT_S * 1000 });
+  const classes = await compileFloor();
 
   try {
-    const apply_s = await timed(`apply ${N} topics`, () => action(bigFile, 'apply'), (r) => r.outputs.creates === String(N) && r.outputs.changed === 'true');
-    const noop_plan_s = await timed(`no-op plan of ${N} topics`, () => action(bigFile, 'plan'), (r) => r.outputs['has-changes'] === 'false');
-    const ours_same_n_s = await timed(`apply ${BASELINE_N} topics`, () => action(oursFile, 'apply'), (r) => r.outputs.creates === String(BASELINE_N));
+    const floor = async (prefix: string): Promise<FloorRun> => {
+      const f = await runFloor(classes, floorOf(prefix));
+      console.error(`floor (Java AdminClient, one createTopics of ${N}, until every leader): ${(f.elapsed_ms / 1000).toFixed(2)} s (connect ${f.connect_ms} ms, create ${f.create_ms} ms, leaders ${f.leaders_ms} ms; JVM ${f.process_ms} ms)`);
+      return f;
+    };
+    const settled = async (prefix: string): Promise<void> => console.error(`the broker set up ${prefix}* ${(await settle(prefix, N * PARTITIONS)).toFixed(1)} s after`);
+    const before = await floor(floorBefore);
+    await settled(floorBefore);
+    const apply = await timed(`apply ${N} topics`, () => action(bigFile, 'apply'), (r) => r.outputs.creates === String(N) && r.outputs.changed === 'true');
+    await settled(big);
+    const noop = await timed(`no-op plan of ${N} topics`, () => action(bigFile, 'plan'), (r) => r.outputs['has-changes'] === 'false');
+    const after = await floor(floorAfter);
 
-    const t0 = performance.now();
-    for (let i = 0; i < BASELINE_N; i++) await createTopicWithCli(`${cli}${String(i).padStart(4, '0')}`, 1, { 'retention.ms': RETENTION });
-    const baseline_s = (performance.now() - t0) / 1000;
-    console.error(`kafka-topics --create, ${BASELINE_N} JVMs one after the other: ${baseline_s.toFixed(2)} s`);
-    const made = (await listTopics()).filter((t) => t.startsWith(cli)).length;
-    if (made !== BASELINE_N) throw new Error(`the baseline created ${made} of ${BASELINE_N} topics`);
-
-    const ratio = baseline_s / ours_same_n_s;
     const r2 = (x: number): number => Math.round(x * 100) / 100;
-    const result = { n: N, apply_s: r2(apply_s), noop_plan_s: r2(noop_plan_s), baseline_n: BASELINE_N, baseline_s: r2(baseline_s), ours_same_n_s: r2(ours_same_n_s), ratio: Math.round(ratio * 10) / 10 };
-    const ok = apply_s < GOALS.apply_s && noop_plan_s < GOALS.noop_plan_s && ratio >= GOALS.ratio;
+    const floor_s = (before.elapsed_ms + after.elapsed_ms) / 2 / 1000;
+    const ratio_vs_floor = apply.s / floor_s;
+    const result = {
+      n: N,
+      apply_s: r2(apply.s),
+      noop_plan_s: r2(noop.s),
+      floor_s: r2(floor_s),
+      ratio_vs_floor: r2(ratio_vs_floor),
+      floor_create_to_leaders_s: r2((before.create_ms + before.leaders_ms + after.create_ms + after.leaders_ms) / 2 / 1000),
+      goals: { ratio_vs_floor: `<= ${GOALS.ratio_vs_floor}`, noop_plan_s: `< ${GOALS.noop_plan_s}` },
+      floor_runs: [before, after],
+      apply_steps_s: stepsOf(apply.run.summary),
+      noop_plan_steps_s: stepsOf(noop.run.summary),
+    };
+    const ok = ratio_vs_floor <= GOALS.ratio_vs_floor && noop.s < GOALS.noop_plan_s;
     return {
       result,
-      summary: `apply ${N} topics ${result.apply_s} s (goal < ${GOALS.apply_s}), no-op plan ${result.noop_plan_s} s (goal < ${GOALS.noop_plan_s}), ${BASELINE_N} topics: kafka-topics one by one ${result.baseline_s} s vs ours ${result.ours_same_n_s} s, ratio ${result.ratio} (goal >= ${GOALS.ratio})`,
+      summary: `apply ${N} topics ${result.apply_s} s vs the floor (Java AdminClient, one createTopics, until every leader) ${result.floor_s} s: ratio ${result.ratio_vs_floor} (goal <= ${GOALS.ratio_vs_floor}); no-op plan ${result.noop_plan_s} s (goal < ${GOALS.noop_plan_s})`,
       ok,
     };
   } finally {
-    for (const prefix of [big, ours, cli]) await deleteTopics(prefix).catch((err: Error) => console.error(`clean-up of ${prefix}*: ${err.message}`));
+    for (const prefix of [big, floorBefore, floorAfter]) await deleteTopics(prefix).catch((err: Error) => console.error(`clean-up of ${prefix}*: ${err.message}`));
   }
 }

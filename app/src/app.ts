@@ -29,7 +29,12 @@ export interface RunningApp {
   metrics: AppMetrics;
   /** Ready: the sidecar answers (and, for the API, the JWT key is loaded). */
   isReady(): Promise<boolean>;
-  /** Graceful: stop taking requests, let in-flight ones finish (up to the grace period), close the client. */
+  /**
+   * Graceful, in the order the chart's pod shutdown relies on (see shutdown() below): readiness fails and
+   * answers close their connections for SHUTDOWN_DELAY_MS, the listener closes and in-flight requests finish
+   * (SHUTDOWN_GRACE_MS), the outbox is flushed (SHUTDOWN_FLUSH_MS), then Dapr's app health check fails and
+   * the callback listener closes. A second call returns the first one's promise.
+   */
   stop(): Promise<void>;
 }
 
@@ -58,6 +63,8 @@ export async function startApp(config: AppConfig, deps: AppDeps): Promise<Runnin
   const pub = new Router();
   const callback = new Router();
   let stopping = false;
+  /** Dapr's app health check answer: false only at the very end of a shutdown (after the outbox flush). */
+  let callbackHealthy = true;
   let auth: Authenticator | undefined;
   let keyLoop: Promise<void> = Promise.resolve();
   let stateIndexes: StateIndex[] = [];
@@ -105,9 +112,11 @@ export async function startApp(config: AppConfig, deps: AppDeps): Promise<Runnin
   const isReady = async (): Promise<boolean> => !stopping && (auth === undefined || auth.ready) && (await dapr.healthy());
   pub.get('/healthz', () => ({ status: 200, body: { status: 'ok' } }));
   // Dapr's app health check (the chart's dapr.io/enable-app-health-check) probes the port it delivers to:
-  // while this fails (the process down, or stopping), daprd pauses the subscriptions instead of
-  // retrying deliveries into the dead-letter topic.
-  callback.get('/healthz', () => (stopping ? { status: 503, body: { status: 'stopping' } } : { status: 200, body: { status: 'ok' } }));
+  // while this fails (the process down), daprd pauses the subscriptions instead of retrying deliveries into
+  // the dead-letter topic. During a shutdown it passes until the app no longer needs daprd (requests done,
+  // outbox flushed): its failing is what ends daprd's block-shutdown (the chart's dapr.io/block-shutdown-duration),
+  // so daprd keeps serving the app's state and publish calls until then.
+  callback.get('/healthz', () => (callbackHealthy ? { status: 200, body: { status: 'ok' } } : { status: 503, body: { status: 'stopped' } }));
   pub.get('/readyz', async () => {
     // stateIndex is information, not a condition: without it lists are slower, not wrong.
     const checks = { sidecar: await dapr.healthy(), ...(auth ? { jwtKey: auth.ready } : {}), ...(config.role === 'api' ? { stateIndex: indexState(stateIndexes) } : {}), shuttingDown: stopping };
@@ -126,18 +135,43 @@ export async function startApp(config: AppConfig, deps: AppDeps): Promise<Runnin
     throw err;
   }
 
+  /**
+   * The shutdown, step by step. In a pod, kubelet has already run the preStop sleep (endpoints dropped the pod)
+   * and daprd got its SIGTERM at the start of it: it stopped its subscriptions and waits (block-shutdown) until
+   * this app's health check fails, still serving the app's calls.
+   * 1. Readiness fails; every answer says `Connection: close`, so kept-alive clients reconnect elsewhere.
+   * 2. After SHUTDOWN_DELAY_MS the public listener closes; its in-flight requests, and Dapr's deliveries in
+   *    flight on the callback listener, get SHUTDOWN_GRACE_MS (one budget for both).
+   * 3. The outbox flush: publishes still running finish, published records are deleted (SHUTDOWN_FLUSH_MS).
+   * 4. The app health check fails (daprd ends its block and stops), the callback listener closes.
+   */
+  const shutdown = async (): Promise<void> => {
+    const t0 = Date.now();
+    const ms = (): number => Date.now() - t0;
+    stopping = true;
+    publicListener.drain();
+    log.info('shutdown: readiness failing, answers close their connections', { delayMs: config.shutdownDelayMs });
+    if (config.shutdownDelayMs > 0) await new Promise((r) => setTimeout(r, config.shutdownDelayMs));
+    await Promise.all([publicListener.close(config.shutdownGraceMs), callbackListener.idle(config.shutdownGraceMs)]);
+    log.info('shutdown: requests finished', { atMs: ms() });
+    await keyLoop;
+    if (outbox) {
+      const flushed = await outbox.stop(config.shutdownFlushMs);
+      if (flushed.settled && flushed.undeleted === 0) log.info('shutdown: outbox flushed', { atMs: ms(), ...flushed });
+      else log.warn('shutdown: outbox flush incomplete: the relay of another replica (or of the next start) publishes what is left', { atMs: ms(), ...flushed });
+    }
+    callbackHealthy = false;
+    await callbackListener.close(Math.min(config.shutdownGraceMs, 1_000));
+    log.info('shutdown: the Dapr app health check fails now; daprd stops after it', { atMs: ms() });
+    await dapr.close();
+  };
+  let stopped: Promise<void> | undefined;
+
   return {
     port: publicListener.port,
     callbackPort: callbackListener.port,
     metrics,
     isReady,
-    stop: async () => {
-      stopping = true;
-      if (config.shutdownDelayMs > 0) await new Promise((r) => setTimeout(r, config.shutdownDelayMs));
-      await Promise.all([publicListener.close(config.shutdownGraceMs), callbackListener.close(config.shutdownGraceMs)]);
-      await keyLoop;
-      await outbox?.stop();
-      await dapr.close();
-    },
+    stop: () => (stopped ??= shutdown()),
   };
 }

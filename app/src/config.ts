@@ -32,9 +32,18 @@ export interface AppConfig {
   /** Local development: POST /auth/dev-token mints a token for any name. Never on in the chart's OKE values. */
   devSignIn: boolean;
   logLevel: LogLevel;
-  /** After SIGTERM: keep serving (readiness failing) this long, so load balancers stop sending first. */
+  /**
+   * After SIGTERM: keep serving this long with readiness failing and every answer closing its connection
+   * (`Connection: close`), so clients on kept-alive connections reconnect to another pod.
+   */
   shutdownDelayMs: number;
+  /** Then: the listener closes and in-flight requests (and Dapr's deliveries) get this long to finish. */
   shutdownGraceMs: number;
+  /**
+   * Then: the outbox's publishes still running get this long to finish and published records are deleted,
+   * before the Dapr app health check is made to fail (daprd then ends its block-shutdown and stops).
+   */
+  shutdownFlushMs: number;
   /** The most tasks a list reads (the user's newest). */
   listMaxTasks: number;
   /** The state store's PostgreSQL table (the component's tableName), for its userId index. */
@@ -133,6 +142,7 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): AppConfig {
     logLevel,
     shutdownDelayMs: int(env, 'SHUTDOWN_DELAY_MS', 0, 0, 60_000),
     shutdownGraceMs: int(env, 'SHUTDOWN_GRACE_MS', 10_000, 0, 120_000),
+    shutdownFlushMs: int(env, 'SHUTDOWN_FLUSH_MS', 5_000, 0, 120_000),
     listMaxTasks: int(env, 'LIST_MAX_TASKS', 1000, 1, 10_000),
     stateTable: sqlName(env, 'STATE_TABLE', 'state'),
     stateSqlBinding: optional(env, 'STATE_SQL_BINDING') === undefined ? undefined : name(env, 'STATE_SQL_BINDING', ''),

@@ -1,7 +1,8 @@
 /**
  * The process entry: APP_ROLE=api|worker (see config.ts for every setting). Starts the role against the
- * Dapr sidecar at DAPR_HTTP_PORT, logs JSON to stdout, and on SIGTERM/SIGINT stops taking requests,
- * finishes the in-flight ones and exits 0 (a second signal exits at once).
+ * Dapr sidecar at DAPR_HTTP_PORT, logs JSON to stdout, and on SIGTERM/SIGINT drains (app.ts: readiness
+ * fails and answers close their connections, in-flight requests finish, the outbox is flushed, then Dapr's
+ * app health check fails so daprd stops after the app) and exits 0 (a second signal exits at once).
  */
 import { startApp } from './app.js';
 import { ConfigError, loadConfig, type AppConfig } from './config.js';
@@ -31,7 +32,7 @@ async function main(): Promise<void> {
       process.exit(1);
     }
     stopping = true;
-    log.info('shutting down', { signal, graceMs: config.shutdownGraceMs });
+    log.info('shutting down', { signal, delayMs: config.shutdownDelayMs, graceMs: config.shutdownGraceMs, flushMs: config.shutdownFlushMs });
     app.stop().then(
       () => {
         log.info('stopped');

@@ -81,3 +81,18 @@ secretKeyRef:
   name: {{ .root.Values.secrets.name }}
   key: {{ .key }}
 {{- end -}}
+
+{{/*
+One of shutdown.*, in whole seconds, checked: (dict "root" $ "key" "graceSeconds" "max" 120). The app takes
+SHUTDOWN_*_MS up to the same limits (app/src/config.ts).
+*/}}
+{{- define "todo.shutdownSeconds" -}}
+{{- $v := index .root.Values.shutdown .key -}}
+{{- if not (regexMatch "^[0-9]+$" (toString $v)) -}}
+{{- fail (printf "shutdown.%s is %q: give a whole number of seconds from 0 to %d" .key (toString $v) (int .max)) -}}
+{{- end -}}
+{{- if gt (int $v) (int .max) -}}
+{{- fail (printf "shutdown.%s is %d: give a whole number of seconds from 0 to %d" .key (int $v) (int .max)) -}}
+{{- end -}}
+{{- int $v -}}
+{{- end -}}

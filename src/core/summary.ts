@@ -1,4 +1,6 @@
 /** Builds the job summary as Markdown. Pure: the action layer writes it (after redaction). */
+import { ConfigurationError, errorMessage, OperationError } from './errors.js';
+
 export type Cell = string | number | boolean | undefined | null;
 
 function cell(value: Cell): string {
@@ -41,7 +43,14 @@ export class SummaryBuilder {
     return this;
   }
 
-  timings(steps: Array<{ name: string; ms: number; ok: boolean }>): this {
+  /** What failed (or which input to fix) and what to look at next, worded as the step's failure is. */
+  failure(err: unknown): this {
+    this.heading(err instanceof ConfigurationError ? 'Invalid input' : 'What failed', 3).code(errorMessage(err));
+    if (err instanceof OperationError && err.hint) this.paragraph(`**Next:** ${err.hint}`);
+    return this;
+  }
+
+  timings(steps: ReadonlyArray<{ name: string; ms: number; ok: boolean }>): this {
     if (!steps.length) return this;
     return this.table(['Step', 'Result', 'Time'], steps.map((s) => [s.name, s.ok ? 'ok' : 'failed', `${(s.ms / 1000).toFixed(1)} s`]));
   }

@@ -42,6 +42,11 @@ export class Helm {
     return this.binary.major;
   }
 
+  /** HELM_DRIVER as helm runs with it here (undefined: Helm's default, Secrets), for reads of its storage. */
+  get storageDriver(): string | undefined {
+    return this.env.HELM_DRIVER;
+  }
+
   private run(args: string[], options: { stream?: boolean; allowFailure?: boolean } = {}): Promise<CommandResult> {
     return this.runner.run(this.binary.path, args, { env: { ...this.env, HELM_DEBUG: 'false' }, ...options });
   }

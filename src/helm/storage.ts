@@ -2,30 +2,65 @@ import { CoreV1Api, type KubeConfig } from '@kubernetes/client-node';
 import type { ReleaseStatus, Revision } from './release.js';
 
 /**
- * Reads the labels Helm keeps on a release's storage Secret (`sh.helm.release.v1.<name>.v<N>`): custom
- * `--labels` live there for both Helm 3 and Helm 4 (only Helm 4's `get metadata` shows them).
- * Returns the labels of the deployed revision, or undefined (no release, or another storage driver).
+ * Helm's release records as its storage Secrets (`sh.helm.release.v1.<name>.v<N>`) label them: `owner=helm`,
+ * `name`, `status`, `version` (the revision) and `modifiedAt`, plus custom `--labels` (kept there by Helm 3 and
+ * Helm 4; only Helm 4's `get metadata` shows them). Reading the labels is one API call in process instead of a
+ * second helm start. The parsing is pure and table-tested; the one call is injected (ListSecrets).
  */
-export async function deployedReleaseLabels(kc: KubeConfig, release: string, namespace: string): Promise<Record<string, string> | undefined> {
+
+/** A storage Secret as far as these reads look at it: its labels. */
+export interface StoredRecord {
+  metadata?: { labels?: Record<string, string> };
+}
+
+/** Lists a namespace's Secrets matching a label selector. */
+export type ListSecrets = (namespace: string, labelSelector: string) => Promise<StoredRecord[]>;
+
+export function secretLister(kc: KubeConfig): ListSecrets {
   const core = kc.makeApiClient(CoreV1Api);
-  const list = await core.listNamespacedSecret({ namespace, labelSelector: `owner=helm,name=${release},status=deployed` });
-  const newest = list.items.sort((a, b) => Number(b.metadata?.labels?.version ?? 0) - Number(a.metadata?.labels?.version ?? 0))[0];
-  return newest?.metadata?.labels;
+  return async (namespace, labelSelector) => (await core.listNamespacedSecret({ namespace, labelSelector })).items;
+}
+
+/** The label selector of a release's records, optionally only those in one status. */
+export const recordSelector = (release: string, status?: ReleaseStatus): string => `owner=helm,name=${release}${status ? `,status=${status}` : ''}`;
+
+/** The records' labels with a revision number (`version` all digits), newest revision first. Others are not Helm's records. */
+function byRevisionNewestFirst(records: readonly StoredRecord[]): Array<{ revision: number; labels: Record<string, string> }> {
+  return records
+    .map((r) => r.metadata?.labels ?? {})
+    .filter((l) => /^\d+$/.test(l.version ?? ''))
+    .map((labels) => ({ revision: Number(labels.version), labels }))
+    .sort((a, b) => b.revision - a.revision);
+}
+
+/** The labels of the newest record (by revision number, not by name: v10 is newer than v9), or undefined when none has a revision. */
+export function newestLabels(records: readonly StoredRecord[]): Record<string, string> | undefined {
+  return byRevisionNewestFirst(records)[0]?.labels;
+}
+
+/** The records as revisions, oldest first (Helm's history order). Chart, app version and description are not in the labels: left empty. */
+export function revisionsOf(records: readonly StoredRecord[]): Revision[] {
+  return byRevisionNewestFirst(records)
+    .reverse()
+    .map(({ revision, labels: l }) => ({ revision, status: (l.status ?? 'unknown') as ReleaseStatus, chart: '', appVersion: '', updated: /^\d+$/.test(l.modifiedAt ?? '') ? new Date(Number(l.modifiedAt) * 1000).toISOString() : '', description: '' }));
+}
+
+/** True when Helm keeps releases in Secrets with this HELM_DRIVER (unset: Helm's default, secret). */
+export const storesInSecrets = (driver: string | undefined): boolean => !driver || driver === 'secret' || driver === 'secrets';
+
+/**
+ * The labels of the release's deployed revision (the newest one, if Helm left several marked deployed), or
+ * undefined (no release, or another storage driver).
+ */
+export async function deployedReleaseLabels(kc: KubeConfig, release: string, namespace: string, list: ListSecrets = secretLister(kc)): Promise<Record<string, string> | undefined> {
+  return newestLabels(await list(namespace, recordSelector(release, 'deployed')));
 }
 
 /**
- * A release's revisions (number and status) from the labels of Helm's storage Secrets: one API call in
- * process instead of running `helm history` (a second binary start and the same call). Chart, app version and
- * description are not in the labels and are left empty. Undefined when it cannot tell (e.g. HELM_DRIVER is
- * not "secret"): the caller then asks helm.
+ * A release's revisions (number and status, oldest first) from its storage Secrets. Undefined when Helm does not
+ * keep them there (`driver`, the HELM_DRIVER helm runs with, is configmap, memory or sql): the caller then asks helm.
  */
-export async function revisionsFromStorage(kc: KubeConfig, release: string, namespace: string, env: NodeJS.ProcessEnv = process.env): Promise<Revision[] | undefined> {
-  if (env.HELM_DRIVER && env.HELM_DRIVER !== 'secret' && env.HELM_DRIVER !== 'secrets') return undefined;
-  const core = kc.makeApiClient(CoreV1Api);
-  const list = await core.listNamespacedSecret({ namespace, labelSelector: `owner=helm,name=${release}` });
-  return list.items
-    .map((s) => s.metadata?.labels ?? {})
-    .filter((l) => /^\d+$/.test(l.version ?? ''))
-    .map((l) => ({ revision: Number(l.version), status: (l.status ?? 'unknown') as ReleaseStatus, chart: '', appVersion: '', updated: l.modifiedAt ? new Date(Number(l.modifiedAt) * 1000).toISOString() : '', description: '' }))
-    .sort((a, b) => a.revision - b.revision);
+export async function revisionsFromStorage(kc: KubeConfig, release: string, namespace: string, driver: string | undefined, list: ListSecrets = secretLister(kc)): Promise<Revision[] | undefined> {
+  if (!storesInSecrets(driver)) return undefined;
+  return revisionsOf(await list(namespace, recordSelector(release)));
 }

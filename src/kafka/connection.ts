@@ -57,24 +57,34 @@ export class DeadlineError extends Error {
   }
 }
 
+/** Arms a timer that calls `fire` after ms and returns its cancel function. Tests pass one they fire themselves. */
+export type Timer = (ms: number, fire: () => void) => () => void;
+
+export const realTimer: Timer = (ms, fire) => {
+  const t = setTimeout(fire, ms);
+  return () => clearTimeout(t);
+};
+
 /** Resolves with fn's value, or rejects with a DeadlineError after ms (fn keeps running; the caller closes the client). */
-export async function withDeadline<T>(label: string, ms: number, fn: () => Promise<T>): Promise<T> {
-  let timer: NodeJS.Timeout | undefined;
+export async function withDeadline<T>(label: string, ms: number, fn: () => Promise<T>, timer: Timer = realTimer): Promise<T> {
+  let cancel: (() => void) | undefined;
   try {
     return await Promise.race([
       fn(),
       new Promise<never>((_, reject) => {
-        timer = setTimeout(() => reject(new DeadlineError(label, ms)), ms);
+        cancel = timer(ms, () => reject(new DeadlineError(label, ms)));
       }),
     ]);
   } finally {
-    clearTimeout(timer);
+    cancel?.();
   }
 }
 
 export interface ConnectDeps {
   log: Logger;
   sleep?: (ms: number) => Promise<void>;
+  /** The overall deadline's timer (default: setTimeout). */
+  timer?: Timer;
 }
 
 /**
@@ -103,6 +113,7 @@ export async function connectWithRetry<T>(conn: KafkaConnection, attempt: () => 
         log: deps.log,
         sleep: deps.sleep,
       }),
+      deps.timer,
     );
   } catch (err) {
     // The classification reads through the retry and attempt wrappers down to the client's error.

@@ -12,10 +12,15 @@
  */
 import {
   Admin,
+  alterUserScramCredentialsV0,
+  createAclsV3,
   createPartitionsV3,
   createTopicsV7,
+  deleteAclsV3,
   deleteTopicsV6,
+  describeAclsV3,
   describeConfigsV4,
+  describeUserScramCredentialsV0,
   incrementalAlterConfigsV1,
   kGetApi,
   kGetBootstrapConnection,
@@ -38,6 +43,12 @@ export const WIRE_APIS = {
   CreatePartitions: createPartitionsV3.api,
   IncrementalAlterConfigs: incrementalAlterConfigsV1.api,
   DeleteTopics: deleteTopicsV6.api,
+  // Access (src/kafka/acl-admin.ts): the library's Admin has no SCRAM user calls, and its ACL calls throw on the first error.
+  DescribeAcls: describeAclsV3.api,
+  CreateAcls: createAclsV3.api,
+  DeleteAcls: deleteAclsV3.api,
+  DescribeUserScramCredentials: describeUserScramCredentialsV0.api,
+  AlterUserScramCredentials: alterUserScramCredentialsV0.api,
 } as const;
 
 type Apis = typeof WIRE_APIS;

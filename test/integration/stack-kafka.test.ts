@@ -1,6 +1,7 @@
-import { Admin, Consumer, Producer, stringDeserializers, stringSerializers } from '@platformatic/kafka';
+import { AclOperations, AclPermissionTypes, Admin, Consumer, Producer, ResourcePatternTypes, ResourceTypes, stringDeserializers, stringSerializers } from '@platformatic/kafka';
 import { randomUUID } from 'node:crypto';
 import { errorFacts } from '../../src/kafka/errors.js';
+import { CONFIG_COMMAND, kafkaCli, saslArgs } from '../support/kafka-cli.js';
 import { stack } from '../support/stack.js';
 
 /** Proves the stack's Kafka broker: SCRAM-SHA-256 on the SASL listener, real produce and consume. */
@@ -52,6 +53,83 @@ describe('stack: Kafka (KRaft, SASL/SCRAM listener)', () => {
       expect(err).toBeDefined();
       // The client nests the broker's answer several errors deep (MULTIPLE > NETWORK > AUTHENTICATION).
       expect([...errorFacts(err).codes]).toContain('PLT_KFK_AUTHENTICATION');
+    } finally {
+      await admin.close();
+    }
+  });
+});
+
+/**
+ * The broker enforces ACLs (StandardAuthorizer, allow.everyone.if.no.acl.found=true): a SASL user that is not a
+ * super user may use a topic nobody wrote ACLs for, and is refused on one whose ACLs name only someone else. The
+ * user is made with Kafka's own kafka-configs, the ACL with the client library's public createAcls: nothing of
+ * ours is in the loop.
+ */
+describe('stack: Kafka enforces ACLs', () => {
+  const k = stack.kafka();
+  const { sasl } = stack.kafkaClient();
+  const id = randomUUID().slice(0, 8);
+  const user = `stack-acl-${id}`;
+  const password = `pw-${randomUUID()}`;
+  const open = `stack-acl-open-${id}`;
+  const closed = `stack-acl-closed-${id}`;
+  const acl = {
+    resourceType: ResourceTypes.TOPIC,
+    resourceName: closed,
+    resourcePatternType: ResourcePatternTypes.LITERAL,
+    principal: `User:someone-else-${id}`,
+    host: '*',
+    operation: AclOperations.ALL,
+    permissionType: AclPermissionTypes.ALLOW,
+  };
+
+  beforeAll(async () => {
+    const r = await kafkaCli(CONFIG_COMMAND, [...saslArgs(), '--alter', '--entity-type', 'users', '--entity-name', user, '--add-config', `SCRAM-SHA-256=[iterations=4096,password=${password}]`]);
+    if (r.code !== 0) throw new Error(`kafka-configs could not create ${user}: ${r.stderr}`);
+    const admin = new Admin({ clientId: 'stack-acl-setup', bootstrapBrokers: [k.sasl], sasl });
+    try {
+      await admin.createTopics({ topics: [open, closed], partitions: 1, replicas: 1 });
+      await admin.createAcls({ creations: [acl] });
+    } finally {
+      await admin.close();
+    }
+  }, 60_000);
+
+  afterAll(async () => {
+    const admin = new Admin({ clientId: 'stack-acl-cleanup', bootstrapBrokers: [k.sasl], sasl });
+    await admin.deleteAcls({ filters: [acl] }).catch(() => undefined);
+    await admin.deleteTopics({ topics: [open, closed] }).catch(() => undefined);
+    await admin.close();
+    await kafkaCli(CONFIG_COMMAND, [...saslArgs(), '--alter', '--entity-type', 'users', '--entity-name', user, '--delete-config', 'SCRAM-SHA-256']);
+  }, 60_000);
+
+  /** Produces one message as the test user; resolves with the error's Kafka ids and messages, or 'ok'. */
+  async function produceAs(topic: string): Promise<string> {
+    const producer = new Producer({ clientId: 'stack-acl-probe', bootstrapBrokers: [k.sasl], sasl: { mechanism: 'SCRAM-SHA-256', username: user, password }, serializers: stringSerializers, retries: 0 });
+    try {
+      await producer.send({ messages: [{ topic, key: 'k', value: 'v' }] });
+      return 'ok';
+    } catch (err) {
+      const facts = errorFacts(err);
+      return [...facts.apiIds, ...facts.messages].join(' | ');
+    } finally {
+      await producer.close().catch(() => undefined);
+    }
+  }
+
+  it('lets a user without ACLs produce to a topic that has none', async () => {
+    expect(await produceAs(open)).toBe('ok');
+  });
+
+  it('refuses the same user on a topic whose ACLs are for someone else', async () => {
+    expect(await produceAs(closed)).toMatch(/TOPIC_AUTHORIZATION_FAILED/);
+  });
+
+  it('lists the ACL it enforces (the authorizer keeps them in the KRaft metadata)', async () => {
+    const admin = new Admin({ clientId: 'stack-acl-describe', bootstrapBrokers: [k.sasl], sasl });
+    try {
+      const found = await admin.describeAcls({ filter: { ...acl, resourceName: closed, principal: null, host: null, operation: AclOperations.ANY, permissionType: AclPermissionTypes.ANY } });
+      expect(found.map((r) => ({ name: r.resourceName, principals: r.acls.map((a) => a.principal) }))).toEqual([{ name: closed, principals: [acl.principal] }]);
     } finally {
       await admin.close();
     }

@@ -58,6 +58,33 @@ export interface OutboxOptions {
   now?: () => number;
 }
 
+/** What the shutdown flush did (Outbox.stop). */
+export interface FlushReport {
+  /** Publishes (requests' and a relay pass) running when the flush began. */
+  running: number;
+  /** They all finished in time. */
+  settled: boolean;
+  /** Published records deleted by the flush. */
+  published: number;
+  /** Published records left undeleted (the relay of another replica publishes them again: duplicates, deduped by revision). */
+  undeleted: number;
+}
+
+/** Resolves with the promise's value, or false after `ms` (the promise goes on). */
+async function within(p: Promise<boolean>, ms: number): Promise<boolean> {
+  if (ms === Number.POSITIVE_INFINITY) return p;
+  let timer: NodeJS.Timeout | undefined;
+  const timeout = new Promise<boolean>((resolve) => {
+    timer = setTimeout(() => resolve(false), ms);
+    timer.unref();
+  });
+  try {
+    return await Promise.race([p, timeout]);
+  } finally {
+    clearTimeout(timer);
+  }
+}
+
 /** Published records not yet deleted, kept at most (a long state-store outage): beyond, the relay publishes them again. */
 const MAX_UNDELETED = 20_000;
 
@@ -70,6 +97,8 @@ export class Outbox {
   private readonly now: () => number;
   /** Keys being published right now by a request (the relay leaves them alone). */
   private readonly inFlight = new Set<string>();
+  /** Requests' publishes still running (those that outlasted inlineWaitMs too): stop() waits for them. */
+  private readonly attempts = new Set<Promise<boolean>>();
   /** Keys published and waiting for the batched delete (the relay leaves them alone too). */
   private readonly published = new Set<string>();
   /** After a failed publish: requests leave publishing to the relay until it has caught up. */
@@ -122,7 +151,11 @@ export class Outbox {
         return false;
       },
     );
-    void attempt.finally(() => this.inFlight.delete(p.key));
+    this.attempts.add(attempt);
+    void attempt.finally(() => {
+      this.inFlight.delete(p.key);
+      this.attempts.delete(attempt);
+    });
     let timer: NodeJS.Timeout | undefined;
     const waited = new Promise<boolean>((resolve) => {
       timer = setTimeout(() => resolve(false), this.inlineWaitMs);
@@ -141,14 +174,24 @@ export class Outbox {
     this.scheduleRelay(this.relayAfterMs);
   }
 
-  /** Stops the relay and deletes what was published (pending records stay for the next start or another replica). */
-  async stop(): Promise<void> {
+  /**
+   * The flush at shutdown: stops the relay and new publishes, waits for the publishes still running (requests'
+   * publishes that outlasted inlineWaitMs, a relay pass) and deletes the records they published, all within
+   * `withinMs` (daprd stays up meanwhile: the chart's block-shutdown-duration counts this time). Records
+   * still pending stay for the relay of another replica or of the next start, which publishes them with
+   * their CloudEvent ids (consumers dedupe by the task's revision).
+   */
+  async stop(withinMs = Number.POSITIVE_INFINITY): Promise<FlushReport> {
     this.stopped = true;
     clearTimeout(this.relayTimer);
     clearTimeout(this.deleteTimer);
-    await this.relaying;
-    await this.deleting;
-    await this.flushDeletes();
+    const deadline = Date.now() + withinMs;
+    const running = this.attempts.size + (this.relaying ? 1 : 0);
+    const left = (): number => Math.max(0, deadline - Date.now());
+    const settled = await within(Promise.all([...this.attempts, this.relaying, this.deleting]).then(() => true), left());
+    const toDelete = this.published.size;
+    if (toDelete > 0) await within(this.flushDeletes().then(() => true), left());
+    return { running, settled, published: toDelete - this.published.size, undeleted: this.published.size };
   }
 
   /** One relay pass, now (tests and the timer). Resolves when the pass is over. */

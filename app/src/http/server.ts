@@ -1,7 +1,9 @@
 /**
  * The node:http glue: reads and parses the body (size-limited JSON), sets the trace context from the
  * `traceparent` header, runs the matched handler, maps errors to JSON problems, counts and times every
- * request, writes an access log line, and closes gracefully (in-flight requests finish first).
+ * request, writes an access log line, and shuts down gracefully: drain() makes every answer close its
+ * connection (clients on kept-alive connections reconnect, to another pod), close() stops accepting and
+ * lets in-flight requests finish first.
  */
 import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
 import type { AddressInfo } from 'node:net';
@@ -25,6 +27,13 @@ export interface ListenerOptions {
 
 export interface Listener {
   port: number;
+  /** Requests being handled now. */
+  readonly inFlight: number;
+  /** From now on every answer carries `Connection: close` (its connection ends after it). */
+  drain(): void;
+  /** Resolves when no request is in flight (true), or after `ms` (false). */
+  idle(ms: number): Promise<boolean>;
+  /** Stops accepting, closes idle connections, lets in-flight requests finish for up to `graceMs`, then cuts the rest. */
   close(graceMs: number): Promise<void>;
 }
 
@@ -82,6 +91,7 @@ export async function listen(options: ListenerOptions): Promise<Listener> {
   const { router, log, metrics, name } = options;
   const limit = options.maxBodyBytes ?? 256 * 1024;
   let inFlight = 0;
+  let draining = false;
 
   const handle = async (req: IncomingMessage, res: ServerResponse): Promise<void> => {
     const t0 = performance.now();
@@ -104,7 +114,7 @@ export async function listen(options: ListenerOptions): Promise<Listener> {
         // Expected answers (4xx, not ready) are no errors; the unexpected and failed dependencies are.
         if (!(err instanceof HttpError) || err instanceof DependencyError) log.error('request failed', { method, route, err: err instanceof Error ? err : String(err), cause: err instanceof Error && err.cause instanceof Error ? err.cause.message : undefined });
       }
-      if (!res.headersSent) send(res, { ...response, headers: { traceparent: trace.traceparent, ...response.headers } }, method === 'HEAD');
+      if (!res.headersSent) send(res, { ...response, headers: { traceparent: trace.traceparent, ...response.headers, ...(draining ? { connection: 'close' } : {}) } }, method === 'HEAD');
       const seconds = (performance.now() - t0) / 1000;
       const status = String(response.status);
       metrics.httpRequests.inc({ listener: name, method, route, status });
@@ -136,14 +146,26 @@ export async function listen(options: ListenerOptions): Promise<Listener> {
     });
   });
   const port = (server.address() as AddressInfo).port;
+  const idle = async (ms: number): Promise<boolean> => {
+    const deadline = Date.now() + ms;
+    while (inFlight > 0 && Date.now() < deadline) await new Promise((r) => setTimeout(r, 20));
+    return inFlight === 0;
+  };
 
   return {
     port,
+    get inFlight() {
+      return inFlight;
+    },
+    drain: () => {
+      draining = true;
+    },
+    idle,
     close: async (graceMs: number) => {
+      draining = true;
       const closed = new Promise<void>((resolve) => server.close(() => resolve()));
       server.closeIdleConnections();
-      const deadline = Date.now() + graceMs;
-      while (inFlight > 0 && Date.now() < deadline) await new Promise((r) => setTimeout(r, 20));
+      if (!(await idle(graceMs))) log.warn('grace period over: cutting the requests still in flight', { listener: name, inFlight, graceMs });
       server.closeAllConnections();
       await closed;
     },

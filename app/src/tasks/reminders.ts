@@ -32,9 +32,17 @@ export function planReminder(task: Task, nowMs: number): ReminderPlan {
   return { action: 'schedule', dueTime: new Date(at).toISOString(), remindAt: new Date(remindAt).toISOString() };
 }
 
-/** Whether a change to a task can change its reminder job (a new task without a reminder has none). */
+/**
+ * Whether a change to a task can change its reminder job. A task that had no reminder before the change and
+ * has none after it has no job: nothing to schedule or delete, so completing (or editing) such a task makes no
+ * scheduler call (a new task without a reminder neither). A job left behind by a failed delete is harmless:
+ * when it fires, onReminderJob finds no reminder and drops it.
+ */
 export function reminderChanged(before: Task | undefined, after: Task): boolean {
-  if (!before) return remindAtMs(after) !== undefined;
+  const had = before !== undefined && remindAtMs(before) !== undefined;
+  const has = remindAtMs(after) !== undefined;
+  if (!had && !has) return false;
+  if (!before) return has;
   return before.dueAt !== after.dueAt || before.remindBefore !== after.remindBefore || before.done !== after.done;
 }
 

@@ -125,8 +125,10 @@ export function loadComponents(files: string[], namespace: string, allowPlaintex
   const out: LoadedResource[] = [];
   const seen = new Map<string, string>();
   for (const file of files) {
-    const docs = problems.collect(() => loadYamlDocuments(readFileSync(file, 'utf8'), file, 'components')) ?? [];
-    for (const doc of docs) {
+    const docs = problems.collect(() => loadYamlDocuments(readFileSync(file, 'utf8'), file, 'components'));
+    // A listed file that holds nothing (empty, or comments only) is a wrong path or a forgotten file, not "apply nothing".
+    if (docs?.length === 0) problems.add({ input: 'components', problem: `${file} holds no Dapr resource (it is empty, or comments only)`, fix: 'write the resources in it, or take it out of components (or out of the listed directory)', location: { file } });
+    for (const doc of docs ?? []) {
       const resource = check(doc, namespace, allowPlaintextSecrets, problems);
       if (!resource) continue;
       const id = `${resource.kind}/${resource.metadata.name}`;

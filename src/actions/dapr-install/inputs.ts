@@ -1,11 +1,12 @@
-import { readFileSync } from 'node:fs';
+import { existsSync, readFileSync } from 'node:fs';
+import { delimiter, join } from 'node:path';
 import { load } from 'js-yaml';
 import { ConfigurationError, ProblemList } from '../../core/errors.js';
 import { checkDnsLabel, checkExactVersion, checkPath, checkUrl, clip, pathPolicy, type Inputs, type PathPolicy } from '../../core/inputs.js';
 import { DAPR_HELM_REPO } from '../../dapr/control-plane.js';
 import { checkKubeconfigFile, checkValuesFile } from '../../core/yaml-files.js';
 import { chartDaprVersion, readLocalChart } from '../../dapr/chart.js';
-import { hostPlatform, parseAllowInsecure, parseDownload, type DownloadChoice } from '../../core/download-inputs.js';
+import { ALLOW_INSECURE_INPUT, hostPlatform, parseAllowInsecure, parseDownload, type DownloadChoice } from '../../core/download-inputs.js';
 import { DAPR_CLI_DOWNLOAD } from '../../dapr/cli.js';
 import { parseHelmInputs, type HelmChoice } from '../../helm/tool.js';
 import { DAPR_CLI_VERSION, DAPR_VERSION } from '../../versions.js';
@@ -52,9 +53,10 @@ export function parseDaprInstallInputs(inputs: Inputs, env: NodeJS.ProcessEnv, p
   const problems = new ProblemList();
   const c = <T>(fn: () => T): T | undefined => problems.collect(fn);
   const policy = pathPolicy(env, c(() => inputs.boolean('allow-outside-workspace', false)) ?? false);
+  const allowInsecure = parseAllowInsecure(inputs, problems);
 
   const daprVersion = c(() => checkExactVersion('dapr-version', inputs.string('dapr-version', DAPR_VERSION)!, DAPR_VERSION));
-  const chart = parseChart(inputs, policy, daprVersion, problems);
+  const chart = parseChart(inputs, policy, daprVersion, allowInsecure, problems);
   const namespace = c(() => checkDnsLabel('namespace', inputs.string('namespace', 'dapr-system')!, 'namespace name'));
   const componentsNamespace = c(() => checkDnsLabel('components-namespace', inputs.string('components-namespace', 'default')!, 'namespace name'));
   const valuesFiles = inputs.list('values-files').flatMap((f) => {
@@ -80,13 +82,16 @@ export function parseDaprInstallInputs(inputs: Inputs, env: NodeJS.ProcessEnv, p
   const kubeconfigGiven = inputs.string('kubeconfig');
   const kubeconfig = kubeconfigGiven === undefined ? undefined : c(() => checkPath('kubeconfig', kubeconfigGiven, policy, 'file'));
   if (kubeconfig !== undefined) c(() => checkKubeconfigFile('kubeconfig', kubeconfigGiven!, kubeconfig));
+  if (kubeconfigGiven === undefined) c(() => checkKubeconfigSource(env));
 
-  const download = { platform, allowInsecure: parseAllowInsecure(inputs, problems) };
+  const download = { platform, allowInsecure };
   const helm = parseHelmInputs(inputs, problems, download);
   let cli: DownloadChoice | undefined;
   if (parsed.installCli) {
     const cliVersion = c(() => checkExactVersion('cli-version', inputs.string('cli-version', DAPR_CLI_VERSION)!, DAPR_CLI_VERSION));
     cli = parseDownload(inputs, problems, DAPR_CLI_DOWNLOAD, cliVersion, download);
+  } else if (parsed.installCli === false) {
+    for (const p of unusedCliInputs(inputs)) problems.add(p);
   }
   for (const p of chartRejections(parsed.ha, parsed.schedulerStorage, parsed.set ?? [])) problems.add(p);
   if (parsed.rotate && parsed.rotate !== 'false') {
@@ -124,7 +129,7 @@ export function parseDaprInstallInputs(inputs: Inputs, env: NodeJS.ProcessEnv, p
  * Dapr than dapr-version is refused with the other input problems; a repository or oci:// chart is read with
  * `helm show chart` before any change (install.ts).
  */
-function parseChart(inputs: Inputs, policy: PathPolicy, daprVersion: string | undefined, problems: ProblemList): DaprInstallInputs['chart'] | undefined {
+function parseChart(inputs: Inputs, policy: PathPolicy, daprVersion: string | undefined, allowInsecure: boolean, problems: ProblemList): DaprInstallInputs['chart'] | undefined {
   const c = <T>(fn: () => T): T | undefined => problems.collect(fn);
   const override = inputs.string('chart');
   const repo = inputs.string('chart-repo', DAPR_HELM_REPO)!;
@@ -133,8 +138,12 @@ function parseChart(inputs: Inputs, policy: PathPolicy, daprVersion: string | un
   if (override !== undefined && repoGiven !== undefined && repoGiven !== DAPR_HELM_REPO) {
     problems.add({ input: 'chart-repo', problem: 'is set together with a chart override (chart)', fix: 'use one: chart-repo for a repository, or chart for a path or oci:// reference' });
   }
-  if (override === undefined) return c(() => checkChartUrl('chart-repo', repo, ['https', 'http'], DAPR_HELM_REPO)) ? { kind: 'repo', repo } : undefined;
+  if (override === undefined) return c(() => checkChartUrl('chart-repo', repo, ['https', 'http'], DAPR_HELM_REPO, allowInsecure)) ? { kind: 'repo', repo } : undefined;
   if (/^oci:/i.test(override)) return c(() => checkChartUrl('chart', override, ['oci'], OCI_EXAMPLE)) ? { kind: 'oci', ref: override } : undefined;
+  if (/^[a-z][a-z0-9+.-]*:\/\//i.test(override)) {
+    problems.add({ input: 'chart', problem: `"${clip(withoutCredentials(override).shown)}" is a URL; chart takes a local chart (a directory or .tgz in the workspace) or an oci:// reference`, fix: `for a chart repository, set chart-repo (e.g. ${DAPR_HELM_REPO}) and leave chart empty; or download the chart into the workspace (helm pull) and point chart at the file` });
+    return undefined;
+  }
   const path = c(() => checkPath('chart', override, policy, 'file or directory'));
   if (path === undefined) return undefined;
   const meta = c(() => readLocalChart('chart', path, override));
@@ -151,14 +160,70 @@ function parseChart(inputs: Inputs, policy: PathPolicy, daprVersion: string | un
 }
 
 /**
- * checkUrl, shown without credentials (a password in the URL is never echoed), and refusing them: Helm would
- * print the URL in its errors, and this action takes no repository credentials.
+ * The URL as messages show it: user and password replaced by ***. A URL that does not parse (a password with a
+ * `/` in it, say) loses everything from `//` to its last `@` before any `?` or `#`, so no part of a password shows.
  */
-function checkChartUrl(input: string, value: string, schemes: readonly string[], example: string): true {
-  const shown = value.replace(/\/\/[^/@\s]*@/, '//***@');
-  checkUrl(input, shown, { schemes, example });
-  if (shown !== value) throw new ConfigurationError({ input, problem: `"${clip(shown)}" has credentials in it`, fix: `use a URL without user or password (a mirror the runner can read), e.g. ${example}` });
+export function withoutCredentials(value: string): { shown: string; credentials: boolean } {
+  let url: URL | undefined;
+  try {
+    url = new URL(value);
+  } catch {
+    url = undefined;
+  }
+  if (url) return url.username || url.password ? { shown: `${url.protocol}//***@${url.host}${url.pathname}${url.search}${url.hash}`, credentials: true } : { shown: value, credentials: false };
+  const shown = value.replace(/\/\/[^?#]*@/, '//***@');
+  return { shown, credentials: shown !== value };
+}
+
+/**
+ * checkUrl, shown without credentials (a password in the URL is never echoed), and refusing them: Helm would
+ * print the URL in its errors, and this action takes no repository credentials. Plain http is refused unless
+ * allow-insecure-download is true (`allowInsecure`, when the input takes http at all): anyone on the path could
+ * hand the cluster another control plane.
+ */
+function checkChartUrl(input: string, value: string, schemes: readonly string[], example: string, allowInsecure?: boolean): true {
+  const { shown, credentials } = withoutCredentials(value);
+  const url = checkUrl(input, shown, { schemes, example });
+  if (credentials) throw new ConfigurationError({ input, problem: `"${clip(shown)}" has credentials in it`, fix: `use a URL without user or password (a mirror the runner can read), e.g. ${example}` });
+  if (allowInsecure === false && url.protocol === 'http:') {
+    throw new ConfigurationError({ input, problem: `"${clip(shown)}" uses plain http, which anyone on the path can change (the chart becomes the cluster's Dapr control plane)`, fix: `use https://, e.g. ${example}; or set ${ALLOW_INSECURE_INPUT}: true for a mirror that only speaks http` });
+  }
   return true;
+}
+
+/** The Kubernetes client's service-account token inside a pod (in-cluster configuration). */
+const SERVICE_ACCOUNT_TOKEN = '/var/run/secrets/kubernetes.io/serviceaccount/token';
+
+/**
+ * Without the kubeconfig input, the kubeconfig the Kubernetes client and Helm will read, checked now: the first
+ * file of KUBECONFIG (it must exist and be a kubeconfig), else ~/.kube/config, else an in-cluster service account.
+ * With none of them the client would quietly talk to http://localhost:8080.
+ */
+export function checkKubeconfigSource(env: NodeJS.ProcessEnv): void {
+  const fromEnv = env.KUBECONFIG?.split(delimiter).find(Boolean);
+  if (fromEnv) {
+    if (!existsSync(fromEnv)) throw new ConfigurationError({ input: 'KUBECONFIG', problem: `the kubeconfig file ${clip(fromEnv)} does not exist`, fix: 'run oke-login (or another login step) before this action in the same job, or set kubeconfig to an existing kubeconfig file' });
+    checkKubeconfigFile('KUBECONFIG', fromEnv, fromEnv);
+    return;
+  }
+  if (env.HOME && existsSync(join(env.HOME, '.kube', 'config'))) return;
+  if (existsSync(SERVICE_ACCOUNT_TOKEN)) return;
+  throw new ConfigurationError({
+    input: 'kubeconfig',
+    problem: 'is not set and no kubeconfig was found: KUBECONFIG is unset, there is no ~/.kube/config and no in-cluster service account (the Kubernetes client would try http://localhost:8080)',
+    fix: 'run oke-login (it exports KUBECONFIG) or another login step before this action, or set kubeconfig to the path of a kubeconfig file',
+  });
+}
+
+/** The CLI's inputs set (to other than action.yml's defaults) while install-cli is false: they would do nothing. */
+function unusedCliInputs(inputs: Inputs): Array<{ input: string; problem: string; fix: string }> {
+  const defaults: Record<string, string | undefined> = { 'cli-version': DAPR_CLI_VERSION, 'cli-base-url': DAPR_CLI_DOWNLOAD.defaultBaseUrl };
+  const same = (a: string, b: string | undefined): boolean => b !== undefined && a.replace(/^v/, '').replace(/\/+$/, '') === b.replace(/\/+$/, '');
+  return ['cli-version', 'cli-sha256', 'cli-checksum-url', 'cli-base-url'].flatMap((input) => {
+    const v = inputs.raw(input);
+    if (v === undefined || same(v, defaults[input])) return [];
+    return [{ input, problem: 'is set, but install-cli is false: the Dapr CLI is not installed, so it would do nothing', fix: `set install-cli: true to install the CLI, or remove ${input}` }];
+  });
 }
 
 

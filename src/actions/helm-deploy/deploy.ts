@@ -1,5 +1,5 @@
 import type { KubeConfig } from '@kubernetes/client-node';
-import { ConfigurationError, OperationError } from '../../core/errors.js';
+import { ConfigurationError, errorMessage, OperationError } from '../../core/errors.js';
 import { withGroup, type Timings } from '../../core/groups.js';
 import type { Logger } from '../../core/log.js';
 import { FIRST_INSTALL_REMOVED, helmFailure, type Helm } from '../../helm/helm.js';
@@ -10,10 +10,16 @@ import { revisionsFromStorage } from '../../helm/storage.js';
 import { diagnosticsText } from '../../kube/render-diagnostics.js';
 import { namespaceExists } from '../../kube/client.js';
 import type { UpgradeOptions } from '../../helm/args.js';
+import { countsLine } from '../../helm/diff-render.js';
+import { planDiff, type DiffDeps, type DiffReport, type DiffSettings } from './diff.js';
 
 export interface DeployRequest {
   upgrade: UpgradeOptions;
   recoverPending: boolean;
+  /** plan: the diff only, nothing changes (default apply). */
+  mode?: 'apply' | 'plan';
+  /** Compute the diff before the upgrade (needs DeployDeps.diff). */
+  diff?: DiffSettings;
 }
 
 export interface DeployResult {
@@ -32,6 +38,12 @@ export interface DeployResult {
   outcome: string;
   /** What to do next, when the failure calls for something other than reading the diagnostics. */
   hint?: string;
+  /** mode: plan - only the diff was computed. */
+  planned?: boolean;
+  /** What the upgrade changes (or would change), when the diff was asked for and could be computed. */
+  diff?: DiffReport;
+  /** Why the diff could not be computed (apply mode: a warning, the deploy went on). */
+  diffError?: string;
 }
 
 export interface DeployDeps {
@@ -40,6 +52,8 @@ export interface DeployDeps {
   log: Logger;
   timings: Timings;
   now?: () => Date;
+  /** What the diff needs from the step (required when the request asks for a diff). */
+  diff?: DiffDeps;
 }
 
 /** Checks that need the cluster, before any change: the namespace, and a release stuck in pending-*. */
@@ -47,7 +61,7 @@ async function preflight(req: DeployRequest, deps: DeployDeps): Promise<{ histor
   const { release, namespace, createNamespace } = req.upgrade;
   const [exists, history] = await Promise.all([
     createNamespace || namespaceExists(deps.kc, namespace),
-    revisionsFromStorage(deps.kc, release, namespace).catch(() => undefined).then((r) => r ?? deps.helm.history(release, namespace)),
+    revisionsFromStorage(deps.kc, release, namespace, deps.helm.storageDriver).catch(() => undefined).then((r) => r ?? deps.helm.history(release, namespace)),
   ]);
   if (!exists) {
     throw new ConfigurationError({ input: 'namespace', problem: `namespace "${namespace}" does not exist in the cluster`, fix: 'create it first, or set create-namespace: true' });
@@ -61,7 +75,7 @@ async function preflight(req: DeployRequest, deps: DeployDeps): Promise<{ histor
       hint: `if no other deploy is running, set recover-pending: true to ${target} first (helm/helm#7476)`,
     });
   }
-  if (req.upgrade.dryRun) return { history, recovered: `would ${target} (dry run: nothing changed)` };
+  if (req.upgrade.dryRun || req.mode === 'plan') return { history, recovered: `would ${target} (${req.mode === 'plan' ? 'plan' : 'dry run'}: nothing changed)` };
   deps.log.warning(`recover-pending: release ${release} is ${last.status} at revision ${last.revision}; ${target} before deploying`);
   if (live) await deps.helm.rollback(release, namespace, live.revision, req.upgrade.timeoutMs);
   else await deps.helm.uninstall(release, namespace, req.upgrade.timeoutMs);
@@ -117,6 +131,10 @@ export async function deploy(req: DeployRequest, deps: DeployDeps): Promise<Depl
   const { release, namespace } = req.upgrade;
   const pre = await withGroup(log, 'Preflight', () => preflight(req, deps), timings);
   const before = liveRevision(pre.history);
+  const diffed = await diffStep(req, deps);
+  if (req.mode === 'plan') {
+    return { ok: true, live: before, latest: latest(pre.history), rolledBack: false, recovered: pre.recovered, planned: true, ...diffed, outcome: `plan: nothing changed${diffed.diff ? `; the upgrade would change ${diffed.diff.changes} resource(s) (${countsLine(diffed.diff.counts)})` : ''}${before ? `; revision ${before.revision} stays live` : ''}` };
+  }
 
   const recorder = new PodRecorder(deps.kc, namespace, log);
   const started = now();
@@ -125,12 +143,12 @@ export async function deploy(req: DeployRequest, deps: DeployDeps): Promise<Depl
 
   if (req.upgrade.dryRun) {
     if (result.exitCode !== 0) throw new OperationError(`helm dry run of ${release} failed:\n${result.stderr.trim()}`, { hint: 'the chart or values do not render, or the API server refused the objects; see the lines above' });
-    return { ok: true, live: before, latest: latest(pre.history), rolledBack: false, recovered: pre.recovered, outcome: `dry run: nothing changed${before ? `; revision ${before.revision} stays live` : ''}` };
+    return { ok: true, live: before, latest: latest(pre.history), rolledBack: false, recovered: pre.recovered, ...diffed, outcome: `dry run: nothing changed${before ? `; revision ${before.revision} stays live` : ''}` };
   }
   if (result.exitCode === 0) {
-    if (made) return { ok: true, live: made.status === 'deployed' ? made : undefined, latest: made, rolledBack: false, recovered: pre.recovered, outcome: `revision ${made.revision} is live` };
+    if (made) return { ok: true, live: made.status === 'deployed' ? made : undefined, latest: made, rolledBack: false, recovered: pre.recovered, ...diffed, outcome: `revision ${made.revision} is live` };
     const history = await deps.helm.history(release, namespace);
-    return { ok: true, live: liveRevision(history), latest: latest(history), recovered: pre.recovered, ...describeOutcome(true, before, history, req.upgrade.rollbackOnFailure) };
+    return { ok: true, live: liveRevision(history), latest: latest(history), recovered: pre.recovered, ...diffed, ...describeOutcome(true, before, history, req.upgrade.rollbackOnFailure) };
   }
 
   const failure = helmFailure(result);
@@ -156,5 +174,26 @@ export async function deploy(req: DeployRequest, deps: DeployDeps): Promise<Depl
     : !changed
       ? 'helm refused the chart or its values before changing anything: read its error above'
       : undefined;
-  return { ok: false, live: liveRevision(history ?? []), latest: latest(history ?? []), rolledBack, recovered: pre.recovered, failure, diagnostics, outcome, ...(hint ? { hint } : {}) };
+  return { ok: false, live: liveRevision(history ?? []), latest: latest(history ?? []), rolledBack, recovered: pre.recovered, ...diffed, failure, diagnostics, outcome, ...(hint ? { hint } : {}) };
+}
+
+/**
+ * The diff before the upgrade, when asked for. In plan mode it is the whole point, so a failure fails the step;
+ * before an apply it is a report, so a failure is a warning and the deploy goes on.
+ */
+export async function diffStep(req: DeployRequest, deps: DeployDeps): Promise<Pick<DeployResult, 'diff' | 'diffError'>> {
+  if (!req.diff && req.mode !== 'plan') return {};
+  if (!req.diff || !deps.diff) {
+    if (req.mode === 'plan') throw new Error('bug: mode plan without a diff request or DeployDeps.diff');
+    return {}; // a caller that wires no diff (tests of the deploy alone)
+  }
+  const settings = req.diff;
+  const d = deps.diff;
+  try {
+    return { diff: await withGroup(deps.log, 'Diff', () => planDiff(req.upgrade, settings, deps.helm, deps.kc, d, deps.log), deps.timings) };
+  } catch (err) {
+    if (req.mode === 'plan') throw err;
+    deps.log.warning(`diff: could not compute what the upgrade changes (${errorMessage(err)}); deploying without it`);
+    return { diffError: errorMessage(err) };
+  }
 }

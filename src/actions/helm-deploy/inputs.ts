@@ -31,6 +31,14 @@ export interface HelmDeployInputs {
   recoverPending: boolean;
   dryRun: boolean;
   historyMax: number;
+  /** apply: deploy (default); plan: compute the diff and change nothing. */
+  mode: 'apply' | 'plan';
+  /** Compute what the upgrade changes before it runs (always in plan mode). */
+  diff: boolean;
+  /** Post the diff as one comment on the event's pull request, updated in place. */
+  commentOnPr: boolean;
+  /** The token for that comment (masked). */
+  githubToken?: string;
 }
 
 /** Registers every string leaf of the secret values as a secret (numbers and booleans are not secrets). */
@@ -139,7 +147,15 @@ export function parseHelmDeployInputs(inputs: Inputs, secrets: Secrets, env: Nod
     recoverPending: c(() => inputs.boolean('recover-pending', false)),
     dryRun: c(() => inputs.boolean('dry-run', false)),
     historyMax: c(() => inputs.integer('history-max', 10, { min: 0, max: 1000 })),
+    mode: c(() => inputs.oneOf('mode', ['apply', 'plan'] as const, 'apply')),
+    diff: c(() => inputs.boolean('diff', true)),
+    commentOnPr: c(() => inputs.boolean('comment-on-pr', false)),
   };
+  const githubToken = secrets.add(inputs.string('github-token'));
+  if (result.mode === 'plan' && result.diff === false) problems.add({ input: 'diff', problem: 'is false while mode is plan, which only computes the diff', fix: 'leave diff at true, or use mode: apply' });
+  if (result.mode === 'plan' && result.dryRun === true) problems.add({ input: 'dry-run', problem: 'is true while mode is plan; a plan changes nothing already', fix: 'remove dry-run (plan shows the diff), or use mode: apply with dry-run: true' });
+  if (result.commentOnPr === true && result.diff === false) problems.add({ input: 'comment-on-pr', problem: 'is true while diff is false: there is no diff to post', fix: 'set diff: true, or comment-on-pr: false' });
+  if (result.commentOnPr === true && !githubToken) problems.add({ input: 'github-token', problem: 'is empty while comment-on-pr is true', fix: 'leave github-token at its default (${{ github.token }}), or pass a token that may write pull-request comments' });
   const helm = parseHelmInputs(inputs, problems, { platform, allowInsecure: parseAllowInsecure(inputs, problems) });
   if (result.rollbackOnFailure === true && result.wait === false) problems.add({ input: 'wait', problem: 'is false while rollback-on-failure is true; Helm must wait to know that a release failed', fix: 'leave wait at true, or set rollback-on-failure: false' });
 
@@ -163,5 +179,9 @@ export function parseHelmDeployInputs(inputs: Inputs, secrets: Secrets, env: Nod
     recoverPending: result.recoverPending!,
     dryRun: result.dryRun!,
     historyMax: result.historyMax!,
+    mode: result.mode!,
+    diff: result.diff! || result.mode === 'plan',
+    commentOnPr: result.commentOnPr!,
+    githubToken,
   };
 }

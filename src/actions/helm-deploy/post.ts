@@ -1,8 +1,4 @@
-import { runAction, StateKey } from '../../core/action.js';
-import { removeAll } from '../../core/tempfiles.js';
+/** helm-deploy (post): removes the private directory of the secret values. */
+import { cleanupEntry, runAction } from '../../core/action.js';
 
-await runAction('helm-deploy (cleanup)', async (env) => {
-  const paths = JSON.parse(env.getState(StateKey.CleanupPaths) || '[]') as string[];
-  const removed = removeAll(paths);
-  env.log.info(removed.length ? `removed ${removed.join(', ')}` : 'nothing to clean up');
-});
+await runAction('helm-deploy (cleanup)', cleanupEntry('secret values'));

@@ -1,75 +1,109 @@
-import { StateKey, type ActionEnv } from '../../core/action.js';
+import type { KubeConfig } from '@kubernetes/client-node';
+import type { ActionResult, StepContext } from '../../core/action.js';
 import { OperationError } from '../../core/errors.js';
-import { withGroup } from '../../core/groups.js';
-import { PrivateDir } from '../../core/tempfiles.js';
-import { parseHelmDeployInputs } from './inputs.js';
+import { withGroup, type Timings } from '../../core/groups.js';
+import type { Logger } from '../../core/log.js';
+import type { Helm } from '../../helm/helm.js';
+import type { HelmBinary, HelmChoice } from '../../helm/tool.js';
+import type { DeployDeps, DeployRequest, DeployResult } from './deploy.js';
+import type { DiffDeps } from './diff.js';
+import type { ChartSource, HelmDeployInputs } from './inputs.js';
 
-export async function helmDeploy(env: ActionEnv): Promise<void> {
-  const inputs = parseHelmDeployInputs(env.inputs, env.secrets, env.env);
+/**
+ * helm-deploy's run: Helm resolved while the clients load, secret values into a private 0600 file, then the
+ * deploy (preflight, upgrade, diagnostics, rollback). What the step reports comes back as the result, failures too.
+ */
+export interface HelmDeployDeps {
+  log: Logger;
+  timings: Timings;
+  /** The Helm binary (preinstalled, or downloaded and verified): started first, while the rest loads. */
+  resolveHelm(choice: HelmChoice): Promise<HelmBinary>;
+  /** The cluster for a kubeconfig path (undefined: KUBECONFIG or the default), and Helm running against it. */
+  clients(kubeconfig: string | undefined): Promise<{ kc: KubeConfig; helm(binary: HelmBinary): Helm }>;
+  deploy(request: DeployRequest, deps: DeployDeps): Promise<DeployResult>;
+  /** Writes the secret values to a 0600 file that the post step removes; returns its path. */
+  writeSecretValues(yaml: string): string;
+  /** What the diff needs from the step (the secrets to redact, the environment): src/actions/helm-deploy/diff.ts. */
+  diffStep?: DiffDeps['step'];
+}
 
-  // Heavy modules load only after the inputs are known to be good, and while Helm is being resolved.
-  const [{ SafeRunner }, { resolveHelm }] = await Promise.all([import('../../core/exec.js'), import('../../helm/tool.js')]);
-  const runner = new SafeRunner(env.log, env.secrets);
-  const binaryP = withGroup(env.log, 'Helm', () => resolveHelm(inputs.helm, runner, { log: env.log }), env.timings);
+export interface HelmDeployResult extends ActionResult {
+  release: string;
+  namespace: string;
+  chart: ChartSource;
+  /** The chart version asked for, if any. */
+  chartVersion?: string;
+  dryRun: boolean;
+  /** The Helm that ran (undefined: it could not be resolved). */
+  helmVersion?: string;
+  /** The deploy's outcome (undefined: the run failed before it). */
+  deploy?: DeployResult;
+}
+
+export async function run(inputs: HelmDeployInputs, deps: HelmDeployDeps): Promise<HelmDeployResult> {
+  const { log, timings } = deps;
+  const result: HelmDeployResult = { release: inputs.release, namespace: inputs.namespace, chart: inputs.chart, chartVersion: inputs.chartVersion, dryRun: inputs.dryRun };
+  const binaryP = withGroup(log, 'Helm', () => deps.resolveHelm(inputs.helm), timings);
   binaryP.catch(() => undefined); // awaited below: an error thrown before then must not leave it unhandled
-  const [{ Helm }, { loadKubeConfig }, { deploy }, { renderSummary }, { chartVersionOf }] = await Promise.all([
-    import('../../helm/helm.js'),
-    import('../../kube/client.js'),
-    import('./deploy.js'),
-    import('./summary.js'),
-    import('../../helm/release.js'),
-  ]);
-  const kc = loadKubeConfig(inputs.kubeconfig, env.env);
-  const kubeconfig = inputs.kubeconfig ?? env.env.KUBECONFIG;
-
-  const valuesFiles = [...inputs.valuesFiles];
-  if (inputs.secretValues !== undefined) {
-    const dir = new PrivateDir('helm-deploy', env.env.RUNNER_TEMP);
-    env.saveState(StateKey.CleanupPaths, JSON.stringify([dir.path]));
-    valuesFiles.push(dir.write('secret-values.yaml', inputs.secretValues));
+  try {
+    const clients = await deps.clients(inputs.kubeconfig);
+    const valuesFiles = [...inputs.valuesFiles];
+    if (inputs.secretValues !== undefined) valuesFiles.push(deps.writeSecretValues(inputs.secretValues));
+    const binary = await binaryP;
+    result.helmVersion = binary.version;
+    const c = inputs.chart;
+    const upgrade = {
+      release: inputs.release,
+      chart: c.kind === 'local' ? c.path : c.kind === 'oci' ? c.ref : c.name,
+      namespace: inputs.namespace,
+      chartVersion: inputs.chartVersion,
+      repo: c.kind === 'repo' ? c.repo : undefined,
+      createNamespace: inputs.createNamespace,
+      valuesFiles,
+      set: inputs.set,
+      setString: inputs.setString,
+      setFile: inputs.setFile,
+      timeoutMs: inputs.timeoutMs,
+      wait: inputs.wait,
+      rollbackOnFailure: inputs.rollbackOnFailure,
+      dryRun: inputs.dryRun,
+      historyMax: inputs.historyMax,
+    };
+    const diff = inputs.diff ? { commentOnPr: inputs.commentOnPr, githubToken: inputs.githubToken } : undefined;
+    const deployed = await deps.deploy({ recoverPending: inputs.recoverPending, upgrade, mode: inputs.mode, diff }, { helm: clients.helm(binary), kc: clients.kc, log, timings, ...(deps.diffStep ? { diff: { step: deps.diffStep, kubeconfig: inputs.kubeconfig } } : {}) });
+    result.deploy = deployed;
+    if (!deployed.ok) {
+      result.failure = new OperationError(`helm upgrade --install ${inputs.release} failed: ${deployed.failure}\nOutcome: ${deployed.outcome}`, {
+        hint: deployed.hint ?? 'read the Diagnostics group above (events, pod states, logs) and the job summary',
+      });
+      return result;
+    }
+    log.info(`${inputs.release}: ${deployed.outcome}`);
+    return result;
+  } catch (err) {
+    result.failure = err;
+    return result;
   }
+}
 
-  const binary = await binaryP;
-  const helm = new Helm(binary, runner, env.log, { ...env.env, ...(kubeconfig ? { KUBECONFIG: kubeconfig } : {}) });
-  const chart = inputs.chart.kind === 'local' ? inputs.chart.path : inputs.chart.kind === 'oci' ? inputs.chart.ref : inputs.chart.name;
-
-  const result = await deploy(
-    {
-      recoverPending: inputs.recoverPending,
-      upgrade: {
-        release: inputs.release,
-        chart,
-        namespace: inputs.namespace,
-        chartVersion: inputs.chartVersion,
-        repo: inputs.chart.kind === 'repo' ? inputs.chart.repo : undefined,
-        createNamespace: inputs.createNamespace,
-        valuesFiles,
-        set: inputs.set,
-        setString: inputs.setString,
-        setFile: inputs.setFile,
-        timeoutMs: inputs.timeoutMs,
-        wait: inputs.wait,
-        rollbackOnFailure: inputs.rollbackOnFailure,
-        dryRun: inputs.dryRun,
-        historyMax: inputs.historyMax,
-      },
+/** The real dependencies: heavy clients load here, once the inputs are valid, and while Helm is being resolved. */
+export function deps(step: StepContext): HelmDeployDeps {
+  const runner = import('../../core/exec.js').then(({ SafeRunner }) => new SafeRunner(step.log, step.secrets));
+  return {
+    log: step.log,
+    timings: step.timings,
+    resolveHelm: async (choice) => {
+      const [{ resolveHelm }, r] = await Promise.all([import('../../helm/tool.js'), runner]);
+      return resolveHelm(choice, r, { log: step.log });
     },
-    { helm, kc, log: env.log, timings: env.timings },
-  );
-
-  env.setOutputs({
-    revision: result.live?.revision,
-    status: result.latest?.status ?? 'none',
-    'chart-version': result.latest ? chartVersionOf(result.latest.chart) : undefined,
-    'app-version': result.latest?.appVersion,
-    'rolled-back': result.rolledBack,
-    'helm-version': binary.version,
-  });
-  env.writeSummary(renderSummary(inputs, binary.version, result, env.timings));
-  if (!result.ok) {
-    throw new OperationError(`helm upgrade --install ${inputs.release} failed: ${result.failure}\nOutcome: ${result.outcome}`, {
-      hint: result.hint ?? 'read the Diagnostics group above (events, pod states, logs) and the job summary',
-    });
-  }
-  env.log.info(`${inputs.release}: ${result.outcome}`);
+    clients: async (kubeconfig) => {
+      const [{ Helm }, { loadKubeConfig }, r] = await Promise.all([import('../../helm/helm.js'), import('../../kube/client.js'), runner]);
+      const kc = loadKubeConfig(kubeconfig, step.env);
+      const path = kubeconfig ?? step.env.KUBECONFIG;
+      return { kc, helm: (binary) => new Helm(binary, r, step.log, { ...step.env, ...(path ? { KUBECONFIG: path } : {}) }) };
+    },
+    deploy: async (request, d) => (await import('./deploy.js')).deploy(request, d),
+    writeSecretValues: (yaml) => step.privateDir('helm-deploy').write('secret-values.yaml', yaml),
+    diffStep: step,
+  };
 }

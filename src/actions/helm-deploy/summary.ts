@@ -1,24 +1,46 @@
+import type { TimingStep } from '../../core/action.js';
 import { SummaryBuilder } from '../../core/summary.js';
-import type { Timings } from '../../core/groups.js';
 import { chartVersionOf } from '../../helm/release.js';
 import { diagnosticsSummary } from '../../kube/render-diagnostics.js';
-import type { DeployResult } from './deploy.js';
-import type { HelmDeployInputs } from './inputs.js';
+import type { ChartSource } from './inputs.js';
+import type { HelmDeployResult } from './run.js';
 
-export function chartLabel(i: HelmDeployInputs): string {
-  return i.chart.kind === 'local' ? i.chart.path : i.chart.kind === 'oci' ? i.chart.ref : `${i.chart.name} from ${i.chart.repo}`;
+export function chartLabel(chart: ChartSource): string {
+  return chart.kind === 'local' ? chart.path : chart.kind === 'oci' ? chart.ref : `${chart.name} from ${chart.repo}`;
+}
+
+/** The outputs: what is live and what ran; unset when the run failed before it knew. */
+export function outputsOf(r: HelmDeployResult) {
+  const d = r.deploy;
+  return {
+    revision: d?.live?.revision,
+    status: d ? (d.latest?.status ?? 'none') : undefined,
+    'chart-version': d?.latest ? chartVersionOf(d.latest.chart) : undefined,
+    'app-version': d?.latest?.appVersion,
+    'rolled-back': d?.rolledBack,
+    'helm-version': r.helmVersion,
+    diff: d?.diff?.output,
+    'diff-file': d?.diff?.file,
+    changes: d?.diff?.changes,
+  };
 }
 
 /** The job summary: what was deployed where, what is live now, and on failure why. No values, ever. */
-export function renderSummary(i: HelmDeployInputs, helmVersion: string, r: DeployResult, timings: Timings): SummaryBuilder {
-  const s = new SummaryBuilder().heading(`helm-deploy: ${i.release} ${r.ok ? (i.dryRun ? 'dry run ok' : 'deployed') : 'FAILED'}`);
+export function renderSummary(r: HelmDeployResult, steps: readonly TimingStep[]): SummaryBuilder {
+  const d = r.deploy;
+  const ok = d?.ok === true && r.failure === undefined;
+  const s = new SummaryBuilder().heading(`helm-deploy: ${r.release} ${ok ? (d?.planned ? 'plan' : r.dryRun ? 'dry run ok' : 'deployed') : 'FAILED'}`);
   s.table(
     ['Release', 'Namespace', 'Chart', 'Chart version', 'App version', 'Revision', 'Status', 'Helm'],
-    [[i.release, i.namespace, chartLabel(i), r.latest ? chartVersionOf(r.latest.chart) : (i.chartVersion ?? ''), r.latest?.appVersion ?? '', r.live?.revision ?? '', r.latest?.status ?? '', helmVersion]],
+    [[r.release, r.namespace, chartLabel(r.chart), d?.latest ? chartVersionOf(d.latest.chart) : (r.chartVersion ?? ''), d?.latest?.appVersion ?? '', d?.live?.revision ?? '', d?.latest?.status ?? '', r.helmVersion ?? '']],
   );
-  s.paragraph(`**Outcome:** ${r.outcome}`);
-  if (r.recovered) s.paragraph(`**Pending release recovered:** ${r.recovered}`);
-  if (!r.ok && r.failure) s.paragraph('**Helm said:**').code(r.failure);
-  if (r.diagnostics) diagnosticsSummary(r.diagnostics, s);
-  return s.timings(timings.steps);
+  if (!d) return (r.failure === undefined ? s : s.failure(r.failure)).timings(steps);
+  s.paragraph(`**Outcome:** ${d.outcome}`);
+  if (d.recovered) s.paragraph(`**Pending release recovered:** ${d.recovered}`);
+  if (!d.ok && d.failure) s.paragraph('**Helm said:**').code(d.failure);
+  if (d.diagnostics) diagnosticsSummary(d.diagnostics, s);
+  if (d.diff) s.paragraph(d.diff.markdown.trimEnd());
+  if (d.diff?.comment) s.paragraph(`**Pull-request comment:** ${d.diff.comment}`);
+  if (d.diffError) s.paragraph(`**Diff:** not computed: ${d.diffError}`);
+  return s.timings(steps);
 }

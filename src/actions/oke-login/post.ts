@@ -1,12 +1,4 @@
 /** oke-login (post): removes the kubeconfig, the credential helper's key and its token cache. */
-import { runAction, StateKey, type ActionEnv } from '../../core/action.js';
-import { removeAll } from '../../core/tempfiles.js';
+import { cleanupEntry, runAction } from '../../core/action.js';
 
-export async function run(env: ActionEnv): Promise<void> {
-  const raw = env.getState(StateKey.CleanupPaths);
-  const paths = raw ? (JSON.parse(raw) as string[]) : [];
-  const removed = removeAll(paths);
-  env.log.info(removed.length ? `removed ${removed.join(', ')} (kubeconfig, key material, token cache)` : 'nothing to remove');
-}
-
-await runAction('oke-login post', run);
+await runAction('oke-login post', cleanupEntry('kubeconfig, key material, token cache'));

@@ -1,10 +1,21 @@
-/** The job summary of a successful login: what was logged into and how, never a secret. */
+/** The outputs and the job summary of a successful login: what was logged into and how, never a secret. */
+import type { TimingStep } from '../../core/action.js';
 import { SummaryBuilder } from '../../core/summary.js';
-import type { LoginResult } from './login.js';
+import type { OkeLoginResult } from './run.js';
 
 const ENDPOINT_KIND = { public: 'public endpoint', private: 'private endpoint', 'vcn-hostname': 'VCN hostname' } as const;
 
-export function loginSummary(r: LoginResult, steps: Array<{ name: string; ms: number; ok: boolean }>): SummaryBuilder {
+export function outputsOf({ login: r }: OkeLoginResult) {
+  return {
+    kubeconfig: r.kubeconfigPath,
+    'cluster-name': r.clusterName,
+    'kubernetes-version': r.kubernetesVersion,
+    endpoint: r.endpoint,
+    'kubectl-path': r.kubectlPath,
+  };
+}
+
+export function renderSummary({ login: r }: OkeLoginResult, steps: readonly TimingStep[]): SummaryBuilder {
   const auth =
     r.auth.method === 'api-key'
       ? `API key ${r.auth.fingerprint} of ${r.auth.user}`

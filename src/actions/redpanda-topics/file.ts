@@ -1,6 +1,8 @@
 import { readFileSync, statSync } from 'node:fs';
 import { ConfigurationError, errorMessage, type ConfigurationProblem } from '../../core/errors.js';
 import { clip, excerpt } from '../../core/inputs.js';
+import type { Secrets } from '../../core/secrets.js';
+import { parseAccess, resolvePasswords } from './access-file.js';
 import { describeValue, SchemaValidator } from './json-schema.js';
 import type { DeclaredConfigValue, DeclaredTopic, FilePosition, TopicsFile, TopicsPolicy } from './model.js';
 import { checkPolicy } from './policy.js';
@@ -154,15 +156,20 @@ export function parseTopicsFile(text: string, file: string): TopicsFile {
   const absent = entries.map((t) => isMapping(t) && t.state === 'absent');
   problems.push(...checkNames(doc, names));
   if (usable('policy')) problems.push(...checkPolicy(doc, policyOf(raw), { names, absent, topics }));
+  const { access, problems: accessProblems } = parseAccess(doc, usable);
+  problems.push(...accessProblems);
   if (problems.length) throw new ConfigurationError(problems);
-  return { path: file, apiVersion: raw.apiVersion!, policy: policyOf(raw), topics: topics as DeclaredTopic[] };
+  return { path: file, apiVersion: raw.apiVersion!, policy: policyOf(raw), topics: topics as DeclaredTopic[], ...(access ? { access } : {}) };
 }
 
 /** A topics file of 1,000 topics is about 100 kB: anything past this is not one. */
 export const MAX_FILE_BYTES = 8 * 1024 * 1024;
 
-/** Reads and parses the file at `path`, naming it `shownAs` in messages. */
-export function readTopicsFile(path: string, shownAs: string): TopicsFile {
+/**
+ * Reads and parses the file at `path`, naming it `shownAs` in messages. With `secretsFrom`, the declared users'
+ * passwords are read from the environment too (and registered as secrets at once); a missing one is a problem of the file.
+ */
+export function readTopicsFile(path: string, shownAs: string, secretsFrom?: { env: NodeJS.ProcessEnv; secrets: Secrets }): TopicsFile {
   let text: string;
   try {
     const size = statSync(path).size;
@@ -177,5 +184,10 @@ export function readTopicsFile(path: string, shownAs: string): TopicsFile {
   if (text.includes('\u0000')) {
     throw new ConfigurationError({ input: 'file', problem: `${clip(shownAs)} is not a text file (it holds NUL bytes); it starts with:\n${excerpt(text)}`, fix: 'point `file` at the topics file (YAML, see topics.schema.json)', location: { file: shownAs } });
   }
-  return parseTopicsFile(text, shownAs);
+  const parsed = parseTopicsFile(text, shownAs);
+  if (secretsFrom) {
+    const problems = resolvePasswords(parsed, secretsFrom.env, secretsFrom.secrets);
+    if (problems.length) throw new ConfigurationError(problems);
+  }
+  return parsed;
 }

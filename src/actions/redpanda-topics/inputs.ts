@@ -39,7 +39,7 @@ export function parseTopicsInputs(inputs: Inputs, secrets: Secrets, env: NodeJS.
   const allowDelete = problems.collect(() => inputs.boolean('allow-delete', false));
   const failOnDrift = problems.collect(() => inputs.boolean('fail-on-drift', false));
   // The file's own problems (YAML, schema, names, policy) join the inputs' in the same report.
-  const topics = file === undefined ? undefined : problems.collect(() => readTopicsFile(file, fileShown!));
+  const topics = file === undefined ? undefined : problems.collect(() => readTopicsFile(file, fileShown!, { env, secrets }));
   problems.throwIfAny();
   return { file: file!, fileShown: fileShown!, topics: topics!, mode: mode!, allowDelete: allowDelete!, failOnDrift: failOnDrift!, connection: connection! };
 }

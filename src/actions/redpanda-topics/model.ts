@@ -1,3 +1,5 @@
+import type { AccessPlan, DeclaredAccess } from './access-model.js';
+
 /**
  * The action's vocabulary: what the file declares, what the cluster has, and the plan between them.
  * Pure types, shared by the parser, the planner, the broker validation, the apply step and the renderer.
@@ -40,6 +42,8 @@ export interface TopicsFile {
   apiVersion: string;
   policy: TopicsPolicy;
   topics: DeclaredTopic[];
+  /** ACLs and SCRAM users, when the file declares any (access-model.ts). */
+  access?: DeclaredAccess;
 }
 
 /** A topic as the cluster has it. */
@@ -79,6 +83,8 @@ export type PlanErrorKind = 'partition-decrease' | 'replication-factor-change' |
 export interface PlanError {
   kind: PlanErrorKind;
   topic: string;
+  /** What the error is about when it is not a topic (an ACL, a user): shown instead of `topic <name>`. */
+  subject?: string;
   problem: string;
   fix: string;
   at?: FilePosition;
@@ -100,6 +106,8 @@ export interface Plan {
   drift: Drift[];
   /** Declared topics that already match. */
   inSync: string[];
+  /** ACL and user changes, when the file declares access (access-plan.ts). */
+  access?: AccessPlan;
 }
 
 export type ChangeStatus = 'planned' | 'applied' | 'failed' | 'not-attempted' | 'unknown';

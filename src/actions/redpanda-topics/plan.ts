@@ -108,14 +108,3 @@ export function planTopics(file: TopicsFile, cluster: ClusterState, options: Pla
   }
   return { changes, errors, drift, inSync };
 }
-
-/** The changes of a plan grouped by topic, in plan order (for batching and for the report). */
-export function changesByTopic(changes: readonly Change[]): Map<string, Change[]> {
-  const out = new Map<string, Change[]>();
-  for (const c of changes) {
-    const list = out.get(c.topic) ?? [];
-    list.push(c);
-    out.set(c.topic, list);
-  }
-  return out;
-}

@@ -3,7 +3,9 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { ConfigurationError, type ConfigurationProblem } from '../../core/errors.js';
 import type { Logger } from '../../core/log.js';
-import { planJson, problemLine, type TopicsReport } from './render.js';
+import { MODES } from './inputs.js';
+import type { TopicsResult } from './run.js';
+import { planJson, problemLine, problemsReport, type TopicsReport } from './summary.js';
 
 /**
  * How a run's problems and report leave the step, light enough for the entry to use before the Kafka client is
@@ -35,3 +37,15 @@ export function reportProblems(problems: ConfigurationProblem[], what: string, l
   return new ReportedProblems(problems, what);
 }
 
+
+/**
+ * The result of a step whose inputs or topics file were refused (before anything heavy loaded): each problem
+ * logged once, the plan file written, every output given a value from the report; the step fails with the count.
+ */
+export function refusedResult(err: ConfigurationError, raw: { mode?: string; file?: string }, log: Logger, tempDir: string | undefined): TopicsResult {
+  const mode = MODES.find((m) => m === raw.mode?.toLowerCase()) ?? 'plan';
+  const report = problemsReport(mode, raw.file || '(no file)', err.problems);
+  const failure = reportProblems(err.problems, 'the inputs', log);
+  report.planFile = writePlanFile(report, tempDir);
+  return { report, failure };
+}

@@ -1,9 +1,11 @@
 import { ConfigurationError, errorMessage, OperationError } from '../../core/errors.js';
+import type { ActionResult, StepContext } from '../../core/action.js';
 import { Timings, withGroup } from '../../core/groups.js';
 import type { Logger } from '../../core/log.js';
 import { describeConnection } from '../../kafka/connection-inputs.js';
 import { kafkaOperationError, LOST_MID_RUN_HINT } from '../../kafka/errors.js';
 import { TopicAdmin } from '../../kafka/topic-admin.js';
+import { applyAccessStep, planAccessStep } from './access-run.js';
 import { applyPlan } from './apply.js';
 import { checkWithBroker } from './broker-check.js';
 import type { ChangeOutcome } from './model.js';
@@ -11,15 +13,15 @@ import { observeCluster } from './observe.js';
 import { planTopics } from './plan.js';
 import { readinessTargets, waitUntilReady } from './ready.js';
 import { reportProblems, writePlanFile } from './problems.js';
-import { driftLine, emptyPlan, planLines, planProblems, type TopicsReport } from './render.js';
+import { driftLine, emptyPlan, planLines, planProblems, type TopicsReport } from './summary.js';
 import type { TopicsInputs } from './inputs.js';
 
 /**
- * The action's logic, without @actions/core: connect, read the cluster, plan, let the broker check the plan,
+ * The action's run, without @actions/core: connect, read the cluster, plan, let the broker check the plan,
  * then (apply mode) apply it. Returns the report and, when the step must fail, the error to fail it with; the
  * entry writes every output and the summary from the report either way, whatever failed.
  */
-export interface RunDeps {
+export interface TopicsDeps {
   log: Logger;
   timings?: Timings;
   /** Where the plan file goes (RUNNER_TEMP on a runner). */
@@ -28,9 +30,15 @@ export interface RunDeps {
   connect?: (inputs: TopicsInputs, log: Logger) => Promise<TopicAdmin>;
 }
 
-export interface RunResult {
+/** What run returns: the report (every output and the summary come from it, whatever failed) and the error that fails the step. */
+export interface TopicsResult extends ActionResult {
   report: TopicsReport;
   failure?: Error;
+}
+
+/** The real dependencies, from the runner's services. */
+export function deps(step: StepContext): TopicsDeps {
+  return { log: step.log, timings: step.timings, tempDir: step.env.RUNNER_TEMP };
 }
 
 function applyFailure(outcomes: readonly ChangeOutcome[]): OperationError | undefined {
@@ -53,7 +61,7 @@ function applyFailure(outcomes: readonly ChangeOutcome[]): OperationError | unde
 /** Marks the Apply group as failed in the timings when a change did not apply (the outcomes are the report). */
 class ApplyIncomplete extends Error {}
 
-export async function runTopics(inputs: TopicsInputs, deps: RunDeps): Promise<RunResult> {
+export async function run(inputs: TopicsInputs, deps: TopicsDeps): Promise<TopicsResult> {
   const { log } = deps;
   const timings = deps.timings ?? new Timings();
   const conn = inputs.connection;
@@ -63,7 +71,7 @@ export async function runTopics(inputs: TopicsInputs, deps: RunDeps): Promise<Ru
   log.info(`${file.topics.length} topic(s) declared in ${file.path} (${absent} marked absent); policy: ${file.policy.managedPrefixes.length ? `managed prefixes ${file.policy.managedPrefixes.join(', ')}` : 'every non-internal topic in scope'}`);
 
   const report: TopicsReport = { mode: inputs.mode, file: file.path, brokers: describeConnection(conn), declared: file.topics.length, plan: emptyPlan() };
-  const finish = (failure?: Error): RunResult => {
+  const finish = (failure?: Error): TopicsResult => {
     if (failure && !(failure instanceof ConfigurationError) && !report.failure) report.failure = { message: errorMessage(failure), hint: failure instanceof OperationError ? failure.hint : undefined };
     report.planFile = writePlanFile(report, deps.tempDir);
     return { report, failure };
@@ -93,6 +101,7 @@ export async function runTopics(inputs: TopicsInputs, deps: RunDeps): Promise<Ru
           if (!p.errors.length) p.errors.push(...(await checkWithBroker(admin, p, file, log)));
           planLines(p).forEach((l) => log.info(l));
           p.drift.forEach((d) => log.warning(`drift (not touched): ${driftLine(d)}`));
+          if (file.access) await planAccessStep(p, admin, file.access, { allowDelete: inputs.allowDelete, conn }, log);
           return p;
         },
         timings,
@@ -113,6 +122,10 @@ export async function runTopics(inputs: TopicsInputs, deps: RunDeps): Promise<Ru
     }
     if (inputs.mode !== 'apply') return finish();
     if (!plan.changes.length) {
+      if (plan.access?.changes.length) {
+        report.outcomes = [];
+        return finish(await applyAccessStep(plan, admin, file.access, log, timings));
+      }
       log.info('No changes: the cluster already matches the file; nothing was changed.');
       return finish();
     }
@@ -130,7 +143,8 @@ export async function runTopics(inputs: TopicsInputs, deps: RunDeps): Promise<Ru
       if (!(err instanceof ApplyIncomplete)) throw err;
     });
     report.outcomes = outcomes;
-    const failure = applyFailure(outcomes);
+    // Users and ACLs after the topics, and only when every topic change applied.
+    const failure = applyFailure(outcomes) ?? (await applyAccessStep(plan, admin, file.access, log, timings));
     const targets = readinessTargets(outcomes);
     if (!targets.size) return finish(failure);
     if (outcomes.some((o) => o.status === 'unknown')) {

@@ -2,6 +2,8 @@ import { accessSync, closeSync, constants, mkdirSync, openSync, statSync, writeF
 import { dirname, isAbsolute, join, relative, resolve, sep } from 'node:path';
 import { ConfigurationError, errorMessage, OperationError } from '../../core/errors.js';
 import { checkLocation, clip, realOrSelf, type PathPolicy } from '../../core/inputs.js';
+import type { VerifyInputs } from './inputs.js';
+import type { VerifyResult } from './verify.js';
 
 /**
  * The JSON report's file: checked with the inputs (before anything is sent), its folder made before the first
@@ -106,4 +108,9 @@ export function writeReport(path: string, report: unknown): void {
       hint: `the verdict and outputs were set before; something removed or locked ${dirname(path)}${sep} during the run, or the disk is full`,
     });
   }
+}
+
+/** The report's content: the verdict, the round trip it was about, the counts, the latency and every probe. */
+export function reportOf(i: VerifyInputs, r: VerifyResult): Record<string, unknown> {
+  return { ok: r.ok, verdict: r.verdict, next: r.next, probeTopic: i.probeTopic, replyTopic: i.replyTopic, consumerGroup: i.consumerGroup, sent: r.sent, acknowledged: r.acknowledged, latency: r.stats, probes: r.probes };
 }

@@ -1,51 +1,66 @@
-import type { ActionEnv } from '../../core/action.js';
+import type { ActionResult, StepContext } from '../../core/action.js';
 import { OperationError } from '../../core/errors.js';
-import { SummaryBuilder } from '../../core/summary.js';
-import { parseVerifyInputs, type VerifyInputs } from './inputs.js';
-import { prepareReport, writeReport } from './report.js';
+import type { Timings } from '../../core/groups.js';
+import type { Logger } from '../../core/log.js';
+import type { VerifyInputs } from './inputs.js';
+import { prepareReport, reportOf, writeReport } from './report.js';
 import type { VerifyDeps, VerifyResult } from './verify.js';
 
-/** The round trips themselves (Kafka): loaded only once the inputs are valid; a test passes its own. */
-export type RunVerify = (inputs: VerifyInputs, deps: VerifyDeps) => Promise<VerifyResult>;
-const loadAndVerify: RunVerify = async (inputs, deps) => (await import('./verify.js')).verifyEvents(inputs, deps);
-
-function summary(i: VerifyInputs, r: VerifyResult, env: ActionEnv): SummaryBuilder {
-  const s = new SummaryBuilder().heading(`verify-events: ${r.ok ? 'PASSED' : 'FAILED'}`).paragraph(`**Verdict:** ${r.verdict}`);
-  if (r.next) s.paragraph(`**Next:** ${r.next}`);
-  s.table(['Probe topic', 'Subscriber group', 'Reply topic', 'Sent', 'Acknowledged'], [[i.probeTopic, i.consumerGroup, i.replyTopic, r.sent, r.acknowledged]]);
-  if (r.stats) s.heading('Round-trip latency', 3).table(['p50', 'p95', 'max', 'limit (p95)'], [[`${r.stats.p50} ms`, `${r.stats.p95} ms`, `${r.stats.max} ms`, i.maxP95Ms !== undefined ? `${i.maxP95Ms} ms` : '-']]);
-  return s.timings(env.timings.steps);
+/**
+ * verify-events' run: the report file made writable before the first probe, the round trips, then the report.
+ * The verdict comes back as the result, a failed one too; the entry writes the outputs and the summary from it.
+ */
+export interface VerifyEventsDeps {
+  log: Logger;
+  timings: Timings;
+  /** The round trips (verify.ts: loads the Kafka client). */
+  verify: (inputs: VerifyInputs, deps: VerifyDeps) => Promise<VerifyResult>;
+  /** The JSON report's file: made (empty) before the first probe, written at the end (report.ts). */
+  report: { prepare(path: string): void; write(path: string, report: unknown): void };
 }
 
-export async function verify(env: ActionEnv, runVerify: RunVerify = loadAndVerify): Promise<void> {
-  const inputs = parseVerifyInputs(env.inputs, env.secrets, env.env);
-  for (const w of inputs.connection.warnings) env.log.warning(w);
-  // Before the first probe: a report the runner cannot write fails now, with nothing sent.
-  prepareReport(inputs.reportPath);
-  const result = await runVerify(inputs, { log: env.log, timings: env.timings });
+export interface VerifyEventsResult extends ActionResult {
+  probeTopic: string;
+  replyTopic: string;
+  consumerGroup: string;
+  maxP95Ms?: number;
+  verify: VerifyResult;
+  /** Set once the report is written. */
+  reportPath?: string;
+}
 
-  // The outputs and the summary first: whatever happens to the report file, the step's results are not lost.
-  env.setOutputs({
-    sent: result.sent,
-    acknowledged: result.acknowledged,
-    'p50-ms': result.stats?.p50,
-    'p95-ms': result.stats?.p95,
-    'max-ms': result.stats?.max,
-    verdict: result.verdict,
-  });
-  env.writeSummary(summary(inputs, result, env));
-  const report = { ok: result.ok, verdict: result.verdict, next: result.next, probeTopic: inputs.probeTopic, replyTopic: inputs.replyTopic, consumerGroup: inputs.consumerGroup, sent: result.sent, acknowledged: result.acknowledged, latency: result.stats, probes: result.probes };
+export async function run(inputs: VerifyInputs, deps: VerifyEventsDeps): Promise<VerifyEventsResult> {
+  const { log } = deps;
+  for (const w of inputs.connection.warnings) log.warning(w);
+  // Before the first probe: a report the runner cannot write fails now (a ConfigurationError), with nothing sent.
+  deps.report.prepare(inputs.reportPath);
+  const verify = await deps.verify(inputs, { log, timings: deps.timings });
+  const result: VerifyEventsResult = { probeTopic: inputs.probeTopic, replyTopic: inputs.replyTopic, consumerGroup: inputs.consumerGroup, maxP95Ms: inputs.maxP95Ms, verify };
   let reportError: OperationError | undefined;
   try {
-    writeReport(inputs.reportPath, report);
-    env.setOutputs({ 'report-path': inputs.reportPath });
+    deps.report.write(inputs.reportPath, reportOf(inputs, verify));
+    result.reportPath = inputs.reportPath;
   } catch (err) {
-    reportError = err as OperationError;
+    reportError = err instanceof OperationError ? err : new OperationError(`writing the report to ${inputs.reportPath} failed`, { cause: err });
   }
-  if (!result.ok) {
-    if (reportError) env.log.error(`${reportError.message}. Next: ${reportError.hint}`);
-    throw result.error ?? new OperationError(`verify-events: ${result.verdict}`, { hint: result.next });
+  if (!verify.ok) {
+    // The verdict is what failed; the report's own failure is said in the log.
+    if (reportError) log.error(`${reportError.message}. Next: ${reportError.hint}`);
+    result.failure = verify.error ?? new OperationError(`verify-events: ${verify.verdict}`, { hint: verify.next });
+  } else if (reportError) {
+    result.failure = reportError;
+  } else {
+    log.info(`verify-events: ${verify.verdict}`);
   }
-  if (reportError) throw reportError;
-  env.log.info(`verify-events: ${result.verdict}`);
+  return result;
+}
+
+/** The real dependencies: the Kafka client loads with verify.ts, once the inputs are valid. */
+export function deps(step: StepContext): VerifyEventsDeps {
+  return {
+    log: step.log,
+    timings: step.timings,
+    verify: async (inputs, d) => (await import('./verify.js')).verifyEvents(inputs, d),
+    report: { prepare: prepareReport, write: writeReport },
+  };
 }

@@ -37,22 +37,25 @@ export interface VerifyResult {
 export interface VerifyDeps {
   log: Logger;
   timings: Timings;
+  /** The clock every deadline, send time and latency is read from, in ms (default Date.now). */
   now?: () => number;
   sleep?: (ms: number) => Promise<void>;
 }
 
 const realSleep = (ms: number): Promise<void> => new Promise((r) => setTimeout(r, ms));
+const clockOf = (deps: VerifyDeps): (() => number) => deps.now ?? Date.now;
 
 /** Polls the group (Kafka has no watch for groups) until it is Stable with the probe topic assigned. */
 async function waitForSubscriber(admin: Admin, i: VerifyInputs, deadline: number, deps: VerifyDeps): Promise<GroupReadiness> {
   const sleep = deps.sleep ?? realSleep;
+  const now = clockOf(deps);
   let delay = 250;
   let said = '';
   for (;;) {
     const last = groupReadiness(await describeGroup(admin, i.consumerGroup), i.consumerGroup, i.probeTopic);
     if (last.ready) return last;
     if (last.detail !== said) deps.log.info(`waiting: ${(said = last.detail)}`);
-    if (Date.now() + delay > deadline) return last;
+    if (now() + delay > deadline) return last;
     await sleep(delay);
     delay = Math.min(2000, delay * 2);
   }
@@ -86,15 +89,16 @@ interface Published {
 
 export async function roundTrips(producer: Producer<string, string, string, string>, probes: Probe[], topic: string, concurrency: number, sent: Sent, deadline: number, waitFor: (id: string) => Promise<void>, deps: VerifyDeps): Promise<Published> {
   const sleep = deps.sleep ?? realSleep;
+  const now = clockOf(deps);
   let next = 0;
   let failure: SideFailure | undefined;
   let unpublished = 0;
   const worker = async (): Promise<void> => {
-    while (next < probes.length && Date.now() < deadline) {
+    while (next < probes.length && now() < deadline) {
       const p = probes[next++]!;
       const ack = waitFor(p.id);
       // Noted before the send returns: the acknowledgement may be read first.
-      const entry = { partition: -1, offset: -1n, sentAt: Date.now() };
+      const entry = { partition: -1, offset: -1n, sentAt: now() };
       sent.set(p.id, entry);
       for (let attempt = 0; ; attempt++) {
         try {
@@ -105,7 +109,7 @@ export async function roundTrips(producer: Producer<string, string, string, stri
         } catch (err) {
           failure = { error: err, failures: (failure?.failures ?? 0) + 1 };
           const wait = backoff(attempt);
-          if (Date.now() + wait >= deadline) {
+          if (now() + wait >= deadline) {
             // Unknown whether the last attempt was written: without an offset it counts as never published.
             sent.delete(p.id);
             unpublished++;
@@ -151,18 +155,19 @@ export class AckCollector {
 
   async run(deadline: number): Promise<void> {
     const sleep = this.deps.sleep ?? realSleep;
+    const now = clockOf(this.deps);
     let attempt = 0;
-    while (!this.stopped && Date.now() < deadline) {
+    while (!this.stopped && now() < deadline) {
       let records: Awaited<ReturnType<TopicReader['poll']>>;
       try {
-        records = await this.reader.poll(Math.min(200, Math.max(10, deadline - Date.now())));
+        records = await this.reader.poll(Math.min(200, Math.max(10, deadline - now())));
         if (this.failing) this.deps.log.info('reading the reply topic works again');
         this.failing = undefined;
         attempt = 0;
       } catch (err) {
         if (!this.failing) this.deps.log.info(`reading the reply topic failed (${errorMessage(err)}); reading its partition leaders again and retrying until the timeout`);
         this.failing = { error: err, failures: (this.failing?.failures ?? 0) + 1 };
-        await sleep(Math.min(backoff(attempt++), Math.max(0, deadline - Date.now())));
+        await sleep(Math.min(backoff(attempt++), Math.max(0, deadline - now())));
         continue;
       }
       for (const r of records) {
@@ -175,7 +180,7 @@ export class AckCollector {
           this.others.add(ack.source);
           continue;
         }
-        this.acked.set(ack.probeId, Date.now() - s.sentAt);
+        this.acked.set(ack.probeId, now() - s.sentAt);
         this.waiters.get(ack.probeId)?.();
       }
     }
@@ -189,7 +194,8 @@ export class AckCollector {
  */
 export async function verifyEvents(i: VerifyInputs, deps: VerifyDeps): Promise<VerifyResult> {
   const { log, timings } = deps;
-  const deadline = Date.now() + i.timeoutMs;
+  const clock = clockOf(deps);
+  const deadline = clock() + i.timeoutMs;
   const options = clientOptions(i.connection);
   const admin = new Admin(options);
   const producer = new Producer({ ...options, serializers: stringSerializers, acks: -1 });
@@ -206,7 +212,7 @@ export async function verifyEvents(i: VerifyInputs, deps: VerifyDeps): Promise<V
     if (!group.ready) return { ok: false, verdict: `the subscriber is not ready: ${group.detail}`, next: group.next, sent: 0, acknowledged: 0, probes: [], group };
 
     const [replyFrom, dlqFrom] = await Promise.all([endOffsets(admin, i.replyTopic), i.deadLetterTopic ? endOffsets(admin, i.deadLetterTopic).catch(() => undefined) : undefined]);
-    const now = Date.now();
+    const now = clock();
     const probes = Array.from({ length: i.probes }, () => buildProbe({ type: i.probeType, topic: i.probeTopic, pubsubName: i.pubsubName, source: i.source, now: new Date(now), expiresAt: new Date(deadline) }));
     const reader = new TopicReader(consumer as unknown as Consumer<Buffer, Buffer, Buffer, Buffer>, admin, i.replyTopic, replyFrom);
     const collector = new AckCollector(reader, sent, i.appId, deps);

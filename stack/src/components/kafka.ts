@@ -11,6 +11,11 @@
  *                   the pods' clients to an address they can route to. Bound on loopback, so Kafka starts
  *                   whether the node (and its veth) exists or not.
  *
+ * Authorization: the KRaft StandardAuthorizer with allow.everyone.if.no.acl.found=true; super users are
+ * User:ANONYMOUS (every PLAINTEXT listener: inter-broker, controller, local clients) and `stack-user`. Another
+ * SASL user may do anything on a resource without ACLs and only what the ACLs allow on one that has any
+ * (test/integration/stack-kafka.test.ts proves it; redpanda-topics declares ACLs and SCRAM users).
+ *
  * Source: Maven Central (the only JVM source the machines reach). stack/kafka/pom.xml pulls
  * org.apache.kafka:kafka_2.13 + kafka-tools + the SLF4J->log4j2 binding; `mvn dependency:copy-dependencies`
  * drops the 93 jars (54 MB) into <cacheDir>/kafka-<version>/libs. Kafka 4.x is KRaft-only and needs Java 17.
@@ -190,7 +195,7 @@ function readCredentials(p: Paths): Credentials | undefined {
   return undefined;
 }
 
-function serverProperties(ctx: StackContext, p: Paths): string {
+function serverProperties(ctx: StackContext, p: Paths, adminUser: string): string {
   const { kafkaPlaintext, kafkaSasl, kafkaController, kafkaNode } = ctx.ports;
   const jaas = 'org.apache.kafka.common.security.scram.ScramLoginModule required;';
   return [
@@ -203,6 +208,13 @@ function serverProperties(ctx: StackContext, p: Paths): string {
     `advertised.listeners=PLAINTEXT://127.0.0.1:${kafkaPlaintext},SASL_PLAINTEXT://127.0.0.1:${kafkaSasl},NODE://${nodeNetwork.hostIp}:${kafkaNode}`,
     'listener.security.protocol.map=PLAINTEXT:PLAINTEXT,SASL_PLAINTEXT:SASL_PLAINTEXT,CONTROLLER:PLAINTEXT,NODE:SASL_PLAINTEXT',
     'inter.broker.listener.name=PLAINTEXT',
+    // ACLs are enforced (redpanda-topics manages them; tests prove them). The PLAINTEXT listeners (inter-broker,
+    // controller, local clients) authenticate as User:ANONYMOUS and the SASL admin user is the stack's: both are
+    // super users. Any other SASL user is allowed what no ACL names, and only what the ACLs say on a resource
+    // that has some: what worked before the authorizer still works, what a file declares is enforced.
+    'authorizer.class.name=org.apache.kafka.metadata.authorizer.StandardAuthorizer',
+    `super.users=User:ANONYMOUS;User:${adminUser}`,
+    'allow.everyone.if.no.acl.found=true',
     `sasl.enabled.mechanisms=${KAFKA_SASL_MECHANISMS.join(',')}`,
     `listener.name.sasl_plaintext.sasl.enabled.mechanisms=${KAFKA_SASL_MECHANISMS.join(',')}`,
     `listener.name.sasl_plaintext.scram-sha-256.sasl.jaas.config=${jaas}`,
@@ -438,7 +450,7 @@ async function start(ctx: StackContext): Promise<void> {
   }
 
   const { creds, created } = loadOrCreateCredentials(p);
-  writeFileSync(p.serverProperties, serverProperties(ctx, p));
+  writeFileSync(p.serverProperties, serverProperties(ctx, p, creds.username));
   writeFileSync(p.log4j, log4jConfig());
   writeFileSync(p.clientConfig, clientProperties(creds), { mode: 0o600 });
   chmodSync(p.clientConfig, 0o600);
@@ -493,6 +505,8 @@ async function status(ctx: StackContext): Promise<ComponentStatus> {
     version: KAFKA_VERSION,
     saslMechanism: 'SCRAM-SHA-256',
     saslMechanisms: [...KAFKA_SASL_MECHANISMS],
+    authorizer: 'StandardAuthorizer (allow.everyone.if.no.acl.found=true)',
+    superUsers: ['User:ANONYMOUS', `User:${creds?.username ?? KAFKA_USERNAME}`],
     username: creds?.username ?? KAFKA_USERNAME,
     password: creds?.password,
     classpath: classpath(p),

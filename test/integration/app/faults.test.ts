@@ -1,9 +1,10 @@
 import { Admin, Consumer } from '@platformatic/kafka';
 import { randomUUID } from 'node:crypto';
 import { Agent, request } from 'node:http';
-import { endOffsets, TopicReader } from '../../../src/events/kafka-io.js';
+import { restartApp, stopApp } from '../../../app/scripts/local.js';
+import { committedOffsets, endOffsets, TopicReader } from '../../../src/events/kafka-io.js';
 import { stack } from '../../support/stack.js';
-import { ensureStackServer, eventually, Forwarder, psql, restartStackServer, startTodo, type Todo } from './todo.js';
+import { ctx, ensureStackServer, eventually, Forwarder, psql, restartStackServer, startTodo, type Todo } from './todo.js';
 
 /**
  * The app under real faults, each while 20 clients create tasks:
@@ -13,6 +14,8 @@ import { ensureStackServer, eventually, Forwarder, psql, restartStackServer, sta
  *   connect. So this test stops the shared broker (integration tests run in band) and starts it again in a finally.
  * - PostgreSQL restarting, as this app alone sees it: its connections go through a forwarder that drops them
  *   all and refuses new ones for 5 s (the shared server keeps serving everyone else).
+ * - The worker's process down for 12 s while its daprd runs (a crash and restart): deliveries are retried
+ *   until it is back, none goes to the dead-letter topic, and its group then catches up with task-events.
  * What must hold: every stored task reaches task-events (the outbox), every 2xx create is stored, and a failed
  * dependency is a 503 (never a 500) that names the task when it may be stored.
  */
@@ -65,6 +68,30 @@ function load(url: string, token: (user: string) => string, prefix: string): { a
       agent.destroy();
     },
   };
+}
+
+/** The task ids of the events on `topic` since `from` whose task id is in `ids` (reads until `quietMs` pass with nothing new). */
+async function taskIdsOn(topic: string, from: Map<number, bigint>, ids: Set<string>, quietMs: number): Promise<string[]> {
+  const client = stack.kafkaClient();
+  const admin = new Admin({ clientId: 'faults-it-dlq-admin', ...client });
+  const consumer = new Consumer<Buffer, Buffer, Buffer, Buffer>({ clientId: 'faults-it-dlq', groupId: `faults-it-never-joins-${randomUUID()}`, ...client });
+  const reader = new TopicReader(consumer, admin, topic, from);
+  const found: string[] = [];
+  try {
+    let quietSince = Date.now();
+    while (Date.now() - quietSince < quietMs) {
+      const records = await reader.poll(250);
+      if (records.length > 0) quietSince = Date.now();
+      for (const r of records) {
+        const text = r.value?.toString('utf8') ?? '';
+        for (const id of ids) if (text.includes(id)) found.push(id);
+      }
+    }
+  } finally {
+    await consumer.close(true).catch(() => undefined);
+    await admin.close().catch(() => undefined);
+  }
+  return found;
 }
 
 /** The ids of the run's tasks in the instance's state table. */
@@ -166,6 +193,41 @@ describe('the app when its servers fail under load', () => {
       expect(stored.size).toBe(answers.length);
     } finally {
       ensureStackServer('kafka');
+      await todo.stop();
+    }
+  }, 400_000);
+
+  it('the worker down for 12 s under load: nothing is dead-lettered and its group catches up once it is back', async () => {
+    // A fresh group: one left behind by an earlier run would start where that run stopped.
+    await admin.deleteGroups({ groups: ['todo-fault-w-worker'] }).catch(() => undefined);
+    const todo = await startTodo('todo-fault-w', { env });
+    try {
+      const prefix = `fault-worker-${randomUUID().slice(0, 6)}`;
+      const dlqFrom = await endOffsets(admin, 'task-events-dlq');
+      const worker = todo.info.worker;
+      let downMs = 0;
+      const { stored } = await underLoad(todo, 'todo_fault_w_state', prefix, async () => {
+        const t0 = Date.now();
+        await stopApp(ctx, worker);
+        await new Promise((r) => setTimeout(r, 12_000));
+        await restartApp(ctx, worker);
+        downMs = Date.now() - t0;
+      });
+      expect(downMs).toBeGreaterThanOrEqual(12_000);
+      // Its group (the app id, as the chart's consumerGroup "{appID}") commits up to what the run published.
+      const end = await endOffsets(admin, 'task-events');
+      const t0 = Date.now();
+      const behind = async (): Promise<string[]> => {
+        const committed = await committedOffsets(admin, worker.appId, 'task-events');
+        return [...end].filter(([p, o]) => (committed.get(p) ?? -1n) < o).map(([p, o]) => `partition ${p}: committed ${committed.get(p) ?? 'nothing'}, end ${o}`);
+      };
+      await eventually(`${worker.appId}'s group to commit up to the end of task-events`, async () => ((await behind()).length === 0 ? true : undefined), 120_000, 1_000).catch(async (err: Error) => {
+        throw new Error(`${err.message}; behind: ${(await behind()).join('; ')}`);
+      });
+      console.log(`fault-worker: the app was down ${downMs} ms; its group caught up ${Date.now() - t0} ms after the load stopped`);
+      // Nothing of the run went to the dead-letter topic: deliveries waited for the app instead.
+      expect(await taskIdsOn('task-events-dlq', dlqFrom, stored, 3_000)).toEqual([]);
+    } finally {
       await todo.stop();
     }
   }, 400_000);

@@ -142,6 +142,14 @@ describe('todo API (in-process, fake Dapr)', () => {
     expect(t.dapr.published).toHaveLength(2);
   });
 
+  it('completes a task that never had a reminder without calling the scheduler', async () => {
+    const { body: task } = await create({ title: 'no reminder', dueAt: due(3_600_000) });
+    expect((await t.call('POST', `/api/tasks/${task.id}/complete`, { token: alice })).status).toBe(200);
+    expect(t.dapr.published.map((p) => p.event.type)).toEqual(['task.created', 'task.completed']);
+    expect(t.dapr.deletedJobs).toEqual([]);
+    expect(t.dapr.jobs.size).toBe(0);
+  });
+
   it('schedules the reminder job at due - remindBefore with the task\'s ids, and moves it when the due date changes', async () => {
     const dueAt = due(3_600_000);
     const { body: task } = await create({ title: 'dentist', dueAt, remindBefore: '15m' });

@@ -28,6 +28,11 @@ describe('reminderChanged', () => {
     ['title only', task(), task({ title: 'x' }), false],
     ['due date moved', task(), task({ dueAt: '2030-01-02T00:00:00.000Z' }), true],
     ['completed', task(), task({ done: true }), true],
+    ['completed, never had a reminder (no scheduler call)', task({ remindBefore: null }), task({ remindBefore: null, done: true }), false],
+    ['completed, no due date either', task({ dueAt: null, remindBefore: null }), task({ dueAt: null, remindBefore: null, done: true }), false],
+    ['a due date set, still no remindBefore', task({ dueAt: null, remindBefore: null }), task({ remindBefore: null }), false],
+    ['the reminder removed (its job is deleted)', task(), task({ remindBefore: null }), true],
+    ['a reminder added', task({ remindBefore: null }), task(), true],
   ])('%s -> %s', (_n, before, after, expected) => expect(reminderChanged(before, after)).toBe(expected));
 });
 

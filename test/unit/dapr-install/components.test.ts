@@ -38,6 +38,8 @@ describe('loadComponents', () => {
     ['plaintext secret', component('', '    - name: connectionString\n      value: "host=db password=hunter2"\n'), /:10:14: components \(spec.metadata\[0\].value\): metadata "connectionString" holds a plaintext value that looks like a secret. Fix: store it in a secret store and reference it: secretKeyRef/],
     ['subscription without routes', 'apiVersion: dapr.io/v2alpha1\nkind: Subscription\nmetadata:\n  name: s\nspec:\n  pubsubname: p\n  topic: t\n', /a v2alpha1 Subscription needs spec.routes.default or spec.routes.rules/],
     ['YAML syntax', 'kind: Component\nmetadata: [\n', /:3:1: components: is not valid YAML/],
+    ['an empty file', '', /c[\d.]+\.yaml: components: \S+ holds no Dapr resource \(it is empty, or comments only\)\. Fix: write the resources in it/],
+    ['comments and --- only', '# moved to pubsub.yaml\n---\n# nothing here\n', /holds no Dapr resource \(it is empty, or comments only\)/],
   ])('%s', (_n, text, message) => expect(problemsOf(text)).toMatch(message));
 
   it('never repeats the plaintext value in the error', () => {

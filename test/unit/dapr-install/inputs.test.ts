@@ -53,8 +53,15 @@ writeFileSync(ws('not-kubeconfig'), 'token: hunter2-kube-token\n');
 writeFileSync(ws('broken-kubeconfig'), 'line1 hunter2-kube-secret\nline2: [unclosed\n');
 writeFileSync(join(elsewhere, 'kubeconfig'), 'apiVersion: v1\nclusters: []\n');
 
-const parse = (values: Record<string, string>, platform = 'linux-amd64'): DaprInstallInputs =>
-  parseDaprInstallInputs(new Inputs(objectInputs(values)), { GITHUB_WORKSPACE: workspace, RUNNER_TEMP: runnerTemp }, platform);
+writeFileSync(ws('empty-components.yaml'), '# the pub/sub component moved to deploy/dapr/pubsub.yaml\n');
+writeFileSync(join(runnerTemp, 'env-kubeconfig'), 'apiVersion: v1\nclusters: []\n');
+writeFileSync(join(runnerTemp, 'env-broken-kubeconfig'), 'users:\n- token: hunter2-env-token\n  bad: [\n');
+const emptyHome = mkdtempSync(join(tmpdir(), 'dapr-inputs-home-'));
+
+/** The environment of a step after oke-login: KUBECONFIG exported (a file in RUNNER_TEMP). */
+const stepEnv = { GITHUB_WORKSPACE: workspace, RUNNER_TEMP: runnerTemp, KUBECONFIG: join(runnerTemp, 'env-kubeconfig'), HOME: emptyHome };
+const parse = (values: Record<string, string>, platform = 'linux-amd64', env: NodeJS.ProcessEnv = stepEnv): DaprInstallInputs =>
+  parseDaprInstallInputs(new Inputs(objectInputs(values)), env, platform);
 
 describe('dapr-install inputs: defaults', () => {
   it('an empty step is Dapr from its repository, in dapr-system, with the pinned Helm', () => {
@@ -71,6 +78,9 @@ const good: Array<[string, Record<string, string>, Partial<Record<keyof DaprInst
     ['dapr-version with a leading v', { 'dapr-version': 'v1.17.0' }, { daprVersion: '1.17.0' }],
     ['dapr-version, a release candidate', { 'dapr-version': '1.19.0-rc.1' }, { daprVersion: '1.19.0-rc.1' }],
     ['chart-repo, a mirror', { 'chart-repo': 'https://charts.example.com/dapr/' }, { chart: { kind: 'repo', repo: 'https://charts.example.com/dapr/' } }],
+    ['chart-repo over plain http, allowed', { 'chart-repo': 'http://127.0.0.1:8080/charts', 'allow-insecure-download': 'true' }, { chart: { kind: 'repo', repo: 'http://127.0.0.1:8080/charts' } }],
+    ['chart-repo, a path with an @ in it', { 'chart-repo': 'https://charts.example.com/dapr@v2/' }, { chart: { kind: 'repo', repo: 'https://charts.example.com/dapr@v2/' } }],
+    ['cli-version at its default without install-cli', { 'cli-version': '1.18.0', 'cli-base-url': 'https://github.com/dapr/cli/releases/download' }, { cli: undefined }],
     ['chart, a packaged chart of dapr-version', { chart: 'dapr-1.18.2.tgz' }, { chart: { kind: 'local', path: ws('dapr-1.18.2.tgz') } }],
     ['chart, another version with its dapr-version', { chart: 'dapr-1.17.0.tgz', 'dapr-version': '1.17.0' }, { chart: { kind: 'local', path: ws('dapr-1.17.0.tgz') } }],
     ['chart, a chart directory', { chart: 'dapr-chart' }, { chart: { kind: 'local', path: ws('dapr-chart') } }],
@@ -138,6 +148,9 @@ const bad: Array<[string, Record<string, string>, RegExp]> = [
     ['chart-repo, another scheme', { 'chart-repo': 'ftp://charts.example.com/' }, /^chart-repo: "ftp:\/\/charts\.example\.com\/" uses ftp:\/\/, which is not supported here/],
     ['chart-repo with whitespace', { 'chart-repo': 'https://charts.example.com/a b' }, /^chart-repo: .* (contains whitespace|is not a URL)/],
     ['chart-repo with credentials', { 'chart-repo': 'https://bob:hunter2@charts.example.com/' }, /^chart-repo: "https:\/\/\*\*\*@charts\.example\.com\/" has credentials in it/],
+    ['chart-repo with a password holding a /', { 'chart-repo': 'https://bob:hunter2/x@charts.example.com/' }, /^chart-repo: "https:\/\/\*\*\*@charts\.example\.com\/" has credentials in it/],
+    ['chart-repo over plain http', { 'chart-repo': 'http://charts.example.com/dapr' }, /^chart-repo: "http:\/\/charts\.example\.com\/dapr" uses plain http, which anyone on the path can change.*Fix: use https:\/\/, e\.g\. https:\/\/dapr\.github\.io\/helm-charts\/; or set allow-insecure-download: true/s],
+    ['chart, an https:// URL', { chart: 'https://github.com/dapr/helm-charts/releases/download/v1.18.2/dapr-1.18.2.tgz' }, /^chart: "https:\/\/github\.com\/\S+dapr-1\.18\.2\.tgz" is a URL; chart takes a local chart \(a directory or \.tgz in the workspace\) or an oci:\/\/ reference\. Fix: for a chart repository, set chart-repo/],
     ['chart-repo with a chart override', { chart: 'dapr-1.18.2.tgz', 'chart-repo': 'https://charts.example.com/' }, /^chart-repo: is set together with a chart override \(chart\)\. Fix: use one/],
     ['chart that does not exist', { chart: 'dapr-0.0.1.tgz' }, /^chart: dapr-0\.0\.1\.tgz does not exist \(looked at .*\)\. Fix: check the path/],
     ['chart outside the workspace', { chart: elsewhere }, /^chart: \S+ is outside the workspace .*Fix: use a path inside the workspace, or set allow-outside-workspace: true/],
@@ -170,6 +183,7 @@ const bad: Array<[string, Record<string, string>, RegExp]> = [
     ['components, a directory without YAML', { components: 'no-yaml' }, /^components: directory no-yaml has no \.yaml or \.yml files/],
     ['components outside the workspace', { components: elsewhere }, /^components: \S+ is outside the workspace/],
     ['components with a plaintext secret', { components: 'plaintext.yaml' }, /plaintext\.yaml:10:14: components \(spec\.metadata\[0\]\.value\): metadata "password" holds a plaintext value that looks like a secret/],
+    ['components, a file with nothing in it', { components: 'empty-components.yaml' }, /empty-components\.yaml: components: \S+empty-components\.yaml holds no Dapr resource \(it is empty, or comments only\)\. Fix: write the resources in it, or take it out of components/],
     ['components-namespace, invalid', { 'components-namespace': 'Todo' }, /^components-namespace: "Todo" is not a valid namespace name/],
     ['allow-plaintext-secrets, not a boolean', { 'allow-plaintext-secrets': 'on' }, /^allow-plaintext-secrets: "on" is not a boolean/],
     ['install-cli, not a boolean', { 'install-cli': 'sure' }, /^install-cli: "sure" is not a boolean/],
@@ -178,6 +192,8 @@ const bad: Array<[string, Record<string, string>, RegExp]> = [
     ['cli-sha256, not a SHA-256', { 'install-cli': 'true', 'cli-version': '1.18.2', 'cli-sha256': 'abc' }, /(^|- )cli-sha256: "abc" is not a SHA-256/],
     ['cli-checksum-url over http', { 'install-cli': 'true', 'cli-version': '1.18.2', 'cli-checksum-url': 'http://example.com/x.sha256' }, /(^|- )cli-checksum-url: "http:\/\/example\.com\/x\.sha256" uses plain http/],
     ['cli-base-url over http', { 'install-cli': 'true', 'cli-base-url': 'http://mirror/cli' }, /^cli-base-url: "http:\/\/mirror\/cli" uses plain http/],
+    ['cli-sha256 without install-cli', { 'cli-sha256': 'c'.repeat(64) }, /^cli-sha256: is set, but install-cli is false: the Dapr CLI is not installed, so it would do nothing\. Fix: set install-cli: true to install the CLI, or remove cli-sha256/],
+    ['cli-version other than the default without install-cli', { 'cli-version': '1.19.0', 'cli-checksum-url': 'https://example.com/dapr.sha256' }, /^2 problems:\n- cli-version: is set, but install-cli is false.*\n- cli-checksum-url: is set, but install-cli is false/s],
     ['cert-warn-days, not a number', { 'cert-warn-days': 'thirty' }, /^cert-warn-days: "thirty" is not a whole number/],
     ['cert-warn-days, 0', { 'cert-warn-days': '0' }, /^cert-warn-days: 0 is out of range\. Fix: use a number between 1 and 3650/],
     ['rotate-certificates, unknown', { 'rotate-certificates': 'soon' }, /^rotate-certificates: "soon" is not one of the allowed values.*false, true, expiring/s],
@@ -212,8 +228,33 @@ describe('dapr-install inputs: bad values, each naming its input and the fix', (
     ['a component with a plaintext secret', { components: 'plaintext.yaml' }, 'hunter2-in-component'],
     ['a chart-repo with a password', { 'chart-repo': 'https://bob:hunter2-url@charts.example.com/' }, 'hunter2-url'],
     ['an oci:// chart with a password', { chart: 'oci://bob:hunter2-oci@registry.example.com/dapr' }, 'hunter2-oci'],
+    ['a chart-repo with a password holding a /', { 'chart-repo': 'https://bob:hunter2-url/x@charts.example.com/' }, 'hunter2-url'],
+    ['a chart URL with a password', { chart: 'https://bob:hunter2-url@charts.example.com/dapr-1.18.2.tgz' }, 'hunter2-url'],
   ])('shows no more of %s than a short excerpt: never its secret', (_name, values, secret) => {
     expect(configError(() => parse(values)).message).not.toContain(secret);
+  });
+});
+
+describe('dapr-install inputs: the kubeconfig the step will use when the input is empty', () => {
+  const env = (extra: NodeJS.ProcessEnv): NodeJS.ProcessEnv => ({ GITHUB_WORKSPACE: workspace, RUNNER_TEMP: runnerTemp, HOME: emptyHome, ...extra });
+
+  it('takes KUBECONFIG (its first file) or ~/.kube/config', () => {
+    expect(parse({}, 'linux-amd64', env({ KUBECONFIG: `${join(runnerTemp, 'env-kubeconfig')}:${join(runnerTemp, 'nope')}` })).kubeconfig).toBeUndefined();
+    const home = mkdtempSync(join(tmpdir(), 'dapr-inputs-home-'));
+    mkdirSync(join(home, '.kube'));
+    writeFileSync(join(home, '.kube', 'config'), 'apiVersion: v1\nclusters: []\n');
+    expect(parse({}, 'linux-amd64', env({ HOME: home })).kubeconfig).toBeUndefined();
+  });
+
+  it.each<[string, NodeJS.ProcessEnv, RegExp]>([
+    ['nothing at all', {}, /^kubeconfig: is not set and no kubeconfig was found: KUBECONFIG is unset, there is no ~\/\.kube\/config and no in-cluster service account \(the Kubernetes client would try http:\/\/localhost:8080\)\. Fix: run oke-login/],
+    ['a KUBECONFIG file that does not exist', { KUBECONFIG: join(runnerTemp, 'nope') }, /^KUBECONFIG: the kubeconfig file \S+nope does not exist\. Fix: run oke-login/],
+    ['a KUBECONFIG file that is not YAML', { KUBECONFIG: join(runnerTemp, 'env-broken-kubeconfig') }, /env-broken-kubeconfig:\d+:\d+: KUBECONFIG: \S+ is not valid YAML/],
+  ])('refuses %s, with the other problems of the inputs', (_name, extra, message) => {
+    const err = configError(() => parse({}, 'linux-amd64', env(extra)));
+    expect(err.message).toMatch(message);
+    expect(err.message).not.toContain('hunter2');
+    expect(configError(() => parse({ timeout: 'soon' }, 'linux-amd64', env(extra))).problems.map((p) => p.input).sort()).toEqual([err.problems[0]!.input, 'timeout'].sort());
   });
 });
 

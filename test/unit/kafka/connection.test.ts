@@ -3,7 +3,7 @@ import { OperationError } from '../../../src/core/errors.js';
 import { Inputs, objectInputs } from '../../../src/core/inputs.js';
 import { Secrets } from '../../../src/core/secrets.js';
 import { parseKafkaConnection } from '../../../src/kafka/connection-inputs.js';
-import { clientOptions, connectWithRetry, withDeadline } from '../../../src/kafka/connection.js';
+import { clientOptions, connectWithRetry, withDeadline, type Timer } from '../../../src/kafka/connection.js';
 import { RecordingLogger } from '../../support/recording-logger.js';
 
 const conn = (values: Record<string, string> = {}) => parseKafkaConnection(new Inputs(objectInputs({ brokers: 'seed-1.example.com:9092', username: 'svc', password: 'pw-123456', ...values })), new Secrets());
@@ -55,14 +55,41 @@ describe('connecting with retries and a deadline', () => {
     expect(err.hint).toMatch(/check the brokers input/);
   });
 
+  /** A timer the test fires itself: no real clock, and it says which deadlines were armed and cancelled. */
+  function manualTimer() {
+    const armed: Array<{ ms: number; fire: () => void; cancelled: boolean }> = [];
+    const timer: Timer = (ms, fire) => {
+      const t = { ms, fire, cancelled: false };
+      armed.push(t);
+      return () => void (t.cancelled = true);
+    };
+    return { armed, timer };
+  }
+
   it('ends at the deadline even when an attempt hangs', async () => {
-    const t0 = Date.now();
-    const err = await connectWithRetry(conn({ timeout: '1s' }), () => new Promise<never>(() => undefined), { log: new RecordingLogger() }).catch((e: unknown) => e as OperationError);
-    expect(Date.now() - t0).toBeLessThan(2_000);
-    expect(err.message).toMatch(/did not answer within 1 s/);
+    const { armed, timer } = manualTimer();
+    const pending = connectWithRetry(conn({ timeout: '1s' }), () => new Promise<never>(() => undefined), { log: new RecordingLogger(), timer }).catch((e: unknown) => e as OperationError);
+    expect(armed.map((t) => t.ms)).toEqual([1000]);
+    armed[0]!.fire();
+    const err = await pending;
+    expect(err).toBeInstanceOf(OperationError);
+    expect(err.message).toMatch(/^connecting to Kafka \(\d+\.\d s\): .*did not answer within 1 s/);
   });
 
-  it('withDeadline returns the value when in time', async () => {
-    await expect(withDeadline('x', 1000, async () => 42)).resolves.toBe(42);
+  it.each([
+    ['in time: the value, the deadline cancelled', async () => 42, false, { value: 42 }],
+    ['late: a DeadlineError naming the label and the limit', () => new Promise<never>(() => undefined), true, { error: 'x did not finish within 1 s (timed out)' }],
+    ['a failure before the deadline: that failure, the deadline cancelled', async () => Promise.reject(new Error('refused')), false, { error: 'refused' }],
+  ])('withDeadline: %s', async (_, fn, fire, expected) => {
+    const { armed, timer } = manualTimer();
+    const result = withDeadline<unknown>('x', 1000, fn, timer).then(
+      (value) => ({ value }),
+      (err: Error) => ({ error: err.message }),
+    );
+    if (fire) armed[0]!.fire();
+    await expect(result).resolves.toEqual(expected);
+    expect(armed).toHaveLength(1);
+    expect(armed[0]!.ms).toBe(1000);
+    expect(armed[0]!.cancelled).toBe(true);
   });
 });

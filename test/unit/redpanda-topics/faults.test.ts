@@ -6,7 +6,7 @@ import { parseTopicsInputs } from '../../../src/actions/redpanda-topics/inputs.j
 import type { Plan, PlanError } from '../../../src/actions/redpanda-topics/model.js';
 import { sameConfigValue } from '../../../src/actions/redpanda-topics/plan.js';
 import { reportProblems, ReportedProblems } from '../../../src/actions/redpanda-topics/problems.js';
-import { outputsOf, planLines, problemsReport, renderSummary, type TopicsReport } from '../../../src/actions/redpanda-topics/render.js';
+import { reportOutputs, planLines, problemsReport, reportSummary, type TopicsReport } from '../../../src/actions/redpanda-topics/summary.js';
 import { ConfigurationError } from '../../../src/core/errors.js';
 import { Inputs, objectInputs } from '../../../src/core/inputs.js';
 import { Secrets } from '../../../src/core/secrets.js';
@@ -157,7 +157,7 @@ describe('plan problems: one line each, a count at the end, a capped summary (it
   });
 
   it('keeps the summary far under 1 MiB and says how many were left out', () => {
-    const md = renderSummary(report, []).toMarkdown();
+    const md = reportSummary(report, []).toMarkdown();
     expect(md.length).toBeLessThan(100_000);
     expect(md).toContain('... and 900 more, left out here');
     expect(md).not.toContain('No changes');
@@ -167,10 +167,10 @@ describe('plan problems: one line each, a count at the end, a capped summary (it
 describe('every output is set when the inputs or the file are wrong (item 5)', () => {
   it('from a problems report', () => {
     const r = problemsReport('apply', 'topics.yaml', [{ input: 'topics[0].partitions', problem: 'x', fix: 'y', location: { file: 'topics.yaml', line: 4 } }]);
-    const out = outputsOf({ ...r, planFile: '/tmp/x/plan.json' });
+    const out = reportOutputs({ ...r, planFile: '/tmp/x/plan.json' });
     expect(Object.entries(out).filter(([, v]) => v === undefined)).toEqual([]);
     expect(out).toMatchObject({ changed: false, 'has-changes': false, creates: 0, errors: 1, 'plan-file': '/tmp/x/plan.json' });
     expect(out.plan).toMatchObject({ changed: false, problems: [expect.objectContaining({ input: 'topics[0].partitions' })] });
-    expect(renderSummary(r, []).toMarkdown()).toContain('topics.yaml:4: topics[0].partitions: x. Fix: y');
+    expect(reportSummary(r, []).toMarkdown()).toContain('topics.yaml:4: topics[0].partitions: x. Fix: y');
   });
 });

@@ -20,10 +20,44 @@ describe('topics file: policy, enforced offline with file and line', () => {
     expect(configError(() => parseTopicsFile(file(policy, topics), 'f.yaml')).message).toContain(message);
   });
 
+  /** What the parser kept of each accepted topic and the policy it holds them to (the policy may grow fields: matched, not equal). */
+  const accepted = (source: string) => {
+    const f = parseTopicsFile(source, 'f.yaml');
+    return { policy: f.policy, topics: f.topics.map((t) => ({ name: t.name, state: t.state, partitions: t.partitions, configs: Object.fromEntries(t.configs) })) };
+  };
+
   it.each([
-    ['names, partitions and configs within the policy', ['namePattern: "[a-z][a-z0-9-]*"', 'minPartitions: 1', 'maxPartitions: 12', 'requiredConfigs: [retention.ms]', 'managedPrefixes: [task-]'], ['  - name: task-events', '    partitions: 6', '    configs: {retention.ms: 1000}']],
-    ['an absent topic is not held to partition or config rules', ['minPartitions: 3', 'requiredConfigs: [retention.ms]', 'namePattern: "x"'], ['  - name: old', '    state: absent']],
-  ])('accepts %s', (_, policy, topics) => {
-    expect(parseTopicsFile(file(policy, topics), 'f.yaml').topics.length).toBe(topics.length ? 1 : 0);
+    [
+      'names, partitions and configs within the policy',
+      ['namePattern: "[a-z][a-z0-9-]*"', 'minPartitions: 1', 'maxPartitions: 12', 'requiredConfigs: [retention.ms]', 'managedPrefixes: [task-]'],
+      ['  - name: task-events', '    partitions: 6', '    configs: {retention.ms: 1000}'],
+      {
+        policy: { namePattern: '[a-z][a-z0-9-]*', minPartitions: 1, maxPartitions: 12, requiredConfigs: ['retention.ms'], managedPrefixes: ['task-'] },
+        topics: [{ name: 'task-events', state: 'present', partitions: 6, configs: { 'retention.ms': '1000' } }],
+      },
+    ],
+    [
+      'partitions exactly at the limits (min and max are inclusive)',
+      ['minPartitions: 3', 'maxPartitions: 12'],
+      ['  - name: low', '    partitions: 3', '  - name: high', '    partitions: 12'],
+      {
+        policy: { minPartitions: 3, maxPartitions: 12, requiredConfigs: [], managedPrefixes: [] },
+        topics: [
+          { name: 'low', state: 'present', partitions: 3, configs: {} },
+          { name: 'high', state: 'present', partitions: 12, configs: {} },
+        ],
+      },
+    ],
+    [
+      'an absent topic is not held to partition or config rules',
+      ['minPartitions: 3', 'requiredConfigs: [retention.ms]', 'namePattern: "x"'],
+      ['  - name: old', '    state: absent'],
+      {
+        policy: { namePattern: 'x', minPartitions: 3, requiredConfigs: ['retention.ms'], managedPrefixes: [] },
+        topics: [{ name: 'old', state: 'absent', partitions: undefined, configs: {} }],
+      },
+    ],
+  ])('accepts %s', (_, policy, topics, expected) => {
+    expect(accepted(file(policy, topics))).toMatchObject(expected);
   });
 });

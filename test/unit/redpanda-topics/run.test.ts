@@ -1,8 +1,8 @@
 import { NetworkError } from '@platformatic/kafka';
 import { parseTopicsFile } from '../../../src/actions/redpanda-topics/file.js';
 import type { TopicsInputs } from '../../../src/actions/redpanda-topics/inputs.js';
-import { outputsOf, renderSummary } from '../../../src/actions/redpanda-topics/render.js';
-import { runTopics } from '../../../src/actions/redpanda-topics/run.js';
+import { reportOutputs, reportSummary } from '../../../src/actions/redpanda-topics/summary.js';
+import { run as runTopics } from '../../../src/actions/redpanda-topics/run.js';
 import { ConfigurationError, OperationError } from '../../../src/core/errors.js';
 import { Timings } from '../../../src/core/groups.js';
 import { Inputs, objectInputs } from '../../../src/core/inputs.js';
@@ -74,10 +74,10 @@ describe('a broker lost during a 1,000-topic apply', () => {
     expect(timings.steps.find((s) => s.name === 'Apply 1000 change(s)')?.ok).toBe(false);
     expect(log.text()).toContain('create topics: 300 of 1000 change(s) applied');
 
-    const out = outputsOf(report);
+    const out = reportOutputs(report);
     expect(Object.entries(out).filter(([, v]) => v === undefined)).toEqual([]);
     expect(out).toMatchObject({ changed: true, creates: 1000, errors: 0 });
-    const md = renderSummary(report, timings.steps).toMarkdown();
+    const md = reportSummary(report, timings.steps).toMarkdown();
     expect(md).toContain('## Kafka topics: applied 300 of 1000 changes (0 failed, 100 unknown, 600 not attempted)');
     expect(md).toContain('Outcome: 300 applied, 0 failed, 100 unknown');
     expect(md).toMatch(/\| Apply 1000 change\(s\) \| failed \|/);
@@ -94,8 +94,8 @@ describe('a broker lost during a 1,000-topic apply', () => {
     expect((failure as OperationError).hint).toContain('a re-run plans no changes and waits again');
     expect(report.readiness).toMatch(/^not confirmed: waiting for the brokers/);
     expect(log.text()).toMatch(/error: waiting for the brokers .* \(the 1000 applied change\(s\) stay applied\)/);
-    expect(outputsOf(report)).toMatchObject({ changed: true, creates: 1000 });
-    expect(renderSummary(report, []).toMarkdown()).toContain('## Kafka topics: applied 1000 changes');
+    expect(reportOutputs(report)).toMatchObject({ changed: true, creates: 1000 });
+    expect(reportSummary(report, []).toMarkdown()).toContain('## Kafka topics: applied 1000 changes');
   });
 
   it('a connection that fails sets every output and says what failed', async () => {
@@ -107,10 +107,10 @@ describe('a broker lost during a 1,000-topic apply', () => {
     });
     expect(failure!.message).toMatch(/^connecting to Kafka/);
     expect(report.failure).toEqual({ message: failure!.message, hint: 'the listener probably expects SASL or TLS' });
-    const out = outputsOf(report);
+    const out = reportOutputs(report);
     expect(Object.entries(out).filter(([, v]) => v === undefined)).toEqual([]);
     expect(out).toMatchObject({ changed: false, 'has-changes': false, errors: 0 });
-    expect(renderSummary(report, []).toMarkdown()).toContain('## Kafka topics: failed before any change; nothing was changed');
+    expect(reportSummary(report, []).toMarkdown()).toContain('## Kafka topics: failed before any change; nothing was changed');
   });
 
   it('plan errors fail with a count, after one line each', async () => {
@@ -121,6 +121,82 @@ describe('a broker lost during a 1,000-topic apply', () => {
     expect(failure!.message).toBe('1000 problems in the plan of topics.yaml (each is listed above with its fix, and in the job summary); nothing was changed');
     expect(log.lines.filter((l) => l.startsWith('error: '))).toHaveLength(1000);
     expect(log.lines).not.toContain('No changes: the cluster matches the file.');
-    expect(outputsOf(report).errors).toBe(1000);
+    expect(reportOutputs(report).errors).toBe(1000);
+  });
+});
+
+/** A broker in memory: topics with their partitions and overrides; every request noted in `calls`. */
+class FakeBroker {
+  readonly calls: string[] = [];
+  private readonly topics: Map<string, { partitions: number; overrides: Record<string, string> }>;
+
+  constructor(topics: Record<string, { partitions: number; overrides?: Record<string, string> }>) {
+    this.topics = new Map(Object.entries(topics).map(([name, t]) => [name, { partitions: t.partitions, overrides: t.overrides ?? {} }]));
+  }
+
+  private note = (what: string, names: readonly string[], validateOnly?: boolean): void => void this.calls.push(`${what} ${names.join(',')}${validateOnly ? ' (validate)' : ''}`);
+
+  metadata = async (only?: readonly string[]): Promise<ClusterMetadata> => {
+    this.calls.push(only ? `metadata ${only.join(',')}` : 'metadata');
+    const names = [...this.topics.keys()].filter((n) => !only || only.includes(n));
+    return { clusterId: 'c1', brokers: 1, topics: names.map((name) => ({ name, internal: false, partitions: this.topics.get(name)!.partitions, replicationFactor: 1, ready: true })) };
+  };
+  describeConfigs = async (names: readonly string[]) => {
+    this.note('describeConfigs', names);
+    return new Map(names.map((n) => [n, Object.entries({ 'cleanup.policy': 'delete', 'retention.ms': '604800000', ...this.topics.get(n)!.overrides }).map(([name, value]) => ({ name, value, override: name in this.topics.get(n)!.overrides, sensitive: false }))]));
+  };
+  createTopics = async (topics: NewTopic[], validateOnly: boolean): Promise<ItemResult[]> => {
+    this.note('create', topics.map((t) => t.name), validateOnly);
+    if (!validateOnly) for (const t of topics) this.topics.set(t.name, { partitions: t.partitions, overrides: t.configs });
+    return topics.map((t) => ({ name: t.name }));
+  };
+  createPartitions = async (topics: Array<{ name: string; count: number }>, validateOnly: boolean): Promise<ItemResult[]> => {
+    this.note('partitions', topics.map((t) => `${t.name}->${t.count}`), validateOnly);
+    if (!validateOnly) for (const t of topics) this.topics.get(t.name)!.partitions = t.count;
+    return topics.map((t) => ({ name: t.name }));
+  };
+  alterConfigs = async (alterations: Array<{ name: string; set: Record<string, string>; remove: string[] }>, validateOnly: boolean): Promise<ItemResult[]> => {
+    this.note('alter', alterations.map((a) => a.name), validateOnly);
+    return alterations.map((a) => ({ name: a.name }));
+  };
+  deleteTopics = async (names: string[]): Promise<ItemResult[]> => {
+    this.note('delete', names);
+    for (const n of names) this.topics.delete(n);
+    return names.map((name) => ({ name }));
+  };
+  close = async (): Promise<void> => void this.calls.push('close');
+}
+
+describe('redpanda-topics run: plan and apply against a broker (fake)', () => {
+  const inputsFor = (lines: string[], o: Partial<Pick<TopicsInputs, 'mode' | 'allowDelete' | 'failOnDrift'>> = {}): TopicsInputs => ({
+    ...inputs(),
+    topics: parseTopicsFile(yaml('apiVersion: redpanda-topics/v1', 'topics:', ...lines), 'topics.yaml'),
+    mode: 'apply',
+    allowDelete: false,
+    failOnDrift: false,
+    ...o,
+  });
+
+  it.each<{ name: string; lines: string[]; broker: ConstructorParameters<typeof FakeBroker>[0]; o?: Partial<Pick<TopicsInputs, 'mode' | 'allowDelete' | 'failOnDrift'>>; calls: string[]; changes: string[]; statuses?: string[]; failure?: RegExp; logs?: RegExp[] }>([
+    { name: 'plan mode: the broker checks the plan, nothing is applied', lines: ['  - name: a', '    partitions: 2'], broker: {}, o: { mode: 'plan' }, calls: ['metadata', 'create a (validate)'], changes: ['create a'] },
+    { name: 'apply: created, then waited for until served', lines: ['  - name: a', '    partitions: 2'], broker: {}, calls: ['metadata', 'create a (validate)', 'create a', 'metadata a'], changes: ['create a'], statuses: ['applied'], logs: [/^1 topic\(s\) served by the brokers/m] },
+    { name: 'apply: grown', lines: ['  - name: a', '    partitions: 3'], broker: { a: { partitions: 1 } }, calls: ['metadata', 'describeConfigs a', 'partitions a->3 (validate)', 'partitions a->3', 'metadata a'], changes: ['add-partitions a'], statuses: ['applied'] },
+    { name: 'apply: a config set, nothing to wait for', lines: ['  - name: a', '    configs: {retention.ms: 1000}'], broker: { a: { partitions: 1 } }, calls: ['metadata', 'describeConfigs a', 'alter a (validate)', 'alter a'], changes: ['set-config a'], statuses: ['applied'] },
+    { name: 'apply: in sync, nothing to do', lines: ['  - name: a'], broker: { a: { partitions: 1 } }, calls: ['metadata', 'describeConfigs a'], changes: [], logs: [/^No changes: the cluster already matches the file; nothing was changed\.$/m] },
+    { name: 'apply: a topic marked absent, allow-delete: deleted (nothing for the broker to validate)', lines: ['  - name: a', '    state: absent'], broker: { a: { partitions: 1 } }, o: { allowDelete: true }, calls: ['metadata', 'delete a'], changes: ['delete a'], statuses: ['applied'] },
+    { name: 'drift is reported, not touched', lines: ['  - name: a'], broker: { a: { partitions: 1 }, x: { partitions: 1 } }, calls: ['metadata', 'describeConfigs a'], changes: [], logs: [/^warning: drift \(not touched\): topic x exists but is not declared$/m] },
+    { name: 'fail-on-drift: fails before any change', lines: ['  - name: a', '  - name: b'], broker: { a: { partitions: 1 }, x: { partitions: 1 } }, o: { failOnDrift: true }, calls: ['metadata', 'describeConfigs a', 'create b (validate)'], changes: ['create b'], failure: /^1 drift item\(s\) and fail-on-drift is true; nothing was changed:\ntopic x exists but is not declared$/ },
+    { name: 'a plan error (fewer partitions): refused, the broker not even asked', lines: ['  - name: a', '    partitions: 1'], broker: { a: { partitions: 3 } }, calls: ['metadata', 'describeConfigs a'], changes: [], failure: /^topics\.yaml:4:17: topic a: declares 1 partitions but the topic has 3; Kafka cannot remove partitions/ },
+  ])('$name', async ({ lines, broker: topics, o, calls, changes, statuses, failure, logs }) => {
+    const broker = new FakeBroker(topics);
+    const log = new RecordingLogger();
+    const { report, failure: failed } = await runTopics(inputsFor(lines, o), { log, connect: async () => broker as unknown as TopicAdmin });
+    expect(broker.calls).toEqual([...calls, 'close']);
+    expect(report.plan.changes.map((c) => `${c.kind} ${c.topic}`)).toEqual(changes);
+    expect(report.outcomes?.map((x) => x.status)).toEqual(statuses);
+    if (failure) expect(failed?.message).toMatch(failure);
+    else expect(failed).toBeUndefined();
+    for (const re of logs ?? []) expect(log.text()).toMatch(re);
+    expect(reportOutputs(report)).toMatchObject({ changed: (statuses ?? []).includes('applied'), 'has-changes': changes.length > 0 });
   });
 });

@@ -2,12 +2,9 @@ import { mkdirSync, mkdtempSync, readFileSync, rmSync, symlinkSync, writeFileSyn
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { checkReportPath, prepareReport, writeReport } from '../../../src/actions/verify-events/report.js';
-import { verify, type RunVerify } from '../../../src/actions/verify-events/run.js';
-import type { VerifyResult } from '../../../src/actions/verify-events/verify.js';
-import { ConfigurationError, OperationError } from '../../../src/core/errors.js';
+import { OperationError } from '../../../src/core/errors.js';
 import { pathPolicy } from '../../../src/core/inputs.js';
 import { configError } from '../../support/config-error.js';
-import { FakeActionEnv } from '../../support/fake-action-env.js';
 
 /** report-path: checked with the inputs, its folder made before the first probe, written after the outputs. */
 let root: string;
@@ -64,56 +61,16 @@ describe('prepareReport', () => {
 });
 
 describe('writeReport', () => {
+  it('writes the report as JSON, making the folders it needs', () => {
+    const path = join(runnerTemp, 'x', 'y', 've.json');
+    writeReport(path, { ok: true, sent: 3, probes: [{ id: 'p-1' }] });
+    expect(JSON.parse(readFileSync(path, 'utf8'))).toEqual({ ok: true, sent: 3, probes: [{ id: 'p-1' }] });
+  });
+
   it('says which file could not be written, as an OperationError', () => {
     const dir = join(runnerTemp, 'gone');
     writeFileSync(dir, 'now a file');
     expect(() => writeReport(join(dir, 've.json'), {})).toThrow(OperationError);
     expect(() => writeReport(join(dir, 've.json'), {})).toThrow(/^writing the report to .*gone\/ve\.json failed \(E[A-Z]+/);
-  });
-});
-
-describe('verify: outputs first, then the report', () => {
-  const inputs = { brokers: '127.0.0.1:19093', 'sasl-mechanism': 'none', tls: 'false', 'app-id': 'todo-worker', 'probe-topic': 'task-events', 'reply-topic': 'task-updates' };
-  const passed: VerifyResult = { ok: true, verdict: '3 of 3 probe(s) made the round trip', sent: 3, acknowledged: 3, stats: { p50: 5, p95: 9, max: 9 }, probes: [] };
-  const env = (extra: Record<string, string> = {}) => new FakeActionEnv({ ...inputs, ...extra }, { GITHUB_WORKSPACE: workspace, RUNNER_TEMP: runnerTemp });
-
-  it('writes the report and sets every output', async () => {
-    const e = env({ 'report-path': 'reports/ve.json' });
-    await verify(e, async () => passed);
-    expect(e.outputs).toMatchObject({ sent: '3', acknowledged: '3', 'p95-ms': '9', verdict: passed.verdict, 'report-path': join(workspace, 'reports', 've.json') });
-    expect(JSON.parse(readFileSync(join(workspace, 'reports', 've.json'), 'utf8'))).toMatchObject({ ok: true, sent: 3 });
-  });
-
-  it('refuses a folder before any probe: the round trips never start', async () => {
-    let started = false;
-    const run: RunVerify = async () => ((started = true), passed);
-    await expect(verify(env({ 'report-path': 'out' }), run)).rejects.toThrow(ConfigurationError);
-    expect(started).toBe(false);
-  });
-
-  it('keeps the outputs when the report cannot be written at the end, and fails naming the file', async () => {
-    const e = env({ 'report-path': 'late/ve.json' });
-    const run: RunVerify = async () => {
-      // The folder made before the probes is replaced by a file during the run.
-      rmSync(join(workspace, 'late'), { recursive: true });
-      writeFileSync(join(workspace, 'late'), 'x');
-      return passed;
-    };
-    await expect(verify(e, run)).rejects.toThrow(/^writing the report to .*late\/ve\.json failed/);
-    expect(e.outputs).toMatchObject({ sent: '3', acknowledged: '3', verdict: passed.verdict });
-    expect(e.outputs['report-path']).toBeUndefined();
-    expect(e.summary).toContain('verify-events: PASSED');
-  });
-
-  it('fails with the verdict, not the report, when both fail, and logs the report error', async () => {
-    const e = env({ 'report-path': 'late/ve.json' });
-    const run: RunVerify = async () => {
-      rmSync(join(workspace, 'late'), { recursive: true });
-      writeFileSync(join(workspace, 'late'), 'x');
-      return { ...passed, ok: false, verdict: '0 of 3 probe(s) not consumed', acknowledged: 0, next: 'look at daprd' };
-    };
-    await expect(verify(e, run)).rejects.toThrow(/^verify-events: 0 of 3 probe\(s\) not consumed$/);
-    expect(e.log.text()).toMatch(/writing the report to .*late\/ve\.json failed/);
-    expect(e.outputs.verdict).toBe('0 of 3 probe(s) not consumed');
   });
 });

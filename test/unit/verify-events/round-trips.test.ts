@@ -99,6 +99,40 @@ describe('roundTrips: publishing the probes', () => {
   });
 });
 
+/** VerifyDeps.now: deadlines, send times and latencies come from the injected clock, not from Date.now. */
+describe('the injected clock', () => {
+  const deps = (now: () => number) => ({ log: new RecordingLogger(), timings: { steps: [] } as never, sleep: noSleep, now });
+
+  it('measures an acknowledgement\'s latency on it', async () => {
+    const sent: Sent = new Map([['p-1', { partition: 0, offset: 5n, sentAt: 400 }]]);
+    const collector = new AckCollector(scriptedReader([[ackRecord('p-1')]]), sent, 'todo-worker', deps(() => 1_000));
+    const acked = collector.waitFor('p-1');
+    const run = collector.run(2_000);
+    await acked;
+    collector.stop();
+    await run;
+    expect(collector.acked.get('p-1')).toBe(600);
+  });
+
+  it.each([
+    ['before the deadline: both probes published, stamped with its time', 50, 2, [50, 50]],
+    ['at the deadline: nothing published', 100, 0, []],
+  ])('roundTrips %s', async (_, t, sends, sentAt) => {
+    const producer = flakyProducer(0);
+    const sent: Sent = new Map();
+    await roundTrips(producer, [probe('p-1'), probe('p-2')], 'task-events', 1, sent, 100, async () => undefined, deps(() => t));
+    expect(producer.calls).toBe(sends);
+    expect([...sent.values()].map((e) => e.sentAt)).toEqual(sentAt);
+  });
+
+  it('reads nothing once its deadline has passed on the clock', async () => {
+    const reader = scriptedReader([[ackRecord('p-1')]]);
+    const collector = new AckCollector(reader, new Map(), undefined, deps(() => 5_000));
+    await collector.run(4_000);
+    expect(reader.polls).toBe(0);
+  });
+});
+
 describe('TopicReader: partition leaders', () => {
   function fakes(fetches: Array<'fail' | number>): { consumer: Consumer<Buffer, Buffer, Buffer, Buffer>; admin: Admin; metadataCalls: () => number; fetchedNodes: number[] } {
     let metadataCalls = 0;

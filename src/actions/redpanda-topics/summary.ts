@@ -1,6 +1,9 @@
 import { formatLocation, type ConfigurationProblem } from '../../core/errors.js';
 import { clip } from '../../core/inputs.js';
+import type { TimingStep } from '../../core/action.js';
 import { SummaryBuilder, type Cell } from '../../core/summary.js';
+import type { TopicsResult } from './run.js';
+import { accessChanged, accessHeadline, accessJson, renderAccess } from './access-render.js';
 import { countByKind, type Change, type ChangeOutcome, type Drift, type Plan, type PlanError } from './model.js';
 
 /**
@@ -81,7 +84,7 @@ export function problemLine(p: ConfigurationProblem): string {
 
 /** The plan's errors as problems (input `topic <name>`, at file:line), so that they are reported like the file's own. */
 export function planProblems(r: Pick<TopicsReport, 'plan' | 'file'>): ConfigurationProblem[] {
-  return r.plan.errors.map((e) => ({ input: `topic ${e.topic}`, problem: e.problem, fix: e.fix, ...(e.at ? { location: { file: r.file, ...e.at } } : {}) }));
+  return r.plan.errors.map((e) => ({ input: e.subject ?? `topic ${e.topic}`, problem: e.problem, fix: e.fix, ...(e.at ? { location: { file: r.file, ...e.at } } : {}) }));
 }
 
 export function driftLine(d: Drift): string {
@@ -99,10 +102,19 @@ export function planLines(plan: Plan): string[] {
   return plan.changes.map(changeLine);
 }
 
+/** The topics' headline, and the access part when the file declares users or ACLs and the run got to them. */
 export function headline(r: TopicsReport): string {
+  const topics = topicsHeadline(r);
+  const stopped = r.problems?.length || r.plan.errors.length || r.driftFailure || (r.failure && !r.outcomes);
+  const access = stopped ? '' : accessHeadline(r.plan.access);
+  if (!access) return topics;
+  return r.plan.changes.length ? `${topics}; ${access}` : access;
+}
+
+function topicsHeadline(r: TopicsReport): string {
   const n = r.plan.changes.length;
   const s = n === 1 ? '' : 's';
-  if (r.problems?.length) return `${r.problems.length} problem${r.problems.length === 1 ? '' : 's'} in the inputs or the topics file; nothing was changed`;
+  if (r.problems?.length) return `invalid input: ${r.problems.length} problem${r.problems.length === 1 ? '' : 's'} in the inputs or the topics file; nothing was changed`;
   if (r.failure && !r.outcomes) return `failed before any change; nothing was changed`;
   if (r.plan.errors.length) return `${r.plan.errors.length} problem${r.plan.errors.length === 1 ? '' : 's'} in the plan; nothing was changed`;
   if (r.driftFailure) return `drift found (fail-on-drift); nothing was changed`;
@@ -116,7 +128,7 @@ export function headline(r: TopicsReport): string {
   return r.notReady?.length ? `applied ${n} change${s}, but ${r.notReady.length} topic(s) are not served yet` : `applied ${n} change${s}`;
 }
 
-export function renderSummary(r: TopicsReport, timings: Array<{ name: string; ms: number; ok: boolean }>): SummaryBuilder {
+export function reportSummary(r: TopicsReport, timings: readonly TimingStep[]): SummaryBuilder {
   const counts = countByKind(r.plan.changes);
   const b = new SummaryBuilder().heading(`Kafka topics: ${headline(r)}`);
   if (r.problems?.length) {
@@ -156,6 +168,7 @@ export function renderSummary(r: TopicsReport, timings: Array<{ name: string; ms
     b.table(['Topic', 'Drift', 'Details'], r.plan.drift.slice(0, MAX_ROWS).map((d) => [clip(d.topic, 100), d.kind === 'undeclared-topic' ? 'undeclared topic' : 'undeclared override', d.key ? clip(`${d.key}=${shown(d.value)}`, MAX_CELL) : '']));
     if (r.plan.drift.length > MAX_ROWS) b.paragraph(`... and ${r.plan.drift.length - MAX_ROWS} more drift items, left out here: see the \`plan\` output.`);
   }
+  renderAccess(b, r.plan.access, r.mode, Boolean(r.plan.errors.length || r.driftFailure || r.failure));
   return b.timings(timings);
 }
 
@@ -175,11 +188,12 @@ export function planJson(r: TopicsReport): Record<string, unknown> {
     ...(r.failure ? { failure: r.failure } : {}),
     ...(r.readiness ? { readiness: r.readiness } : {}),
     ...(r.notReady?.length ? { notReady: r.notReady } : {}),
+    ...accessJson(r.plan.access),
   };
 }
 
 export function changedOf(r: TopicsReport): boolean {
-  return (r.outcomes ?? []).some((o) => o.status === 'applied' || o.status === 'unknown');
+  return (r.outcomes ?? []).some((o) => o.status === 'applied' || o.status === 'unknown') || accessChanged(r.plan.access);
 }
 
 export interface TopicsOutputs {
@@ -205,11 +219,11 @@ export function planOutput(r: TopicsReport): Record<string, unknown> {
   return { apiVersion: full.apiVersion, mode: full.mode, file: full.file, changed: full.changed, counts: full.counts, inSync: full.inSync, errors: (r.problems?.length ?? 0) + r.plan.errors.length, ...(r.failure ? { failure: r.failure } : {}), truncated: `the plan is too large for an output; it is in full in ${r.planFile ?? 'the plan file'}` };
 }
 
-export function outputsOf(r: TopicsReport): TopicsOutputs {
+export function reportOutputs(r: TopicsReport): TopicsOutputs {
   const c = countByKind(r.plan.changes);
   return {
     changed: changedOf(r),
-    'has-changes': r.plan.changes.length > 0,
+    'has-changes': r.plan.changes.length > 0 || Boolean(r.plan.access?.changes.length),
     creates: c.create,
     'partition-increases': c['add-partitions'],
     'config-updates': c['set-config'],
@@ -221,3 +235,7 @@ export function outputsOf(r: TopicsReport): TopicsOutputs {
     'plan-file': r.planFile,
   };
 }
+
+export const outputsOf = (r: TopicsResult): TopicsOutputs => reportOutputs(r.report);
+
+export const renderSummary = (r: TopicsResult, steps: readonly TimingStep[]): SummaryBuilder => reportSummary(r.report, steps);

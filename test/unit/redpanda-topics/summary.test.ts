@@ -1,10 +1,16 @@
+import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
 import { rejectionsToErrors } from '../../../src/actions/redpanda-topics/broker-check.js';
 import { parseTopicsFile } from '../../../src/actions/redpanda-topics/file.js';
 import { SchemaValidator } from '../../../src/actions/redpanda-topics/json-schema.js';
 import type { Change, Plan } from '../../../src/actions/redpanda-topics/model.js';
 import { toClusterState } from '../../../src/actions/redpanda-topics/observe.js';
-import { changeLine, headline, outputsOf, planJson, planLines, renderSummary, type TopicsReport } from '../../../src/actions/redpanda-topics/render.js';
+import { refusedResult } from '../../../src/actions/redpanda-topics/problems.js';
+import { changeLine, headline, outputsOf, planJson, planLines, renderSummary, reportOutputs, reportSummary, type TopicsReport } from '../../../src/actions/redpanda-topics/summary.js';
+import { ConfigurationError } from '../../../src/core/errors.js';
 import { loadYamlWithPositions } from '../../../src/core/yaml.js';
+import { RecordingLogger } from '../../support/recording-logger.js';
 import { yaml } from './helpers.js';
 
 const changes: Change[] = [
@@ -40,7 +46,7 @@ describe('rendering the plan', () => {
   ])('headline %#', (r, text) => expect(headline(r)).toBe(text));
 
   it('writes a job summary with the plan table, problems with file:line, drift and timings', () => {
-    const md = renderSummary(report({ plan: plan({ errors: [{ kind: 'partition-decrease', topic: 'b', problem: 'declares 1', fix: 'declare 3', at: { line: 9, column: 17 } }] }) }), [{ name: 'Plan', ms: 1200, ok: true }]).toMarkdown();
+    const md = reportSummary(report({ plan: plan({ errors: [{ kind: 'partition-decrease', topic: 'b', problem: 'declares 1', fix: 'declare 3', at: { line: 9, column: 17 } }] }) }), [{ name: 'Plan', ms: 1200, ok: true }]).toMarkdown();
     expect(md).toContain('## Kafka topics: 1 problem in the plan; nothing was changed');
     expect(md).toContain('| Topic | Change | Details | Status |');
     expect(md).toContain('| b | add partitions | 3 -> 6 | not applied |');
@@ -52,15 +58,15 @@ describe('rendering the plan', () => {
 
   it('shows the error column only when an apply reported errors', () => {
     const outcomes = changes.map((change, i) => (i === 1 ? { change, status: 'failed' as const, error: 'INVALID_PARTITIONS: x' } : { change, status: 'applied' as const }));
-    const md = renderSummary(report({ mode: 'apply', outcomes }), []).toMarkdown();
+    const md = reportSummary(report({ mode: 'apply', outcomes }), []).toMarkdown();
     expect(md).toContain('| Topic | Change | Details | Status | Error |');
     expect(md).toContain('| b | add partitions | 3 -> 6 | failed | INVALID_PARTITIONS: x |');
   });
 
   it('typed outputs: counts per kind, changed only when something was applied, the plan as data', () => {
-    expect(outputsOf(report())).toMatchObject({ changed: false, 'has-changes': true, creates: 1, 'partition-increases': 1, 'config-updates': 1, 'config-removals': 1, deletes: 1, drift: 2, errors: 0 });
+    expect(reportOutputs(report())).toMatchObject({ changed: false, 'has-changes': true, creates: 1, 'partition-increases': 1, 'config-updates': 1, 'config-removals': 1, deletes: 1, drift: 2, errors: 0 });
     const applied = report({ mode: 'apply', outcomes: changes.map((change) => ({ change, status: 'applied' as const })) });
-    expect(outputsOf(applied).changed).toBe(true);
+    expect(reportOutputs(applied).changed).toBe(true);
     const json = planJson(applied);
     expect(json).toMatchObject({ mode: 'apply', changed: true, counts: { create: 1, delete: 1 }, inSync: 1 });
     expect((json.changes as Array<{ status: string }>).map((c) => c.status)).toEqual(['applied', 'applied', 'applied', 'applied', 'applied']);
@@ -70,10 +76,10 @@ describe('rendering the plan', () => {
 describe('large plans', () => {
   it('gives a plan too large for a GitHub output as counts, pointing at the plan file', () => {
     const many: Change[] = Array.from({ length: 6000 }, (_, i) => ({ kind: 'create', topic: `topic-with-a-long-name-${i}`, partitions: 3, replicationFactor: 3, configs: { 'retention.ms': '604800000', 'cleanup.policy': 'delete', 'min.insync.replicas': '2' } }));
-    const out = outputsOf(report({ plan: plan({ changes: many }), planFile: '/tmp/x/plan.json' }));
+    const out = reportOutputs(report({ plan: plan({ changes: many }), planFile: '/tmp/x/plan.json' }));
     expect(out.plan).toEqual({ apiVersion: 'redpanda-topics/v1', mode: 'plan', file: 'deploy/topics.yaml', changed: false, counts: expect.objectContaining({ create: 6000 }), inSync: 1, errors: 0, truncated: 'the plan is too large for an output; it is in full in /tmp/x/plan.json' });
     expect(out.creates).toBe(6000);
-    const md = renderSummary(report({ plan: plan({ changes: many }) }), []).toMarkdown();
+    const md = reportSummary(report({ plan: plan({ changes: many }) }), []).toMarkdown();
     expect(md).toContain('... and 5700 more');
     expect(md.length).toBeLessThan(100_000);
   });
@@ -132,5 +138,29 @@ describe('did you mean', () => {
   ])('closest(%s) = %s', async (word, expected) => {
     const { closest } = await import('../../../src/actions/redpanda-topics/json-schema.js');
     expect(closest(word, ['name', 'state', 'partitions', 'replicationFactor', 'configs'])).toBe(expected);
+  });
+});
+
+describe('a step refused on its inputs or file: every output and the summary still written (refusedResult)', () => {
+  let dir: string;
+  beforeEach(() => (dir = mkdtempSync(join(tmpdir(), 'topics-refused-'))));
+  afterEach(() => rmSync(dir, { recursive: true, force: true }));
+  const err = new ConfigurationError([
+    { input: 'mode', problem: '"yolo" is not one of the allowed values', fix: 'use one of: plan, apply' },
+    { input: 'topics[0].partitions', problem: 'must be a whole number', fix: 'write 3', location: { file: 'topics.yaml', line: 4, column: 17 } },
+  ]);
+
+  it.each([
+    ['the mode as given (any case) and the file', { mode: 'APPLY', file: 'topics.yaml' }, 'apply', 'topics.yaml'],
+    ['an unknown mode reads as plan; no file given', { mode: 'yolo' }, 'plan', '(no file)'],
+  ])('%s', (_, raw, mode, file) => {
+    const log = new RecordingLogger();
+    const r = refusedResult(err, raw, log, dir);
+    expect(r.report).toMatchObject({ mode, file, problems: err.problems, brokers: '(not connected)' });
+    expect(r.failure?.message).toBe('2 problems in the inputs (each is listed above with its fix, and in the job summary); nothing was changed');
+    expect(log.lines).toEqual(['error: mode: "yolo" is not one of the allowed values. Fix: use one of: plan, apply', 'error: topics.yaml:4:17: topics[0].partitions: must be a whole number. Fix: write 3']);
+    expect(JSON.parse(readFileSync(r.report.planFile!, 'utf8'))).toMatchObject({ mode, changed: false, problems: err.problems });
+    expect(outputsOf(r)).toMatchObject({ changed: false, 'has-changes': false, errors: 2, 'plan-file': r.report.planFile });
+    expect(renderSummary(r, []).toMarkdown()).toContain('## Kafka topics: invalid input: 2 problems in the inputs or the topics file; nothing was changed');
   });
 });
