@@ -1,4 +1,3 @@
-import * as core from '@actions/core';
 import { appendFileSync } from 'node:fs';
 import { enableCompileCache } from 'node:module';
 import { tmpdir } from 'node:os';
@@ -10,6 +9,7 @@ import type { Logger } from './log.js';
 import { setOutputs, type OutputValue } from './outputs.js';
 import { Secrets } from './secrets.js';
 import { SummaryBuilder } from './summary.js';
+import { RunnerCommands, useStdoutStream } from './runner.js';
 import { PrivateDir, removeAll } from './tempfiles.js';
 
 /** Cross-step state keys (main -> post), named once. */
@@ -38,6 +38,8 @@ export interface ActionEnv {
 }
 
 export function actionsEnv(env: NodeJS.ProcessEnv = process.env): ActionEnv {
+  // The runner's command protocol without @actions/core, whose import alone costs more than Node's start (runner.ts).
+  const core = new RunnerCommands(env);
   const secrets = new Secrets((v) => core.setSecret(v));
   const log: Logger = {
     debug: (m) => core.debug(secrets.redact(m)),
@@ -199,6 +201,8 @@ export function defineAction<I, D, R extends ActionResult, O extends OutputValue
       if (!(err instanceof ConfigurationError) || !def.refused) throw err;
       return finish(env, def.refused(err, env));
     }
+    // The work's modules (and the tools they run) may write to stdout too: from here on, one writer (runner.ts).
+    useStdoutStream();
     const module = await def.load();
     finish(env, await module.run(inputs, module.deps(step)));
   };

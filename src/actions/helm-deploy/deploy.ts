@@ -28,6 +28,8 @@ export interface DeployResult {
   live?: Revision;
   /** The newest revision in the history, whatever its status. */
   latest?: Revision;
+  /** The revision that was live before the deploy (undefined: a first install); what a later rollback goes back to. */
+  previous?: Revision;
   rolledBack: boolean;
   /** What the pending-release recovery did, when it ran. */
   recovered?: string;
@@ -133,7 +135,7 @@ export async function deploy(req: DeployRequest, deps: DeployDeps): Promise<Depl
   const before = liveRevision(pre.history);
   const diffed = await diffStep(req, deps);
   if (req.mode === 'plan') {
-    return { ok: true, live: before, latest: latest(pre.history), rolledBack: false, recovered: pre.recovered, planned: true, ...diffed, outcome: `plan: nothing changed${diffed.diff ? `; the upgrade would change ${diffed.diff.changes} resource(s) (${countsLine(diffed.diff.counts)})` : ''}${before ? `; revision ${before.revision} stays live` : ''}` };
+    return { previous: before, ok: true, live: before, latest: latest(pre.history), rolledBack: false, recovered: pre.recovered, planned: true, ...diffed, outcome: `plan: nothing changed${diffed.diff ? `; the upgrade would change ${diffed.diff.changes} resource(s) (${countsLine(diffed.diff.counts)})` : ''}${before ? `; revision ${before.revision} stays live` : ''}` };
   }
 
   const recorder = new PodRecorder(deps.kc, namespace, log);
@@ -143,12 +145,12 @@ export async function deploy(req: DeployRequest, deps: DeployDeps): Promise<Depl
 
   if (req.upgrade.dryRun) {
     if (result.exitCode !== 0) throw new OperationError(`helm dry run of ${release} failed:\n${result.stderr.trim()}`, { hint: 'the chart or values do not render, or the API server refused the objects; see the lines above' });
-    return { ok: true, live: before, latest: latest(pre.history), rolledBack: false, recovered: pre.recovered, ...diffed, outcome: `dry run: nothing changed${before ? `; revision ${before.revision} stays live` : ''}` };
+    return { previous: before, ok: true, live: before, latest: latest(pre.history), rolledBack: false, recovered: pre.recovered, ...diffed, outcome: `dry run: nothing changed${before ? `; revision ${before.revision} stays live` : ''}` };
   }
   if (result.exitCode === 0) {
-    if (made) return { ok: true, live: made.status === 'deployed' ? made : undefined, latest: made, rolledBack: false, recovered: pre.recovered, ...diffed, outcome: `revision ${made.revision} is live` };
+    if (made) return { previous: before, ok: true, live: made.status === 'deployed' ? made : undefined, latest: made, rolledBack: false, recovered: pre.recovered, ...diffed, outcome: `revision ${made.revision} is live` };
     const history = await deps.helm.history(release, namespace);
-    return { ok: true, live: liveRevision(history), latest: latest(history), recovered: pre.recovered, ...diffed, ...describeOutcome(true, before, history, req.upgrade.rollbackOnFailure) };
+    return { previous: before, ok: true, live: liveRevision(history), latest: latest(history), recovered: pre.recovered, ...diffed, ...describeOutcome(true, before, history, req.upgrade.rollbackOnFailure) };
   }
 
   const failure = helmFailure(result);
@@ -174,7 +176,7 @@ export async function deploy(req: DeployRequest, deps: DeployDeps): Promise<Depl
     : !changed
       ? 'helm refused the chart or its values before changing anything: read its error above'
       : undefined;
-  return { ok: false, live: liveRevision(history ?? []), latest: latest(history ?? []), rolledBack, recovered: pre.recovered, ...diffed, failure, diagnostics, outcome, ...(hint ? { hint } : {}) };
+  return { previous: before, ok: false, live: liveRevision(history ?? []), latest: latest(history ?? []), rolledBack, recovered: pre.recovered, ...diffed, failure, diagnostics, outcome, ...(hint ? { hint } : {}) };
 }
 
 /**

@@ -14,6 +14,7 @@ export function outputsOf(r: HelmDeployResult) {
   const d = r.deploy;
   return {
     revision: d?.live?.revision,
+    'previous-revision': d?.previous?.revision,
     status: d ? (d.latest?.status ?? 'none') : undefined,
     'chart-version': d?.latest ? chartVersionOf(d.latest.chart) : undefined,
     'app-version': d?.latest?.appVersion,

@@ -1,7 +1,10 @@
 import { join } from 'node:path';
 import { tmpdir } from 'node:os';
 import { ConfigurationError, ProblemList } from '../../core/errors.js';
-import { checkDnsLabel, checkDnsSubdomain, clip, pathPolicy, type Inputs } from '../../core/inputs.js';
+import { checkDnsLabel, checkDnsSubdomain, checkPath, clip, pathPolicy, type Inputs } from '../../core/inputs.js';
+import { hostPlatform, parseAllowInsecure } from '../../core/download-inputs.js';
+import { checkKubeconfigFile } from '../../core/yaml-files.js';
+import { parseHelmInputs, type HelmChoice } from '../../helm/tool.js';
 import type { Secrets } from '../../core/secrets.js';
 import { DEFAULT_PROBE_TYPE } from '../../events/probe.js';
 import { parseKafkaConnection, type KafkaConnection } from '../../kafka/connection-inputs.js';
@@ -23,6 +26,21 @@ export interface VerifyInputs {
   maxP95Ms?: number;
   source: string;
   reportPath: string;
+  /** The Helm release the round trip verifies, when named (release, release-namespace). */
+  release?: { name: string; namespace: string };
+  /** rollback-on-failure: true - what to roll back to when the round trip fails, and with which Helm. */
+  rollback?: RollbackSettings;
+}
+
+export interface RollbackSettings {
+  release: string;
+  namespace: string;
+  /** The revision live before the deploy (helm-deploy's previous-revision); undefined: a first install, nothing to go back to. */
+  revision?: number;
+  /** helm rollback --wait's deadline. */
+  timeoutMs: number;
+  helm: HelmChoice;
+  kubeconfig?: string;
 }
 
 /** Dapr (Kubernetes) turns the app id into the Service "<app-id>-dapr", an RFC 1123 label: 63 - 5 characters. */
@@ -37,7 +55,39 @@ function checkAppId(value: string): string {
 
 const TOPIC = /^[A-Za-z0-9._-]{1,249}$/;
 
-export function parseVerifyInputs(inputs: Inputs, secrets: Secrets, env: NodeJS.ProcessEnv): VerifyInputs {
+/**
+ * release, release-namespace, rollback-on-failure, rollback-to-revision, rollback-timeout, kubeconfig and the Helm
+ * download inputs (as helm-deploy has them). Problems are collected; the Helm and kubeconfig inputs are checked
+ * only when a rollback may run.
+ */
+function parseRollback(inputs: Inputs, problems: ProblemList, paths: ReturnType<typeof pathPolicy>, platform: string): { release?: VerifyInputs['release']; rollback?: RollbackSettings } {
+  const c = <T>(fn: () => T): T | undefined => problems.collect(fn);
+  const releaseInput = inputs.string('release');
+  const name = releaseInput === undefined ? undefined : c(() => checkDnsSubdomain('release', releaseInput, 'release name', 53));
+  const namespace = c(() => checkDnsLabel('release-namespace', inputs.string('release-namespace', 'default')!, 'namespace name'));
+  const enabled = c(() => inputs.boolean('rollback-on-failure', false));
+  const revisionRaw = inputs.string('rollback-to-revision');
+  let revision: number | undefined;
+  if (revisionRaw !== undefined) {
+    if (!/^\d+$/.test(revisionRaw) || Number(revisionRaw) < 1 || Number(revisionRaw) > 2_147_483_647) {
+      problems.add({ input: 'rollback-to-revision', problem: `"${clip(revisionRaw)}" is not a Helm revision (a whole number from 1)`, fix: "pass helm-deploy's previous-revision output, e.g. rollback-to-revision: ${{ steps.deploy.outputs.previous-revision }}" });
+    } else revision = Number(revisionRaw);
+  }
+  const timeoutMs = c(() => inputs.duration('rollback-timeout', '5m', { minMs: 1000, maxMs: 6 * 3_600_000 }));
+  const kubeconfigInput = inputs.string('kubeconfig');
+  const helm = parseHelmInputs(inputs, problems, { platform, allowInsecure: parseAllowInsecure(inputs, problems) });
+  if (enabled !== true) {
+    if (revisionRaw !== undefined) problems.add({ input: 'rollback-to-revision', problem: 'is set while rollback-on-failure is false, so nothing would use it', fix: 'set rollback-on-failure: true to roll back when the round trip fails, or remove rollback-to-revision' });
+    if (kubeconfigInput !== undefined) problems.add({ input: 'kubeconfig', problem: 'is set while rollback-on-failure is false; only the rollback talks to the cluster', fix: 'set rollback-on-failure: true, or remove kubeconfig' });
+    return { release: name && namespace ? { name, namespace } : undefined };
+  }
+  if (releaseInput === undefined) problems.add({ input: 'release', problem: 'is required when rollback-on-failure is true', fix: "name the Helm release to roll back, e.g. release: ${{ inputs.release }} (the one helm-deploy deployed)" });
+  const kubeconfig = kubeconfigInput === undefined ? undefined : c(() => { const path = checkPath('kubeconfig', kubeconfigInput, paths, 'file'); checkKubeconfigFile('kubeconfig', kubeconfigInput, path); return path; });
+  if (!name || !namespace || timeoutMs === undefined || !helm) return {};
+  return { release: { name, namespace }, rollback: { release: name, namespace, revision, timeoutMs, helm, kubeconfig } };
+}
+
+export function parseVerifyInputs(inputs: Inputs, secrets: Secrets, env: NodeJS.ProcessEnv, platform = hostPlatform()): VerifyInputs {
   const problems = new ProblemList();
   const c = <T>(fn: () => T): T | undefined => problems.collect(fn);
   const allowOutside = c(() => inputs.boolean('allow-outside-workspace', false));
@@ -76,6 +126,7 @@ export function parseVerifyInputs(inputs: Inputs, secrets: Secrets, env: NodeJS.
   // Checked now, before any probe: a report the runner cannot write must not cost a run (or hang in /proc).
   const reportInput = inputs.string('report-path');
   const reportPath = reportInput === undefined ? join(env.RUNNER_TEMP || tmpdir(), 'verify-events-report.json') : c(() => checkReportPath(reportInput, paths));
+  const release = parseRollback(inputs, problems, paths, platform);
   if (concurrency !== undefined && probes !== undefined && concurrency > probes) problems.add({ input: 'concurrency', problem: `${concurrency} is more than probes (${probes})`, fix: 'use a concurrency no larger than the number of probes' });
   problems.throwIfAny();
 
@@ -96,5 +147,7 @@ export function parseVerifyInputs(inputs: Inputs, secrets: Secrets, env: NodeJS.
     maxP95Ms: maxP95,
     source,
     reportPath: reportPath!,
+    ...(release.release ? { release: release.release } : {}),
+    ...(release.rollback ? { rollback: release.rollback } : {}),
   };
 }

@@ -19,9 +19,14 @@ import { caseTable, READ_ONLY_HELM, REPO_URL } from './bad-input-cases.js';
  * the other tests and the deployed app: nothing here installs, upgrades or uninstalls it. Helm is a guard on PATH
  * (helm-version: preinstalled) that runs read-only commands only and logs every command line.
  *
- * Nothing here may block the event loop (no execFileSync, no spawnSync): a blocked loop cannot fire a hook's
- * timeout, and a hang looks like an idle jest. Every wait has a deadline; the chart repository's listen settles
- * either way and afterAll closes every connection it holds.
+ * Why the earlier version of this file "hung": its it.each rows were [name, inputs, input] with an optional 4th
+ * element, and its test function took 4 parameters. jest-each then passes `done` as the 4th argument and
+ * jest-circus waits for done() (never called) until the test's 120 s timeout, ignoring the returned promise, so
+ * each of its 38 cases sat idle for 120 s and then failed by timeout; nothing is printed until the file ends,
+ * which looked like a hang before the first case (reproduced 2026-12-01: the case itself finished in 140 ms).
+ * Here each row is [name, case] and the function takes exactly those 2 parameters. Nothing blocks the event
+ * loop (no execFileSync), every wait has a deadline, the chart repository's listen settles either way and
+ * afterAll closes every connection it holds.
  */
 const kubeconfig = stack.kubeconfig();
 const dapr = stack.daprChart();

@@ -36,6 +36,12 @@ function fakes(verdict: VerifyResult, opts: { writeFails?: boolean } = {}) {
         written.push(report);
       },
     },
+    helm: async () => {
+      throw new Error('no rollback is configured: helm must not be resolved');
+    },
+    stoppingPods: async () => {
+      throw new Error('no rollback is configured: no pods to wait for');
+    },
   };
   return { calls, written, log, deps };
 }
