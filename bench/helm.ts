@@ -46,7 +46,7 @@ export async function run(): Promise<BenchOutcome> {
   const mirror = await helmMirror();
   const actionEnv = { KUBECONFIG: kubeconfig, RUNNER_TOOL_CACHE: toolCache };
   const action = (release: string, set: string, extra: Record<string, string> = {}) =>
-    runActionBundle('helm-deploy', 'main', { release, chart, namespace, set: `image=${image}\n${set}`, 'helm-version': mirror.versions.helm4, 'helm-base-url': mirror.url, timeout: '60s', ...extra }, { env: actionEnv });
+    runActionBundle('helm-deploy', 'main', { release, chart, namespace, set: `image=${image}\n${set}`, ...mirror.inputs(mirror.versions.helm4), timeout: '60s', ...extra }, { env: actionEnv });
   const plain = (release: string, set: string): void => {
     execFileSync(helmPath, ['upgrade', release, chart, '--install', '-n', namespace, '--set', `image=${image},${set}`, '--wait=watcher', '--rollback-on-failure', '--timeout', '60s'], { env, stdio: 'ignore' });
   };

@@ -53,8 +53,9 @@ async function deployProbeRoute(probeRoute: boolean): Promise<ActionRun> {
   const run = await runActionBundle(
     'helm-deploy',
     'main',
-    { release: RELEASE, namespace: NS, chart: join(root, 'chart'), 'values-files': valuesFile, set: `subscriptions.probeRoute=${probeRoute}`, diff: 'false', timeout: '300s', 'allow-outside-workspace': 'true', ...mirror.inputs(mirror.versions.helm4) },
-    { env: runEnv, timeoutMs: 400_000 },
+    { release: RELEASE, namespace: NS, chart: join(root, 'chart'), 'values-files': valuesFile, set: `subscriptions.probeRoute=${probeRoute}`, diff: 'false', timeout: '180s', 'allow-outside-workspace': 'true', ...mirror.inputs(mirror.versions.helm4) },
+    // Longer than helm's wait plus its own rollback: a helm-deploy killed mid-rollback leaves the release pending-rollback.
+    { env: runEnv, timeoutMs: 600_000 },
   );
   if (run.code !== 0) throw new Error(`helm-deploy failed:\n${run.stdout}\n${run.stderr}`);
   await replacedPodsGone();
@@ -75,6 +76,10 @@ beforeAll(async () => {
   const found = live();
   if (!found) throw new Error(`release ${RELEASE} in ${NS} has no deployed revision: run the local deploy first (npm run local)`);
   original = found.revision;
+  // The app must answer before a bad revision is made: otherwise nothing here can pass, whatever the action does.
+  const { items } = await core.listNamespacedPod({ namespace: NS, labelSelector: `app.kubernetes.io/instance=${RELEASE}` });
+  const notReady = items.filter((p) => !(p.status?.containerStatuses ?? []).every((c) => c.ready)).map((p) => `${p.metadata?.name} (${(p.status?.containerStatuses ?? []).filter((c) => !c.ready).map((c) => `${c.name} ${c.state?.waiting?.reason ?? 'not ready'}`).join(', ')})`);
+  if (!items.length || notReady.length) throw new Error(`release ${RELEASE} in ${NS} is not healthy before the test: ${notReady.join('; ') || 'no pods'}; redeploy it (npm run local) first`);
   // The live revision's user-supplied values (the local deploy's: image digest, brokers, SASL user), 0600.
   valuesFile = join(work, 'values.yaml');
   writeFileSync(valuesFile, execFileSync(helmPath, ['get', 'values', RELEASE, '-n', NS, '-o', 'yaml'], { env: { ...process.env, KUBECONFIG: kubeconfig } }), { mode: 0o600 });
