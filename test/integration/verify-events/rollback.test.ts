@@ -5,6 +5,7 @@ import { join, resolve } from 'node:path';
 import { CoreV1Api } from '@kubernetes/client-node';
 import { loadKubeConfig } from '../../../src/kube/client.js';
 import { runActionBundle, type ActionRun } from '../../support/action-harness.js';
+import { runLocalDeploy } from '../../support/act.js';
 import { helmMirror, type HelmMirror } from '../../support/helm-mirror.js';
 import { stack } from '../../support/stack.js';
 
@@ -32,7 +33,12 @@ let valuesFile: string;
 
 interface HistoryEntry { revision: number; status: string; description: string }
 function history(): HistoryEntry[] {
-  return JSON.parse(execFileSync(helmPath, ['history', RELEASE, '-n', NS, '-o', 'json', '--max', '50'], { env: { ...process.env, KUBECONFIG: kubeconfig } }).toString()) as HistoryEntry[];
+  try {
+    return JSON.parse(execFileSync(helmPath, ['history', RELEASE, '-n', NS, '-o', 'json', '--max', '50'], { env: { ...process.env, KUBECONFIG: kubeconfig }, stdio: ['ignore', 'pipe', 'pipe'] }).toString()) as HistoryEntry[];
+  } catch (err) {
+    if (/release: not found/.test(String((err as { stderr?: Buffer }).stderr ?? err))) return [];
+    throw err;
+  }
 }
 const live = (): HistoryEntry | undefined => history().filter((h) => h.status === 'deployed').at(-1);
 const probeRouteOf = (revision: number): unknown =>
@@ -71,8 +77,17 @@ function verifyEvents(inputs: Record<string, string>): Promise<ActionRun> {
   );
 }
 
+/** True when this file deployed `todo` itself (nothing had: CI's run, after the local pipeline test left none). */
+let deployedHere = false;
+
 beforeAll(async () => {
   mirror = await helmMirror();
+  if (!live()) {
+    // The local deploy, exactly as `npm run local` runs it (act, the deploy body): the release this test rolls back.
+    const deploy = await runLocalDeploy();
+    if (deploy.code !== 0) throw new Error(`the local deploy (npm run local) failed, so there is no ${RELEASE} release to roll back:\n${deploy.stdout.slice(-6000)}`);
+    deployedHere = true;
+  }
   const found = live();
   if (!found) throw new Error(`release ${RELEASE} in ${NS} has no deployed revision: run the local deploy first (npm run local)`);
   original = found.revision;
@@ -83,16 +98,22 @@ beforeAll(async () => {
   // The live revision's user-supplied values (the local deploy's: image digest, brokers, SASL user), 0600.
   valuesFile = join(work, 'values.yaml');
   writeFileSync(valuesFile, execFileSync(helmPath, ['get', 'values', RELEASE, '-n', NS, '-o', 'yaml'], { env: { ...process.env, KUBECONFIG: kubeconfig } }), { mode: 0o600 });
-});
+}, 1_000_000);
 
 afterAll(async () => {
-  // Whatever happened above: `todo` back on a revision whose worker answers probes.
-  const now = live();
-  if (now && probeRouteOf(now.revision) === false) execFileSync(helmPath, ['rollback', RELEASE, String(original), '-n', NS, '--wait=watcher', '--timeout', '300s'], { env: { ...process.env, KUBECONFIG: kubeconfig } });
-  await mirror?.close();
-  rmSync(work, { recursive: true, force: true });
-  rmSync(toolCache, { recursive: true, force: true });
-});
+  try {
+    // Whatever happened above: `todo` back on a revision whose worker answers probes.
+    const now = live();
+    if (now && probeRouteOf(now.revision) === false) execFileSync(helmPath, ['rollback', RELEASE, String(original), '-n', NS, '--wait=watcher', '--timeout', '300s'], { env: { ...process.env, KUBECONFIG: kubeconfig } });
+    // Left as found: what this file deployed, it removes (the local pipeline test starts from no release).
+    if (deployedHere) execFileSync(helmPath, ['uninstall', RELEASE, '-n', NS, '--wait', '--timeout', '180s'], { env: { ...process.env, KUBECONFIG: kubeconfig }, stdio: 'ignore' });
+  } finally {
+    // Always: an open mirror keeps jest from exiting.
+    await mirror?.close();
+    rmSync(work, { recursive: true, force: true });
+    rmSync(toolCache, { recursive: true, force: true });
+  }
+}, 600_000);
 
 describe('verify-events rollback-on-failure on the real node', () => {
   it('a revision whose worker drops the probes: first verdict fails, rolled back to the previous revision, second verdict passes', async () => {
