@@ -443,7 +443,11 @@ async function start(ctx: StackContext): Promise<void> {
     if (creds) {
       if ((await probe(ctx, creds)) === undefined) return;
       ctx.log.info('kafka: broker process is running but not answering yet; waiting');
-      await waitHealthy(ctx, p, creds, { server: 0, process: 0 });
+      try {
+        await waitHealthy(ctx, p, creds, { server: fileSize(join(p.logs, 'server.log')), process: fileSize(ctx.procs.logFile(PROCESS)) });
+      } catch (err) {
+        throw new Error(`${(err as Error).message}\nA broker this command did not start is running but unhealthy: stop it with npm run stack -- down kafka, then start it again.`, { cause: err });
+      }
       return;
     }
     throw new Error(`kafka: a broker process is running but ${p.credentials} is missing; stop it first`);
@@ -485,7 +489,13 @@ async function start(ctx: StackContext): Promise<void> {
     ],
     { cwd: p.dir },
   );
-  await waitHealthy(ctx, p, creds, marks);
+  try {
+    await waitHealthy(ctx, p, creds, marks);
+  } catch (err) {
+    // A failed start leaves nothing half-up: the next `up` starts afresh instead of waiting on this broker.
+    await ctx.procs.stop(PROCESS, 30_000);
+    throw err;
+  }
   ctx.log.info(
     `kafka: ${KAFKA_VERSION} healthy in ${((Date.now() - started) / 1000).toFixed(1)} s on ` +
       `127.0.0.1:${ctx.ports.kafkaPlaintext} (PLAINTEXT) and 127.0.0.1:${ctx.ports.kafkaSasl} (SASL SCRAM)`,

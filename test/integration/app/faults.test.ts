@@ -4,7 +4,8 @@ import { Agent, request } from 'node:http';
 import { restartApp, stopApp } from '../../../app/scripts/local.js';
 import { committedOffsets, endOffsets, TopicReader } from '../../../src/events/kafka-io.js';
 import { stack } from '../../support/stack.js';
-import { ctx, ensureStackServer, eventually, Forwarder, psql, restartStackServer, startTodo, type Todo } from './todo.js';
+import { ensureStackServer, restartStackServer } from '../../support/stack-servers.js';
+import { ctx, eventually, Forwarder, psql, startTodo, type Todo } from './todo.js';
 
 /**
  * The app under real faults, each while 20 clients create tasks:
@@ -187,12 +188,12 @@ describe('the app when its servers fail under load', () => {
     const todo = await startTodo('todo-fault-k', { env });
     try {
       const prefix = `fault-kafka-${randomUUID().slice(0, 6)}`;
-      const { answers, stored } = await underLoad(todo, 'todo_fault_k_state', prefix, () => restartStackServer('kafka', 10_000));
+      const { answers, stored } = await underLoad(todo, 'todo_fault_k_state', prefix, () => restartStackServer('kafka', { downMs: 10_000 }));
       // With the outbox a failed publish is no failed create: the broker's outage costs the clients nothing.
       expect(answers.filter((a) => a.status !== 201)).toEqual([]);
       expect(stored.size).toBe(answers.length);
     } finally {
-      ensureStackServer('kafka');
+      await ensureStackServer('kafka');
       await todo.stop();
     }
   }, 400_000);

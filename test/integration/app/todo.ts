@@ -1,6 +1,6 @@
-import { execFileSync, spawnSync } from 'node:child_process';
+import { spawnSync } from 'node:child_process';
 import { connect, createServer, type Server, type Socket } from 'node:net';
-import { join, resolve } from 'node:path';
+import { join } from 'node:path';
 import { signHs256 } from '../../../app/src/auth/jwt.js';
 import { freePorts, jwtKey, startLocal, stopLocal, type LocalInstance, type StackEndpoints } from '../../../app/scripts/local.js';
 import { createContext } from '../../../stack/src/stack.js';
@@ -61,31 +61,6 @@ export async function eventually<T>(what: string, probe: () => Promise<T | undef
     if (Date.now() > deadline) throw new Error(`${what}: not within ${timeoutMs / 1000} s`);
     await new Promise((r) => setTimeout(r, everyMs));
   }
-}
-
-/**
- * Stops one of the stack's shared servers as an operator would (its own stop signal: SIGTERM for Kafka's
- * controlled shutdown), waits `downMs`, then `stack up <name>` (which returns once it is healthy). Only for
- * tests run through `flock /tmp/itest.lock` (no other test uses the stack meanwhile); pair it with
- * ensureStackServer in a finally, so the server is up again whatever failed.
- */
-export async function restartStackServer(name: 'kafka' | 'postgres', downMs = 0): Promise<{ stoppedMs: number; upMs: number }> {
-  const t0 = Date.now();
-  await ctx.procs.stop(name, 60_000);
-  const stoppedMs = Date.now() - t0;
-  if (downMs) await new Promise((r) => setTimeout(r, downMs));
-  const t1 = Date.now();
-  stackUp(name);
-  return { stoppedMs, upMs: Date.now() - t1 };
-}
-
-/** Starts the stack's server again when it is not running (a test's finally after restartStackServer). */
-export function ensureStackServer(name: 'kafka' | 'postgres'): void {
-  if (!ctx.procs.isRunning(name)) stackUp(name);
-}
-
-function stackUp(name: string): void {
-  execFileSync(process.execPath, [resolve(ctx.root, 'node_modules/tsx/dist/cli.mjs'), 'stack/src/cli.ts', 'up', name], { cwd: ctx.root, stdio: 'ignore', timeout: 180_000 });
 }
 
 /** psql against the stack's PostgreSQL; the output without its trailing newline. */

@@ -1,14 +1,11 @@
-import { execFileSync } from 'node:child_process';
 import { randomUUID } from 'node:crypto';
-import { readFileSync } from 'node:fs';
-import { join, resolve } from 'node:path';
 import { startLocal, stopLocal, type LocalInstance } from '../../../app/scripts/local.js';
-import { stateDir } from '../../../stack/src/config.js';
 import { createContext } from '../../../stack/src/stack.js';
 import { appProcessName } from '../../../app/scripts/local.js';
 import { runActionBundle, type ActionRun } from '../../support/action-harness.js';
 import { KafkaTail } from '../../support/kafka-tail.js';
 import { stack } from '../../support/stack.js';
+import { ensureStackServer, restartStackServer } from '../../support/stack-servers.js';
 
 /** verify-events against the real app (API + worker, each with a real daprd) on the stack's Kafka. */
 const ctx = createContext({ info: () => undefined, warn: () => undefined });
@@ -98,22 +95,6 @@ describe('verify-events diagnoses failures', () => {
 });
 
 describe('verify-events when the broker restarts during the run', () => {
-  /** The stack's broker, stopped as an operator would (SIGTERM, its controlled shutdown) and started again. */
-  async function restartKafka(whileDown: () => void): Promise<void> {
-    const pid = Number(readFileSync(join(stateDir(), 'pids', 'kafka.pid'), 'utf8').split('\n')[0]);
-    process.kill(pid, 'SIGTERM');
-    for (let t = Date.now(); Date.now() - t < 60_000; ) {
-      try {
-        process.kill(pid, 0);
-      } catch {
-        break;
-      }
-      await new Promise((r) => setTimeout(r, 200));
-    }
-    whileDown();
-    execFileSync(process.execPath, [resolve('node_modules/tsx/dist/cli.mjs'), 'stack/src/cli.ts', 'up', 'kafka'], { stdio: 'ignore', timeout: 180_000 });
-  }
-
   // Not a fixed sleep (the run once finished, or had not started its round trips, when the broker went down):
   // the restart starts once the run has acknowledgements on the reply topic, and the test checks that the run
   // was still going while the broker was down. 1000 probes (the most) at concurrency 1 take 20-30 s here,
@@ -127,16 +108,16 @@ describe('verify-events when the broker restarts during the run', () => {
       const acked = (): number => replies.messages.filter((m) => m.json?.source === running.worker.appId).length;
       await replies.waitFor(() => acked() >= 20, `20 acknowledgements from ${running.worker.appId} on task-updates`, 120_000);
       expect(finished).toBe(false);
-      const t0 = Date.now();
-      await restartKafka(() => expect(finished).toBe(false));
-      const restartMs = Date.now() - t0;
+      const restart = await restartStackServer('kafka', { whileDown: () => expect(finished).toBe(false) });
+      console.log(`the broker restarted: stopped in ${restart.stoppedMs} ms${restart.killed ? ' (killed: its controlled shutdown hung)' : ''}, healthy again ${restart.upMs} ms later`);
       const run = await verifying;
       expect(run.stdout).toMatch(/(publishing a probe to task-events failed|reading the reply topic failed) \(/);
       expect(run.code).toBe(0);
       expect(run.outputs).toMatchObject({ sent: '1000', acknowledged: '1000' });
       expect(run.summary).toContain('## verify-events: PASSED');
-      expect(restartMs).toBeGreaterThan(1_000);
+      expect(restart.stoppedMs + restart.upMs).toBeGreaterThan(1_000);
     } finally {
+      await ensureStackServer('kafka');
       await replies.close();
       await stopLocal(ctx, running.instance);
     }
