@@ -1,5 +1,5 @@
 /**
- * npm run build [-- [--if-changed] <action>...]: bundles each action's entries with @vercel/ncc into
+ * npm run build [-- [--if-changed] [--cache] <action>...]: bundles each action's entries with @vercel/ncc into
  * actions/<name>/dist/<main|post>/index.js (ESM), and each helper program src/actions/<name>/bin/<tool>.ts
  * into actions/<name>/dist/<tool>/index.js. Bundles are build output, never committed on main (the release
  * script commits them on release commits only). ncc's output is then finished here (finishBundle): heavy Node
@@ -11,17 +11,65 @@
  * never sees half a dist/. dist/.inputs-digest records a digest of what the bundles are made from (the
  * entries' import closure, the lockfile, tsconfig, the build scripts, the action.yml); with --if-changed an
  * action whose digest is unchanged and whose bundles all exist is not rebuilt (ncc type-checks: 5-20 s per
- * entry here), which is what keeps the local deploy's warm run short.
+ * entry here), which is what keeps the local deploy's warm run short. With --cache (npm test uses it) a finished
+ * dist/ is also kept outside the clone, under ~/.cache/oke-dapr-actions/bundles/<action>-<digest>-<node>, and a
+ * fresh clone whose inputs have that digest takes it from there instead of building (80 s for all five here);
+ * the newest CACHE_KEEP per action are kept.
  */
 import { spawn } from 'node:child_process';
 import { createHash } from 'node:crypto';
 import { minify, parse, print, type Expression, type ModuleItem } from '@swc/core';
-import { existsSync, readFileSync, realpathSync, renameSync, rmdirSync, rmSync, statSync, readdirSync, writeFileSync } from 'node:fs';
+import { cpSync, existsSync, mkdirSync, readFileSync, realpathSync, renameSync, rmdirSync, rmSync, statSync, readdirSync, writeFileSync } from 'node:fs';
+import { homedir } from 'node:os';
 import { dirname, join, relative, resolve } from 'node:path';
 import { pathToFileURL } from 'node:url';
 import { discoverActions, root, type ActionEntry } from './actions.js';
 
 const DIGEST_FILE = '.inputs-digest';
+const CACHE_KEEP = 3;
+
+/** Where --cache keeps finished dist/ folders: outside the clone, shared by every clone on the machine. */
+export function bundleCacheDir(): string {
+  return join(process.env.XDG_CACHE_HOME || join(homedir(), '.cache'), 'oke-dapr-actions', 'bundles');
+}
+
+/** ncc's output may differ with the Node that ran it: the cache key names it beside the inputs' digest. */
+function cacheEntry(action: ActionEntry, digest: string): string {
+  return join(bundleCacheDir(), `${action.name}-${digest.slice(0, 32)}-node${process.versions.node}`);
+}
+
+/** A cached dist/ is used only when it is complete: its digest file (written last) matches and every bundle is there. */
+function fromCache(action: ActionEntry, digest: string, staging: string): boolean {
+  const entry = cacheEntry(action, digest);
+  const digestFile = join(entry, DIGEST_FILE);
+  if (!existsSync(digestFile) || readFileSync(digestFile, 'utf8').trim() !== digest) return false;
+  const dist = join(action.dir, 'dist');
+  if (!action.entries.every((e) => existsSync(join(entry, relative(dist, e.bundle))))) return false;
+  cpSync(entry, staging, { recursive: true });
+  return true;
+}
+
+function toCache(action: ActionEntry, digest: string, staging: string): void {
+  const entry = cacheEntry(action, digest);
+  const tmp = `${entry}.tmp-${process.pid}`;
+  try {
+    mkdirSync(bundleCacheDir(), { recursive: true });
+    rmSync(tmp, { recursive: true, force: true });
+    cpSync(staging, tmp, { recursive: true });
+    rmSync(entry, { recursive: true, force: true });
+    renameSync(tmp, entry);
+    // Older builds of this action: the newest CACHE_KEEP stay.
+    const mine = readdirSync(bundleCacheDir())
+      .filter((n) => n.startsWith(`${action.name}-`) && !n.includes('.tmp-') && /^[0-9a-f]{32}-node/.test(n.slice(action.name.length + 1)))
+      .map((n) => ({ n, t: statSync(join(bundleCacheDir(), n)).mtimeMs }))
+      .sort((a, b) => b.t - a.t);
+    for (const old of mine.slice(CACHE_KEEP)) rmSync(join(bundleCacheDir(), old.n), { recursive: true, force: true });
+  } catch (err) {
+    // A cache that cannot be written costs the next run a build, nothing else.
+    rmSync(tmp, { recursive: true, force: true });
+    console.log(`build: not cached (${(err as Error).message})`);
+  }
+}
 
 const RELATIVE_IMPORT = /(?:\bfrom\s*|\bimport\s*\(\s*|\bimport\s+)['"](\.{1,2}\/[^'"]+)['"]/g;
 
@@ -166,8 +214,20 @@ export async function finishBundle(dir: string): Promise<void> {
   }
 }
 
+/** Swaps a finished staging folder in as dist/ whole. */
+function publish(staging: string, dist: string): void {
+  rmSync(dist, { recursive: true, force: true });
+  renameSync(staging, dist);
+  try {
+    rmdirSync(dirname(staging));
+  } catch {
+    // another build's staging folder is still there
+  }
+}
+
 async function main(args: string[]): Promise<void> {
   const ifChanged = args.includes('--if-changed');
+  const cache = args.includes('--cache');
   const names = args.filter((a) => !a.startsWith('--'));
   const actions = discoverActions().filter((a) => names.length === 0 || names.includes(a.name));
   if (names.length && actions.length !== names.length) throw new Error(`unknown action in: ${names.join(', ')}`);
@@ -183,6 +243,11 @@ async function main(args: string[]): Promise<void> {
     // run) once shared one, and one build's swap published the other's half-built folder (a dist/ without main/).
     const staging = join(action.dir, '.dist-staging', String(process.pid));
     rmSync(staging, { recursive: true, force: true });
+    if (cache && fromCache(action, digest, staging)) {
+      publish(staging, dist);
+      console.log(`actions/${action.name}/dist from the build cache (${cacheEntry(action, digest)})`);
+      continue;
+    }
     for (const entry of action.entries) {
       const out = join(staging, relative(dist, dirname(entry.bundle)));
       const t0 = performance.now();
@@ -191,13 +256,8 @@ async function main(args: string[]): Promise<void> {
       console.log(`built actions/${action.name}/dist/${entry.tool ?? entry.kind} (${(dirBytes(out) / 1024).toFixed(0)} kB) in ${((performance.now() - t0) / 1000).toFixed(1)} s`);
     }
     writeFileSync(join(staging, DIGEST_FILE), `${digest}\n`);
-    rmSync(dist, { recursive: true, force: true });
-    renameSync(staging, dist);
-    try {
-      rmdirSync(dirname(staging));
-    } catch {
-      // another build's staging folder is still there
-    }
+    if (cache) toCache(action, digest, staging);
+    publish(staging, dist);
   }
   if (!actions.length) console.log('no actions to build');
 }

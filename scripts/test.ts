@@ -58,7 +58,7 @@ async function main(): Promise<number> {
     await step('typecheck', () => run('type-check', node, [bin('typescript/bin/tsc'), '-p', 'tsconfig.json', '--noEmit']));
     for (const [name, project, extra] of [['unit', 'unit', []], ['integration', 'integration', ['--runInBand']]] as const) {
       if (name === 'integration') {
-        await step('build', () => run('build the action bundles', node, [bin('tsx/dist/cli.mjs'), 'scripts/build.ts']));
+        await step('build', () => run('build the action bundles', node, [bin('tsx/dist/cli.mjs'), 'scripts/build.ts', '--cache']));
         // promtool comes with the stack: the chart's rendered alert rules are checked once it is up.
         await step('integration', async () => (await run('local stack up', node, [bin('tsx/dist/cli.mjs'), 'stack/src/cli.ts', 'up'])) || run('alert rules: promtool check rules (scripts/monitoring.ts check)', node, [bin('tsx/dist/cli.mjs'), 'scripts/monitoring.ts', 'check']));
       }

@@ -37,7 +37,7 @@ export class PodRecorder {
     const open = async (): Promise<void> => {
       if (this.stopped) return;
       try {
-        this.controller = await watch.watch(
+        const controller = await watch.watch(
           `/api/v1/namespaces/${this.namespace}/pods`,
           { allowWatchBookmarks: false },
           (phase, pod: V1Pod) => {
@@ -59,6 +59,9 @@ export class PodRecorder {
             if (!this.stopped) setTimeout(() => void open(), 200);
           },
         );
+        // stop() may come while the watch was opening (a preflight that failed meanwhile): close it at once.
+        if (this.stopped) controller.abort();
+        else this.controller = controller;
       } catch (err) {
         this.log?.debug(`pod recorder for ${this.namespace} could not watch: ${String(err)}`);
       }

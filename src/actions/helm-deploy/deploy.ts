@@ -131,16 +131,26 @@ export async function deploy(req: DeployRequest, deps: DeployDeps): Promise<Depl
   const { log, timings } = deps;
   const now = deps.now ?? (() => new Date());
   const { release, namespace } = req.upgrade;
-  const pre = await withGroup(log, 'Preflight', () => preflight(req, deps), timings);
+  // The pod recorder's watch opens while preflight reads (both only read the cluster), not after it: helm starts
+  // one round trip sooner. A plan or a dry run creates no pods: nothing to record.
+  const recorder = new PodRecorder(deps.kc, namespace, log);
+  const recording = req.mode === 'plan' || req.upgrade.dryRun ? undefined : recorder.start();
+  let pre: Awaited<ReturnType<typeof preflight>>;
+  let diffed: Awaited<ReturnType<typeof diffStep>>;
+  try {
+    pre = await withGroup(log, 'Preflight', () => preflight(req, deps), timings);
+    diffed = await diffStep(req, deps);
+  } catch (err) {
+    recorder.stop();
+    throw err;
+  }
   const before = liveRevision(pre.history);
-  const diffed = await diffStep(req, deps);
   if (req.mode === 'plan') {
     return { previous: before, ok: true, live: before, latest: latest(pre.history), rolledBack: false, recovered: pre.recovered, planned: true, ...diffed, outcome: `plan: nothing changed${diffed.diff ? `; the upgrade would change ${diffed.diff.changes} resource(s) (${countsLine(diffed.diff.counts)})` : ''}${before ? `; revision ${before.revision} stays live` : ''}` };
   }
 
-  const recorder = new PodRecorder(deps.kc, namespace, log);
   const started = now();
-  if (!req.upgrade.dryRun) await recorder.start();
+  await recording;
   const { result, release: made } = await withGroup(log, `helm upgrade --install ${release} (Helm ${deps.helm.major})`, () => deps.helm.upgrade(req.upgrade), timings).finally(() => recorder.stop());
 
   if (req.upgrade.dryRun) {

@@ -12,13 +12,15 @@ import { runActionBundle } from '../../support/action-harness.js';
 import { runLocalDeploy } from '../../support/act.js';
 import { removeDapr } from '../../support/dapr-cluster.js';
 import { proveMonitoring } from '../../support/monitoring.js';
+import { rollbackSuite } from './rollback-suite.js';
 import { component, stack } from '../../support/stack.js';
 
 /**
  * `npm run local` end to end, as a newcomer runs it: scripts/local.sh brings the stack up and runs deploy.yml's
  * `local` job through act, which runs the same deploy body as the oke job. Then, against what it deployed:
  * the pods on the real node, the private image and its pull secret, the UI in headless Chromium, the arm64
- * image under qemu-user, a worker killed during verify-events, and the image step's refusals.
+ * image under qemu-user, a worker killed during verify-events, the image step's refusals, and last verify-events'
+ * rollback-on-failure on the same release (rollback-suite.ts).
  * Starts with no Dapr and no `todo` release; leaves none (Dapr's chart is cluster-wide: one per cluster).
  */
 const root = resolve(import.meta.dirname, '..', '..', '..');
@@ -289,4 +291,8 @@ describe('npm run local (deploy.yml job local through act, the same body as the 
     expect(check.status).toBe(1);
     expect(check.stdout).toContain(`::error title=app image::${ref} offers linux/amd64 but the target needs linux/arm64 too`);
   }, 600_000);
+});
+
+describe('verify-events rollback-on-failure on the release the local deploy made', () => {
+  rollbackSuite();
 });
