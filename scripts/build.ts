@@ -39,7 +39,7 @@ function cacheEntry(action: ActionEntry, digest: string): string {
 }
 
 /** A cached dist/ is used only when it is complete: its digest file (written last) matches and every bundle is there. */
-function fromCache(action: ActionEntry, digest: string, staging: string): boolean {
+export function fromCache(action: ActionEntry, digest: string, staging: string): boolean {
   const entry = cacheEntry(action, digest);
   const digestFile = join(entry, DIGEST_FILE);
   if (!existsSync(digestFile) || readFileSync(digestFile, 'utf8').trim() !== digest) return false;
@@ -49,7 +49,7 @@ function fromCache(action: ActionEntry, digest: string, staging: string): boolea
   return true;
 }
 
-function toCache(action: ActionEntry, digest: string, staging: string): void {
+export function toCache(action: ActionEntry, digest: string, staging: string): void {
   const entry = cacheEntry(action, digest);
   const tmp = `${entry}.tmp-${process.pid}`;
   try {
