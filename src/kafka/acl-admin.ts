@@ -125,31 +125,33 @@ export class AclAdmin {
 
   /** One result per binding, named by aclKey(binding). */
   async createAcls(bindings: readonly AclBinding[]): Promise<ItemResult[]> {
-    const out: ItemResult[] = [];
-    for (let i = 0; i < bindings.length; i += BATCH) {
-      const batch = bindings.slice(i, i + BATCH);
+    const out = await this.inBatches(bindings, async (batch) => {
       const res = await this.send('CreateAcls', batch.map(toWire));
-      batch.forEach((b, j) => {
+      return batch.map((b, j) => {
         const r = res.results[j];
-        out.push(!r ? missing(aclKey(b), 'ACL') : r.errorCode ? { name: aclKey(b), ...errorOf(r.errorCode, r.errorMessage) } : { name: aclKey(b) });
+        return !r ? missing(aclKey(b), 'ACL') : r.errorCode ? { name: aclKey(b), ...errorOf(r.errorCode, r.errorMessage) } : { name: aclKey(b) };
       });
-    }
+    });
     this.log.debug(`CreateAcls: ${bindings.length} binding(s)`);
     return out;
   }
 
   /** Deletes exactly these bindings (each filter matches one binding; none matching means it is already gone). */
   async deleteAcls(bindings: readonly AclBinding[]): Promise<ItemResult[]> {
-    const out: ItemResult[] = [];
-    for (let i = 0; i < bindings.length; i += BATCH) {
-      const batch = bindings.slice(i, i + BATCH);
+    return this.inBatches(bindings, async (batch) => {
       const res = await this.send('DeleteAcls', batch.map(toWire));
-      batch.forEach((b, j) => {
+      return batch.map((b, j) => {
         const r = res.filterResults[j];
         const bad = r?.errorCode ? r : r?.matchingAcls.find((m) => m.errorCode);
-        out.push(!r ? missing(aclKey(b), 'ACL') : bad ? { name: aclKey(b), ...errorOf(bad.errorCode, bad.errorMessage) } : { name: aclKey(b) });
+        return !r ? missing(aclKey(b), 'ACL') : bad ? { name: aclKey(b), ...errorOf(bad.errorCode, bad.errorMessage) } : { name: aclKey(b) };
       });
-    }
+    });
+  }
+
+  /** One request per BATCH bindings, in order; the per-binding results of every batch, in the bindings' order. */
+  private async inBatches(bindings: readonly AclBinding[], send: (batch: readonly AclBinding[]) => Promise<ItemResult[]>): Promise<ItemResult[]> {
+    const out: ItemResult[] = [];
+    for (let i = 0; i < bindings.length; i += BATCH) out.push(...(await send(bindings.slice(i, i + BATCH))));
     return out;
   }
 
