@@ -96,3 +96,16 @@ SHUTDOWN_*_MS up to the same limits (app/src/config.ts).
 {{- end -}}
 {{- int $v -}}
 {{- end -}}
+
+{{/*
+A digest of every Dapr resource this chart renders (each templates/dapr-*.yaml, named here: Helm gives templates no
+.Files; test/integration/app/chart.test.ts fails when a dapr-*.yaml is missing from the list): the pods' annotation,
+so that a changed component, subscription, resiliency policy or configuration rolls them.
+*/}}
+{{- define "todo.daprResourcesChecksum" -}}
+{{- $out := list -}}
+{{- range $name := list "dapr-configuration.yaml" "dapr-pubsub.yaml" "dapr-resiliency.yaml" "dapr-secretstore.yaml" "dapr-state-sql.yaml" "dapr-statestore.yaml" "dapr-subscriptions.yaml" -}}
+{{- $out = append $out (include (print $.Template.BasePath "/" $name) $) -}}
+{{- end -}}
+{{- $out | join "\n---\n" | sha256sum | trunc 16 -}}
+{{- end -}}

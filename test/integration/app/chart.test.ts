@@ -1,6 +1,6 @@
 import { spawnSync } from 'node:child_process';
 import { randomUUID } from 'node:crypto';
-import { readFileSync } from 'node:fs';
+import { readdirSync, readFileSync } from 'node:fs';
 import { join, resolve } from 'node:path';
 import { load, loadAll } from 'js-yaml';
 import { PROBE_ROUTE_MATCH, ROUTES, TOPICS } from '../../../app/src/contract.js';
@@ -102,6 +102,23 @@ describe('chart/ (helm lint, template, server-side dry run)', () => {
 
     const noProbe = template([...required, '--set', 'subscriptions.probeRoute=false']).find((d) => d.kind === 'Subscription' && d.spec.topic === TOPICS.taskEvents);
     expect(noProbe?.spec.routes).toEqual({ default: ROUTES.taskEvents });
+  });
+
+  it('rolls the pods when a Dapr resource changes (daprd reads them at start): every dapr-*.yaml feeds the pods\' digest', () => {
+    const digest = (args: string[]): string[] => template([...required, ...args]).filter((d) => d.kind === 'Deployment').map((d) => d.spec.template.metadata.annotations['oke-dapr-actions.io/dapr-resources'] as string);
+    const base = digest([]);
+    expect(base).toHaveLength(2);
+    expect(base[0]).toMatch(/^[0-9a-f]{16}$/);
+    expect(base[1]).toBe(base[0]);
+    // A subscription (the worker's probe route), a component, a resiliency policy, the configuration: each rolls the pods.
+    for (const change of [['subscriptions.probeRoute=false'], ['pubsub.brokers={other:9092}'], ['resiliency.inbound.maxRetries=3'], ['dapr.tracing.samplingRate=0.5']]) {
+      expect({ change, digest: digest(change.flatMap((c) => ['--set', c]))[0] }).not.toEqual({ change, digest: base[0] });
+    }
+    // A value that changes no Dapr resource leaves the digest as it was.
+    expect(digest(['--set', 'api.replicas=2'])).toEqual(base);
+    // The helper names each dapr-*.yaml (Helm gives templates no .Files): a new one must be added to it.
+    const named = [...readFileSync(join(chart, 'templates', '_helpers.tpl'), 'utf8').matchAll(/"(dapr-[\w-]+\.yaml)"/g)].map((m) => m[1]).sort();
+    expect(named).toEqual(readdirSync(join(chart, 'templates')).filter((f) => /^dapr-.*\.yaml$/.test(f)).sort());
   });
 
   it('gives the API (only) a bindings.postgresql component on the state store\'s database, for its userId index', () => {
