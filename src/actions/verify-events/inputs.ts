@@ -21,6 +21,8 @@ export interface VerifyInputs {
   appId?: string;
   probeType: string;
   probes: number;
+  /** Probes sent first, one at a time: they must make the round trip, but their latency is not counted. */
+  warmupProbes: number;
   concurrency: number;
   timeoutMs: number;
   maxP95Ms?: number;
@@ -120,6 +122,7 @@ export function parseVerifyInputs(inputs: Inputs, secrets: Secrets, env: NodeJS.
   const probeType = inputs.string('probe-type', DEFAULT_PROBE_TYPE)!;
   if (!/^[\w.:/-]{1,200}$/.test(probeType)) problems.add({ input: 'probe-type', problem: `"${clip(probeType)}" is not a CloudEvent type the app can route on`, fix: `use a reverse-DNS name such as ${DEFAULT_PROBE_TYPE}` });
   const probes = c(() => inputs.integer('probes', 3, { min: 1, max: 1000 }));
+  const warmupProbes = c(() => inputs.integer('warmup-probes', 0, { min: 0, max: 100 }));
   const concurrency = c(() => inputs.integer('concurrency', 1, { min: 1, max: 50 }));
   const timeoutMs = c(() => inputs.duration('timeout', '60s', { minMs: 1000, maxMs: 30 * 60_000 }));
   const maxP95 = inputs.raw('max-p95-ms') === undefined ? undefined : c(() => inputs.integer('max-p95-ms', 0, { min: 1, max: 600_000 }));
@@ -142,6 +145,7 @@ export function parseVerifyInputs(inputs: Inputs, secrets: Secrets, env: NodeJS.
     appId,
     probeType,
     probes: probes!,
+    warmupProbes: warmupProbes!,
     concurrency: concurrency!,
     timeoutMs: timeoutMs!,
     maxP95Ms: maxP95,

@@ -13,7 +13,7 @@ describe('verify-events inputs', () => {
   it('takes the topics given, the app id as group, and names the commit as source', () => {
     const masked: string[] = [];
     const i = parse({}, new Secrets((v) => masked.push(v)));
-    expect(i).toMatchObject({ probeTopic: 'task-events', replyTopic: 'task-updates', consumerGroup: 'todo-worker', probeType: 'io.oke-dapr-actions.probe', pubsubName: 'pubsub', probes: 3, concurrency: 1, timeoutMs: 60_000, source: 'https://github.com/acme/todo/commit/abc123', reportPath: '/rt/verify-events-report.json' });
+    expect(i).toMatchObject({ probeTopic: 'task-events', replyTopic: 'task-updates', consumerGroup: 'todo-worker', probeType: 'io.oke-dapr-actions.probe', pubsubName: 'pubsub', probes: 3, warmupProbes: 0, concurrency: 1, timeoutMs: 60_000, source: 'https://github.com/acme/todo/commit/abc123', reportPath: '/rt/verify-events-report.json' });
     expect(i.connection).toMatchObject({ brokers: ['127.0.0.1:19093'], sasl: { mechanism: 'SCRAM-SHA-256', username: 'u' }, timeoutMs: 30_000 });
     expect(masked).toContain('pw-secret-1');
   });
@@ -27,6 +27,8 @@ describe('verify-events inputs', () => {
     [{ 'reply-topic': 'task-events' }, /reply-topic: is the probe topic \(task-events\)/],
     [{ 'probe-topic': 'bad topic' }, /probe-topic: "bad topic" is not a valid topic name/],
     [{ probes: '0' }, /probes: 0 is out of range/],
+    [{ 'warmup-probes': '101' }, /warmup-probes: 101 is out of range/],
+    [{ 'warmup-probes': '-1' }, /warmup-probes: /],
     [{ probes: '2', concurrency: '5' }, /concurrency: 5 is more than probes \(2\)/],
     [{ 'max-p95-ms': 'fast' }, /max-p95-ms: "fast" is not a whole number/],
     [{ timeout: '60' }, /timeout: "60" is not a duration/],
