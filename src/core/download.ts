@@ -1,9 +1,7 @@
-import { HttpClient } from '@actions/http-client';
-import * as tc from '@actions/tool-cache';
 import { createHash, randomUUID } from 'node:crypto';
-import { createReadStream, createWriteStream } from 'node:fs';
+import { createReadStream, createWriteStream, existsSync } from 'node:fs';
 import { chmod, mkdir, readFile, rm, writeFile } from 'node:fs/promises';
-import { tmpdir } from 'node:os';
+import { arch, tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { Transform } from 'node:stream';
 import { pipeline } from 'node:stream/promises';
@@ -93,6 +91,7 @@ export class IncompleteDownloadError extends Error {
  */
 export async function downloadFile(url: string, dir = process.env.RUNNER_TEMP || tmpdir()): Promise<string> {
   await mkdir(dir, { recursive: true });
+  const { HttpClient } = await import('@actions/http-client');
   const client = new HttpClient('oke-dapr-actions', [], { allowRetries: false });
   const res = await client.get(url);
   const status = res.message.statusCode ?? 0;
@@ -129,13 +128,27 @@ export function retryableDownloadError(err: unknown): boolean {
   return !(err instanceof HttpStatusError) || err.status >= 500 || err.status === 408 || err.status === 429;
 }
 
+/**
+ * A tool in the runner's tool cache, found as @actions/tool-cache's find() does for an exact version (the
+ * <RUNNER_TOOL_CACHE>/<tool>/<version>/<arch> folder and its .complete marker), without loading that library:
+ * a cached tool then costs two stat calls at start-up, not @actions/tool-cache and its HTTP client (tens of ms).
+ */
+export function findCached(tool: string, version: string, root = process.env.RUNNER_TOOL_CACHE, machine = arch()): string {
+  if (!root) throw new Error('RUNNER_TOOL_CACHE is not set: run this action on a GitHub Actions runner (or act)');
+  const dir = join(root, tool, version, machine);
+  return existsSync(dir) && existsSync(`${dir}.complete`) ? dir : '';
+}
+
+/** The library itself only once a tool must be downloaded and cached. */
+const toolCache = () => import('@actions/tool-cache');
+
 export const actionsToolCache: ToolCache = {
-  find: (tool, version) => tc.find(tool, version),
+  find: (tool, version) => findCached(tool, version),
   downloadTool: (url) => downloadFile(url),
-  extractTar: (file) => tc.extractTar(file),
-  extractZip: (file) => tc.extractZip(file),
-  cacheDir: (dir, tool, version) => tc.cacheDir(dir, tool, version),
-  cacheFile: (file, target, tool, version) => tc.cacheFile(file, target, tool, version),
+  extractTar: async (file) => (await toolCache()).extractTar(file),
+  extractZip: async (file) => (await toolCache()).extractZip(file),
+  cacheDir: async (dir, tool, version) => (await toolCache()).cacheDir(dir, tool, version),
+  cacheFile: async (file, target, tool, version) => (await toolCache()).cacheFile(file, target, tool, version),
 };
 
 export type Fetcher = (url: string) => Promise<{ ok: boolean; status: number; text(): Promise<string> }>;

@@ -3,9 +3,10 @@ import { createServer } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { createHash } from 'node:crypto';
 import { existsSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
-import { tmpdir } from 'node:os';
+import { arch, tmpdir } from 'node:os';
+import * as tc from '@actions/tool-cache';
 import { join } from 'node:path';
-import { CACHE_MARKER, downloadFile, goPlatform, hostPlatform, IncompleteDownloadError, installVerifiedTool, parseChecksum, type ExpectedDigest, type ToolRelease } from '../../../src/core/download.js';
+import { CACHE_MARKER, downloadFile, findCached, goPlatform, hostPlatform, IncompleteDownloadError, installVerifiedTool, parseChecksum, type ExpectedDigest, type ToolRelease } from '../../../src/core/download.js';
 import { OperationError } from '../../../src/core/errors.js';
 import { serveFiles } from '../../support/http.js';
 import { RecordingLogger } from '../../support/recording-logger.js';
@@ -231,5 +232,39 @@ describe('installVerifiedTool (real @actions/tool-cache, loopback server)', () =
   it('refuses a version range, and a release without any expected SHA-256 (a bug in the inputs)', async () => {
     await expect(installVerifiedTool({ release: release('https://127.0.0.1:1', '^1.2'), expected: { pinned: 'a'.repeat(64) } }, { log: new RecordingLogger() })).rejects.toThrow('is not an exact version');
     await expect(installVerifiedTool({ release: release('https://127.0.0.1:1'), expected: {} }, { log: new RecordingLogger() })).rejects.toThrow('bug: tool 1.2.3 has no expected SHA-256');
+  });
+});
+
+/** findCached stands in for @actions/tool-cache's find() on the cache-hit path: the two must agree on every layout. */
+describe('findCached (what tc.find finds, without loading @actions/tool-cache)', () => {
+  const root = mkdtempSync(join(tmpdir(), 'toolcache-'));
+  const before = process.env.RUNNER_TOOL_CACHE;
+  beforeAll(() => (process.env.RUNNER_TOOL_CACHE = root));
+  afterAll(() => (before === undefined ? delete process.env.RUNNER_TOOL_CACHE : (process.env.RUNNER_TOOL_CACHE = before)));
+  const put = (tool: string, version: string, complete: boolean): void => {
+    mkdirSync(join(root, tool, version, arch()), { recursive: true });
+    if (complete) writeFileSync(join(root, tool, version, `${arch()}.complete`), '');
+  };
+  put('helm', '4.1.4', true);
+  put('helm', '3.17.3', false);
+  put('kubectl', '1.34.0-rc.1', true);
+
+  it.each([
+    ['helm', '4.1.4'],
+    ['helm', '3.17.3'],
+    ['helm', '4.1.5'],
+    ['kubectl', '1.34.0-rc.1'],
+    ['dapr', '1.18.2'],
+  ])('%s %s: the same answer as tc.find', (tool, version) => {
+    expect(findCached(tool, version)).toBe(tc.find(tool, version));
+  });
+
+  it('finds a complete copy and only that', () => {
+    expect(findCached('helm', '4.1.4')).toBe(join(root, 'helm', '4.1.4', arch()));
+    expect(findCached('helm', '3.17.3')).toBe('');
+  });
+
+  it('says what is missing without RUNNER_TOOL_CACHE', () => {
+    expect(() => findCached('helm', '4.1.4', '')).toThrow(/RUNNER_TOOL_CACHE is not set/);
   });
 });
