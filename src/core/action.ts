@@ -176,7 +176,7 @@ type OutputValues<O> = { [K in keyof O]: OutputValue };
  * A `run` that throws fails the step with runAction's generic summary: for failures with nothing else to report.
  */
 export interface ActionDefinition<I, D, R extends ActionResult, O extends OutputValues<O>> {
-  parse(env: ActionEnv): I;
+  parse(env: ActionEnv): I | Promise<I>;
   load(): Promise<ActionModule<I, D, R>>;
   outputs(result: R): O;
   summary(result: R, steps: readonly TimingStep[]): SummaryBuilder;
@@ -196,7 +196,7 @@ export function defineAction<I, D, R extends ActionResult, O extends OutputValue
     const step = stepContext(env);
     let inputs: I;
     try {
-      inputs = def.parse(env);
+      inputs = await def.parse(env);
     } catch (err) {
       if (!(err instanceof ConfigurationError) || !def.refused) throw err;
       return finish(env, def.refused(err, env));

@@ -10,3 +10,14 @@ export function configError(fn: () => unknown): ConfigurationError {
   }
   throw new Error('expected a ConfigurationError, got none');
 }
+
+/** The same for an async fn: the ConfigurationError its promise rejects with. */
+export async function configErrorOf(fn: () => Promise<unknown>): Promise<ConfigurationError> {
+  try {
+    await fn();
+  } catch (err) {
+    if (err instanceof ConfigurationError) return err;
+    throw err;
+  }
+  throw new Error('expected a ConfigurationError, got none');
+}

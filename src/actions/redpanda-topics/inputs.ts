@@ -2,7 +2,6 @@ import { ProblemList } from '../../core/errors.js';
 import { checkPath, pathPolicy, type Inputs } from '../../core/inputs.js';
 import type { Secrets } from '../../core/secrets.js';
 import { parseKafkaConnection, type KafkaConnection } from '../../kafka/connection-inputs.js';
-import { readTopicsFile } from './file.js';
 import type { TopicsFile } from './model.js';
 
 /**
@@ -24,7 +23,7 @@ export interface TopicsInputs {
 
 export const MODES = ['plan', 'apply'] as const;
 
-export function parseTopicsInputs(inputs: Inputs, secrets: Secrets, env: NodeJS.ProcessEnv = process.env): TopicsInputs {
+export async function parseTopicsInputs(inputs: Inputs, secrets: Secrets, env: NodeJS.ProcessEnv = process.env): Promise<TopicsInputs> {
   const problems = new ProblemList();
   // First of all, so the password is registered as a secret before anything else can fail or log.
   secrets.add(inputs.raw('password'));
@@ -39,7 +38,10 @@ export function parseTopicsInputs(inputs: Inputs, secrets: Secrets, env: NodeJS.
   const allowDelete = problems.collect(() => inputs.boolean('allow-delete', false));
   const failOnDrift = problems.collect(() => inputs.boolean('fail-on-drift', false));
   // The file's own problems (YAML, schema, names, policy) join the inputs' in the same report.
-  const topics = file === undefined ? undefined : problems.collect(() => readTopicsFile(file, fileShown!, { env, secrets }));
+  // Its parser (YAML with positions, the JSON schema, the policy) loads only when there is a file to read: a bad
+  // input elsewhere fails without it.
+  const readTopicsFile = file === undefined ? undefined : (await import('./file.js')).readTopicsFile;
+  const topics = file === undefined ? undefined : problems.collect(() => readTopicsFile!(file, fileShown!, { env, secrets }));
   problems.throwIfAny();
   return { file: file!, fileShown: fileShown!, topics: topics!, mode: mode!, allowDelete: allowDelete!, failOnDrift: failOnDrift!, connection: connection! };
 }

@@ -5,7 +5,7 @@ import { Inputs, objectInputs } from '../../../src/core/inputs.js';
 import { Secrets } from '../../../src/core/secrets.js';
 import { parseTopicsInputs } from '../../../src/actions/redpanda-topics/inputs.js';
 import { brokerProblem, describeConnection, parseKafkaConnection } from '../../../src/kafka/connection-inputs.js';
-import { configError } from './helpers.js';
+import { configErrorOf } from './helpers.js';
 
 const workspace = mkdtempSync(join(tmpdir(), 'topics-inputs-'));
 writeFileSync(join(workspace, 'topics.yaml'), 'apiVersion: redpanda-topics/v1\ntopics:\n  - name: orders\n');
@@ -19,8 +19,8 @@ function parse(values: Record<string, string>, secrets = new Secrets()) {
 }
 
 describe('redpanda-topics inputs', () => {
-  it('parses a complete set with safe defaults: plan mode, no delete, TLS on, SCRAM-SHA-256', () => {
-    const got = parse(base);
+  it('parses a complete set with safe defaults: plan mode, no delete, TLS on, SCRAM-SHA-256', async () => {
+    const got = await parse(base);
     expect(got).toMatchObject({ fileShown: 'topics.yaml', file: join(workspace, 'topics.yaml'), mode: 'plan', allowDelete: false, failOnDrift: false });
     expect(got.connection).toMatchObject({
       brokers: ['seed-1.example.com:9092'],
@@ -31,10 +31,10 @@ describe('redpanda-topics inputs', () => {
     });
   });
 
-  it('registers the password as a secret the moment it is read, even when other inputs are wrong', () => {
+  it('registers the password as a secret the moment it is read, even when other inputs are wrong', async () => {
     const masked: string[] = [];
     const secrets = new Secrets((v) => masked.push(v));
-    configError(() => parse({ ...base, mode: 'destroy', brokers: 'nope' }, secrets));
+    await configErrorOf(() => parse({ ...base, mode: 'destroy', brokers: 'nope' }, secrets));
     expect(masked).toContain('s3cret-pass');
   });
 
@@ -48,7 +48,7 @@ describe('redpanda-topics inputs', () => {
     [{ timeout: '5s', 'client-id': 'ci-topics' }, { connection: expect.objectContaining({ timeoutMs: 5000, clientId: 'ci-topics' }) }],
     [{ 'tls-ca': 'ca.pem' }, { connection: expect.objectContaining({ tls: { enabled: true, ca: expect.stringContaining('BEGIN CERTIFICATE') } }) }],
     [{ 'tls-ca': '-----BEGIN CERTIFICATE-----\nMIIC\n-----END CERTIFICATE-----' }, { connection: expect.objectContaining({ tls: { enabled: true, ca: expect.stringContaining('MIIC') } }) }],
-  ])('accepts %j', (extra, expected) => expect(parse({ ...base, ...extra })).toMatchObject(expected));
+  ])('accepts %j', async (extra, expected) => expect(await parse({ ...base, ...extra })).toMatchObject(expected));
 
   it.each([
     [{ file: '' }, 'file: is required but was empty or not set. Fix: set `file` to the topics file'],
@@ -71,20 +71,20 @@ describe('redpanda-topics inputs', () => {
     [{ timeout: '30' }, 'timeout: "30" is not a duration'],
     [{ timeout: '500ms' }, 'timeout: 500ms is shorter than the minimum 1s'],
     [{ 'client-id': 'has space' }, 'client-id: "has space" has characters other than'],
-  ])('refuses %j, naming the input and the fix', (extra, message) => {
-    expect(configError(() => parse({ ...base, ...extra })).message).toContain(message);
+  ])('refuses %j, naming the input and the fix', async (extra, message) => {
+    expect((await configErrorOf(() => parse({ ...base, ...extra }))).message).toContain(message);
   });
 
-  it('reports every wrong input at once', () => {
-    const err = configError(() => parse({ file: '', brokers: 'x', mode: 'y', password: 'p4ssword' }));
+  it('reports every wrong input at once', async () => {
+    const err = await configErrorOf(() => parse({ file: '', brokers: 'x', mode: 'y', password: 'p4ssword' }));
     expect(err.problems.map((p) => p.input).sort()).toEqual(['brokers', 'file', 'mode', 'username']);
   });
 
-  it('warns when PLAIN would send the password in clear text', () => {
-    expect(parse({ ...base, 'sasl-mechanism': 'plain', tls: 'false' }).connection.warnings).toEqual([expect.stringContaining('clear text')]);
+  it('warns when PLAIN would send the password in clear text', async () => {
+    expect((await parse({ ...base, 'sasl-mechanism': 'plain', tls: 'false' })).connection.warnings).toEqual([expect.stringContaining('clear text')]);
   });
 
-  it('describes a connection without its password', () => {
+  it('describes a connection without its password', async () => {
     const c = parseKafkaConnection(new Inputs(objectInputs({ ...base, 'tls-ca': 'ca.pem' })), new Secrets(), { workspace });
     expect(describeConnection(c)).toBe('seed-1.example.com:9092 (SASL SCRAM-SHA-256 as svc, TLS (custom CA))');
     expect(describeConnection(c)).not.toContain('s3cret');
