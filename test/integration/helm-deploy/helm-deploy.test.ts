@@ -26,11 +26,17 @@ afterAll(async () => {
   await mirror.close();
 });
 
+/** Namespaces this file made: removed when it ends (their pods would otherwise run, and probe, through later tests). */
+const made: string[] = [];
 const newNamespace = async (): Promise<string> => {
   const name = `hd-${randomUUID().slice(0, 8)}`;
   await core.createNamespace({ body: { metadata: { name } } });
+  made.push(name);
   return name;
 };
+afterAll(async () => {
+  await Promise.all(made.map((name) => core.deleteNamespace({ name }).catch(() => undefined)));
+});
 
 /** The chart's pods run on the stack's real node, from the test image the stack pushed to its registry. */
 function deployAction(inputs: Record<string, string>, helmVersion: string, extraEnv: Record<string, string> = {}): Promise<ActionRun> {
@@ -122,25 +128,38 @@ describe.each([
 });
 
 describe('helm-deploy on the real node: broken releases are diagnosed and rolled back', () => {
-  let namespace: string;
-  const serves = (name: string): Promise<string> => getFromPod(kc, namespace, name, stack.node().images.testapp, `http://web.${namespace}.svc.cluster.local:8080/`);
-
-  beforeAll(async () => {
-    namespace = await newNamespace();
-    const good = await deployAction({ release: 'web', namespace, set: 'message=good\nreplicas=2' }, mirror.versions.helm4);
-    expect(good.code).toBe(0);
-    expect(await serves('client-0')).toContain('"message":"good"');
-  });
-
-  it.each([
+  const cases: Array<[label: string, set: string, why: RegExp, evidence: RegExp]> = [
     // Dies 300 ms after it starts and never reports ready before: an app that fails at start-up. (Ready for a
     // moment between restarts, it could let the rollout pass as available, which is not this case.)
     ['a crash-looping container', 'env.CRASH_AFTER=300ms\nenv.READY=false', /-> keeps crashing: its last run ended with exit code 1 \(Error\); restarted \d+ times?/, /stack-testapp: fatal: connection refused/],
     ['an image that cannot be pulled', 'image=localhost:16460/oke-stack/does-not-exist:1', /-> cannot pull its image localhost:16460\/oke-stack\/does-not-exist:1/, /Failed to pull image "localhost:16460\/oke-stack\/does-not-exist:1".*not found/],
     ['a container killed for memory under its limit', 'env.ALLOC_MB=256\nresources.limits.memory=64Mi', /-> was killed for using more memory than its limit \(64Mi\) \(OOMKilled\)/, /allocating 256 MiB/],
     ['a readiness probe that never passes', 'env.READY=false', /-> runs but is not ready: its readiness probe \(HTTP GET :http\/readyz\) does not pass/, /Readiness probe failed: HTTP probe failed with statuscode: 503/],
-  ])('%s', async (label, set, why, evidence) => {
-    const run = await deployAction({ release: 'web', namespace, set: `message=broken\nreplicas=2\n${set}`, timeout: '20s' }, mirror.versions.helm4);
+  ];
+  // Each case in a namespace of its own with a good release `web`, and the four broken upgrades run at once: each
+  // waits out helm's 20 s timeout, so one after the other they took 95 s of the suite.
+  const namespaces = new Map<string, string>();
+  const serves = (namespace: string, name: string): Promise<string> => getFromPod(kc, namespace, name, stack.node().images.testapp, `http://web.${namespace}.svc.cluster.local:8080/`);
+  let runs: Map<string, ActionRun>;
+
+  beforeAll(async () => {
+    const good = async ([label]: (typeof cases)[number]): Promise<void> => {
+      const namespace = await newNamespace();
+      namespaces.set(label, namespace);
+      const run = await deployAction({ release: 'web', namespace, set: 'message=good\nreplicas=2' }, mirror.versions.helm4);
+      if (run.code !== 0) throw new Error(`the good release for "${label}" failed:\n${run.stdout.slice(-3000)}`);
+      expect(await serves(namespace, 'client-0')).toContain('"message":"good"');
+    };
+    // The first alone: it puts helm in the tool cache (when this describe runs by itself), which the others then share.
+    await good(cases[0]!);
+    await Promise.all(cases.slice(1).map(good));
+    const done = await Promise.all(cases.map(async ([label, set]) => [label, await deployAction({ release: 'web', namespace: namespaces.get(label)!, set: `message=broken\nreplicas=2\n${set}`, timeout: '20s' }, mirror.versions.helm4)] as const));
+    runs = new Map(done);
+  }, 300_000);
+
+  it.each(cases)('%s', async (label, _set, why, evidence) => {
+    const run = runs.get(label)!;
+    const namespace = namespaces.get(label)!;
     expect(run.code).toBe(1);
     expect(run.outputs['rolled-back']).toBe('true');
     expect(run.stdout).toMatch(/::group::Diagnostics/);
@@ -155,7 +174,7 @@ describe('helm-deploy on the real node: broken releases are diagnosed and rolled
     expect(deployment.spec?.template.spec?.containers[0]?.env?.find((e) => e.name === 'MESSAGE')?.value).toBe('good');
     const [r] = await waitForWorkloads(kc, [{ kind: 'Deployment', namespace, name: 'web' }], 30_000);
     expect(r?.readiness.ready).toBe(true);
-    expect(await serves(`client-${label.split(' ')[1]}`)).toContain('"message":"good"');
+    expect(await serves(namespace, 'client-1')).toContain('"message":"good"');
   });
 });
 
