@@ -131,10 +131,11 @@ export async function deploy(req: DeployRequest, deps: DeployDeps): Promise<Depl
   const { log, timings } = deps;
   const now = deps.now ?? (() => new Date());
   const { release, namespace } = req.upgrade;
-  // The pod recorder's watch opens while preflight reads (both only read the cluster), not after it: helm starts
-  // one round trip sooner. A plan or a dry run creates no pods: nothing to record.
+  // The pod recorder's watch opens while preflight reads (both only read the cluster), and helm does not wait for it:
+  // helm needs some 70 ms (its start, the chart, its first API calls) before it writes anything, and a watch that
+  // opens later still begins with every pod that exists (ADDED events). A plan or a dry run creates no pods.
   const recorder = new PodRecorder(deps.kc, namespace, log);
-  const recording = req.mode === 'plan' || req.upgrade.dryRun ? undefined : recorder.start();
+  if (req.mode !== 'plan' && !req.upgrade.dryRun) void recorder.start();
   let pre: Awaited<ReturnType<typeof preflight>>;
   let diffed: Awaited<ReturnType<typeof diffStep>>;
   try {
@@ -150,9 +151,6 @@ export async function deploy(req: DeployRequest, deps: DeployDeps): Promise<Depl
   }
 
   const started = now();
-  // Not awaited: helm needs some 70 ms (its start, the chart, its first API calls) before it writes anything, and a
-  // watch that opens later still begins with every pod that exists (ADDED events): nothing is missed for waiting less.
-  void recording;
   const { result, release: made } = await withGroup(log, `helm upgrade --install ${release} (Helm ${deps.helm.major})`, () => deps.helm.upgrade(req.upgrade), timings).finally(() => recorder.stop());
 
   if (req.upgrade.dryRun) {

@@ -40,8 +40,11 @@ export async function parseTopicsInputs(inputs: Inputs, secrets: Secrets, env: N
   // The file's own problems (YAML, schema, names, policy) join the inputs' in the same report.
   // Its parser (YAML with positions, the JSON schema, the policy) loads only when there is a file to read: a bad
   // input elsewhere fails without it.
-  const readTopicsFile = file === undefined ? undefined : (await import('./file.js')).readTopicsFile;
-  const topics = file === undefined ? undefined : problems.collect(() => readTopicsFile!(file, fileShown!, { env, secrets }));
+  let topics: TopicsFile | undefined;
+  if (file !== undefined) {
+    const { readTopicsFile } = await import('./file.js');
+    topics = problems.collect(() => readTopicsFile(file, fileShown!, { env, secrets }));
+  }
   problems.throwIfAny();
   return { file: file!, fileShown: fileShown!, topics: topics!, mode: mode!, allowDelete: allowDelete!, failOnDrift: failOnDrift!, connection: connection! };
 }

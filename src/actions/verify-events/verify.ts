@@ -216,14 +216,15 @@ export async function verifyEvents(i: VerifyInputs, deps: VerifyDeps): Promise<V
     const probe = () => buildProbe({ type: i.probeType, topic: i.probeTopic, pubsubName: i.pubsubName, source: i.source, now: new Date(now), expiresAt: new Date(deadline) });
     // Warm-up probes go first, one at a time, and must make the round trip too; the first delivery after a deploy
     // pays for connections and code being loaded along the whole path, so their latency is left out of the figures.
-    const warmups = Array.from({ length: i.warmupProbes ?? 0 }, probe);
+    const warmups = Array.from({ length: i.warmupProbes }, probe);
+    const afterWarmups = warmups.length ? ` after ${warmups.length} warm-up probe(s)` : '';
     const measured = Array.from({ length: i.probes }, probe);
     const probes = [...warmups, ...measured];
     const reader = new TopicReader(consumer as unknown as Consumer<Buffer, Buffer, Buffer, Buffer>, admin, i.replyTopic, replyFrom);
     const collector = new AckCollector(reader, sent, i.appId, deps);
     const acked = collector.acked;
     let published: Published = { unpublished: 0 };
-    await withGroup(log, `Round trips of ${i.probes} probe(s)${warmups.length ? ` after ${warmups.length} warm-up probe(s)` : ''}: ${i.probeTopic} -> ${i.consumerGroup} -> ${i.replyTopic}, ${i.concurrency} in flight`, async () => {
+    await withGroup(log, `Round trips of ${i.probes} probe(s)${afterWarmups}: ${i.probeTopic} -> ${i.consumerGroup} -> ${i.replyTopic}, ${i.concurrency} in flight`, async () => {
       const reading = collector.run(deadline);
       const waitFor = (id: string) => collector.waitFor(id);
       const warm: Published = warmups.length ? await roundTrips(producer, warmups, i.probeTopic, 1, sent, deadline, waitFor, deps) : { unpublished: 0 };
@@ -237,9 +238,9 @@ export async function verifyEvents(i: VerifyInputs, deps: VerifyDeps): Promise<V
     const stats = latencyStats(measured.map((p) => acked.get(p.id)).filter((ms): ms is number => ms !== undefined));
     const base = { sent: sent.size, acknowledged: acked.size, stats, probes: results, group };
     if (acked.size === probes.length) {
-      const verdict = `${acked.size} of ${probes.length} probe(s) made the round trip ${i.probeTopic} -> ${i.consumerGroup} -> ${i.replyTopic} (p95 ${stats!.p95} ms${warmups.length ? ` over the ${measured.length} after ${warmups.length} warm-up probe(s)` : ''})`;
+      const verdict = `${acked.size} of ${probes.length} probe(s) made the round trip ${i.probeTopic} -> ${i.consumerGroup} -> ${i.replyTopic} (p95 ${stats!.p95} ms${afterWarmups ? ` over the ${measured.length}${afterWarmups}` : ''})`;
       if (i.maxP95Ms !== undefined && stats!.p95 > i.maxP95Ms) {
-        return { ok: false, verdict: `too slow: p95 ${stats!.p95} ms is over max-p95-ms ${i.maxP95Ms} (p50 ${stats!.p50} ms, max ${stats!.max} ms, ${measured.length} probes${warmups.length ? ` after ${warmups.length} warm-up probe(s)` : ''})`, next: 'look at the subscriber\'s processing time and daprd\'s pub/sub settings; or raise max-p95-ms', ...base };
+        return { ok: false, verdict: `too slow: p95 ${stats!.p95} ms is over max-p95-ms ${i.maxP95Ms} (p50 ${stats!.p50} ms, max ${stats!.max} ms, ${measured.length} probes${afterWarmups})`, next: 'look at the subscriber\'s processing time and daprd\'s pub/sub settings; or raise max-p95-ms', ...base };
       }
       return { ok: true, verdict, ...base };
     }

@@ -3,6 +3,8 @@ import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
 import { CoreV1Api } from '@kubernetes/client-node';
+import { waitForReplacedPods } from '../../../src/actions/verify-events/rollback.js';
+import { silentLogger } from '../../../src/core/log.js';
 import { loadKubeConfig } from '../../../src/kube/client.js';
 import { runActionBundle, type ActionRun } from '../../support/action-harness.js';
 import { helmMirror, type HelmMirror } from '../../support/helm-mirror.js';
@@ -44,14 +46,10 @@ const live = (): HistoryEntry | undefined => history().filter((h) => h.status ==
 const probeRouteOf = (revision: number): unknown =>
   (JSON.parse(execFileSync(helmPath, ['get', 'values', RELEASE, '-n', NS, '--revision', String(revision), '-o', 'json'], { env: { ...process.env, KUBECONFIG: kubeconfig } }).toString()) as { subscriptions?: { probeRoute?: unknown } }).subscriptions?.probeRoute;
 
-/** Until the pods a rollout replaced are gone: a worker still stopping would answer (or eat) probes meant for the new one. */
+/** Until the pods a rollout replaced are gone (verify-events' own wait): a worker still stopping would answer (or eat) probes meant for the new one. */
 async function replacedPodsGone(): Promise<void> {
-  for (let i = 0; i < 240; i++) {
-    const { items } = await core.listNamespacedPod({ namespace: NS });
-    if (!items.some((p) => p.metadata?.deletionTimestamp)) return;
-    await new Promise((r) => setTimeout(r, 500));
-  }
-  throw new Error(`pods in ${NS} still stopping after 120 s`);
+  const stopping = async (): Promise<string[]> => (await core.listNamespacedPod({ namespace: NS })).items.filter((p) => p.metadata?.deletionTimestamp).map((p) => p.metadata?.name ?? '');
+  if (!(await waitForReplacedPods(stopping, silentLogger, { timeoutMs: 120_000 }))) throw new Error(`pods in ${NS} still stopping after 120 s: ${(await stopping()).join(', ')}`);
 }
 
 /** helm-deploy (the action's bundle) of chart/ with the live revision's values, the worker's probe route as given. */
