@@ -37,6 +37,7 @@ import { Timings } from '../src/core/groups.js';
 import type { Logger } from '../src/core/log.js';
 import { Helm } from '../src/helm/helm.js';
 import { loadKubeConfig } from '../src/kube/client.js';
+import { KubeRest } from '../src/kube/rest.js';
 import { stack } from '../test/support/stack.js';
 import { clusterTarget, trimTaskEvents } from './app.js';
 import type { BenchOutcome } from './run.js';
@@ -211,7 +212,7 @@ async function upgradeRelease(core: CoreV1Api, stamp: string, sets: Array<{ key:
           dryRun: false,
         },
       },
-      { helm, kc: loadKubeConfig(kubeconfig), log: benchLog, timings: new Timings() },
+      { helm, kube: KubeRest.fromKubeconfig(kubeconfig), log: benchLog, timings: new Timings() },
     );
     const helm_s = round((performance.now() - t0) / 1000);
     if (!result.ok) return { ok: false, outcome: result.outcome, helm_s, replaced: before, failure: result.failure };

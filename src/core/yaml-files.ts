@@ -17,7 +17,7 @@ export const MAX_VALUES_BYTES = 4 * 1024 * 1024;
  * /etc/passwd) is named with file:line, and at most a short excerpt of it is shown, never the whole file.
  * With `quiet` (a kubeconfig: it holds tokens) nothing of the content is shown at all.
  */
-export function checkYamlMapping(input: string, file: string, content: Buffer, options: { what: string; fix: string; quiet?: boolean }): void {
+export function checkYamlMapping(input: string, file: string, content: Buffer, options: { what: string; fix: string; quiet?: boolean }): Record<string, unknown> | undefined {
   const location = { file };
   if (content.length > MAX_VALUES_BYTES) {
     throw new ConfigurationError({ input, problem: `${clip(file)} is ${content.length} bytes, too large for ${options.what} (at most ${MAX_VALUES_BYTES})`, fix: options.fix, location });
@@ -26,7 +26,7 @@ export function checkYamlMapping(input: string, file: string, content: Buffer, o
     throw new ConfigurationError({ input, problem: `${clip(file)} is binary data, not ${options.what}`, fix: options.fix, location });
   }
   const text = content.toString('utf8');
-  if (text.split(/\r?\n/).every((line) => /^\s*(#.*)?$/.test(line) || /^(---|\.\.\.)\s*$/.test(line))) return; // empty, or comments only: Helm accepts it
+  if (text.split(/\r?\n/).every((line) => /^\s*(#.*)?$/.test(line) || /^(---|\.\.\.)\s*$/.test(line))) return undefined; // empty, or comments only: Helm accepts it
   let doc: unknown;
   try {
     doc = load(text, { filename: file });
@@ -42,12 +42,13 @@ export function checkYamlMapping(input: string, file: string, content: Buffer, o
       location: mark ? { file, line: mark.line + 1, column: mark.column + 1 } : location,
     });
   }
-  if (doc === null || doc === undefined) return; // empty, or comments only: Helm accepts it
+  if (doc === null || doc === undefined) return undefined; // empty, or comments only: Helm accepts it
   if (typeof doc !== 'object' || Array.isArray(doc)) {
     const kind = Array.isArray(doc) ? 'a list' : `a ${typeof doc}`;
     const shown = options.quiet ? '' : `; it begins:\n${excerpt(text)}`;
     throw new ConfigurationError({ input, problem: `${clip(file)} is ${kind}, not ${options.what} (a YAML mapping of key: value)${shown}`, fix: options.fix, location: { file, line: 1 } });
   }
+  return doc as Record<string, unknown>;
 }
 
 const VALUES_FIX = 'list values files only: YAML mappings of chart values, e.g. `image: {tag: 1.2.3}`';
@@ -58,10 +59,9 @@ export function checkValuesFile(input: string, shown: string, path: string, fix 
   checkYamlMapping(input, shown, readFileSync(path), { what: 'a values file', fix });
 }
 
-/** A kubeconfig: a YAML mapping with a clusters list. Nothing of its text is ever shown. */
-export function checkKubeconfigFile(input: string, shown: string, path: string): void {
-  const content = readFileSync(path);
-  checkYamlMapping(input, shown, content, { what: 'a kubeconfig', fix: KUBECONFIG_FIX, quiet: true });
-  const doc = load(content.toString('utf8')) as Record<string, unknown> | null | undefined;
+/** A kubeconfig: a YAML mapping with a clusters list; returns its document. Nothing of its text is ever shown. */
+export function checkKubeconfigFile(input: string, shown: string, path: string): Record<string, unknown> {
+  const doc = checkYamlMapping(input, shown, readFileSync(path), { what: 'a kubeconfig', fix: KUBECONFIG_FIX, quiet: true });
   if (!doc || !Array.isArray(doc.clusters)) throw new ConfigurationError({ input, problem: `${clip(shown)} is not a kubeconfig (no clusters list in it)`, fix: KUBECONFIG_FIX, location: { file: shown } });
+  return doc;
 }

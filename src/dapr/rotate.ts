@@ -1,7 +1,7 @@
 import { CoreV1Api, type KubeConfig } from '@kubernetes/client-node';
 import { X509Certificate } from 'node:crypto';
 import { OperationError } from '../core/errors.js';
-import { apiError } from '../kube/client.js';
+import { apiError } from '../kube/rest.js';
 import type { Secrets } from '../core/secrets.js';
 import { daysLeft, pemCertificates, type TrustBundle } from './certs.js';
 import { mintDaprBundle } from './mint.js';

@@ -1,6 +1,6 @@
 import { AppsV1Api, CoreV1Api, PatchStrategy, setHeaderOptions, type KubeConfig, type V1Container, type V1OwnerReference, type V1Pod } from '@kubernetes/client-node';
 import { OperationError } from '../core/errors.js';
-import { apiError } from '../kube/client.js';
+import { apiError } from '../kube/rest.js';
 import type { Logger } from '../core/log.js';
 import { workloadReadiness, type Readiness } from '../kube/readiness.js';
 import { refName, waitForWorkload, type WorkloadRef } from '../kube/wait.js';

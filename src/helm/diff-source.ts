@@ -7,7 +7,7 @@ import { dumpYaml, KubernetesObjectApi, type KubeConfig } from '@kubernetes/clie
 import { load } from 'js-yaml';
 import { errorMessage, OperationError } from '../core/errors.js';
 import type { CommandRunner } from '../core/exec.js';
-import { apiError } from '../kube/client.js';
+import { apiError } from '../kube/rest.js';
 import { upgradeArgs, type UpgradeOptions } from './args.js';
 import { redactDiff, secretValues, valueRedactor } from './diff-secrets.js';
 import { diffRelease, objectsToRead, parseManifest, type KubeObject, type LiveObject, type ReleaseDiff } from './diff.js';

@@ -1,4 +1,4 @@
-import { CoreV1Api, type KubeConfig } from '@kubernetes/client-node';
+import type { KubeRest } from '../kube/rest.js';
 import type { ReleaseStatus, Revision } from './release.js';
 
 /**
@@ -16,9 +16,15 @@ export interface StoredRecord {
 /** Lists a namespace's Secrets matching a label selector. */
 export type ListSecrets = (namespace: string, labelSelector: string) => Promise<StoredRecord[]>;
 
-export function secretLister(kc: KubeConfig): ListSecrets {
-  const core = kc.makeApiClient(CoreV1Api);
-  return async (namespace, labelSelector) => (await core.listNamespacedSecret({ namespace, labelSelector })).items;
+/**
+ * The records' metadata only (PartialObjectMetadataList): the labels are all these reads use, and Helm's records
+ * are large (each holds its gzipped manifest and values), so their data is neither sent nor held here.
+ */
+export const METADATA_ONLY = 'application/json;as=PartialObjectMetadataList;g=meta.k8s.io;v=v1,application/json;q=0.9';
+
+export function secretLister(kube: KubeRest): ListSecrets {
+  return async (namespace, labelSelector) =>
+    (await kube.get<{ items?: StoredRecord[] }>(`/api/v1/namespaces/${encodeURIComponent(namespace)}/secrets?labelSelector=${encodeURIComponent(labelSelector)}`, METADATA_ONLY)).items ?? [];
 }
 
 /** The label selector of a release's records, optionally only those in one status. */
@@ -52,7 +58,7 @@ export const storesInSecrets = (driver: string | undefined): boolean => !driver 
  * The labels of the release's deployed revision (the newest one, if Helm left several marked deployed), or
  * undefined (no release, or another storage driver).
  */
-export async function deployedReleaseLabels(kc: KubeConfig, release: string, namespace: string, list: ListSecrets = secretLister(kc)): Promise<Record<string, string> | undefined> {
+export async function deployedReleaseLabels(kube: KubeRest, release: string, namespace: string, list: ListSecrets = secretLister(kube)): Promise<Record<string, string> | undefined> {
   return newestLabels(await list(namespace, recordSelector(release, 'deployed')));
 }
 
@@ -60,7 +66,7 @@ export async function deployedReleaseLabels(kc: KubeConfig, release: string, nam
  * A release's revisions (number and status, oldest first) from its storage Secrets. Undefined when Helm does not
  * keep them there (`driver`, the HELM_DRIVER helm runs with, is configmap, memory or sql): the caller then asks helm.
  */
-export async function revisionsFromStorage(kc: KubeConfig, release: string, namespace: string, driver: string | undefined, list: ListSecrets = secretLister(kc)): Promise<Revision[] | undefined> {
+export async function revisionsFromStorage(kube: KubeRest, release: string, namespace: string, driver: string | undefined, list: ListSecrets = secretLister(kube)): Promise<Revision[] | undefined> {
   if (!storesInSecrets(driver)) return undefined;
   return revisionsOf(await list(namespace, recordSelector(release)));
 }

@@ -1,5 +1,6 @@
-import { CoreV1Api, Watch, type KubeConfig, type V1ContainerStatus, type V1Pod } from '@kubernetes/client-node';
+import type { V1ContainerStatus, V1Pod } from '@kubernetes/client-node';
 import type { Logger } from '../core/log.js';
+import type { KubeRest } from './rest.js';
 
 /**
  * Watches a namespace's pods while a rollout runs and keeps the last state of each, including pods that a
@@ -22,48 +23,44 @@ export class PodRecorder {
   private readonly failing = new Map<string, Map<string, V1ContainerStatus>>();
   /** Logs of failed container runs, read as soon as the failure shows (a rollback deletes the pod soon after). */
   private readonly logs = new Map<string, Promise<RecordedLog | undefined>>();
-  private core: CoreV1Api | undefined;
-  private controller: AbortController | undefined;
+  private readonly controller = new AbortController();
   private stopped = false;
 
   constructor(
-    private readonly kc: KubeConfig,
+    private readonly kube: KubeRest,
     private readonly namespace: string,
     private readonly log?: Logger,
   ) {}
 
   async start(): Promise<void> {
-    const watch = new Watch(this.kc);
+    const path = `/api/v1/namespaces/${encodeURIComponent(this.namespace)}/pods`;
     const open = async (): Promise<void> => {
       if (this.stopped) return;
       try {
-        const controller = await watch.watch(
-          `/api/v1/namespaces/${this.namespace}/pods`,
-          { allowWatchBookmarks: false },
-          (phase, pod: V1Pod) => {
+        await this.kube.watch<V1Pod>(
+          path,
+          ({ type, object: pod }) => {
             const name = pod.metadata?.name;
             if (!name) return;
             // Once its deletion starts, a pod's status only says it is going away (a container that exits 0
             // on SIGTERM even turns the pod Succeeded): keep the state from before, which says why it failed.
             const known = this.pods.get(name);
             const keep = known && pod.metadata?.deletionTimestamp && !known.pod.metadata?.deletionTimestamp;
-            this.pods.set(name, { pod: keep ? known.pod : pod, deleted: phase === 'DELETED' });
+            this.pods.set(name, { pod: keep ? known.pod : pod, deleted: type === 'DELETED' });
             for (const c of pod.status?.containerStatuses ?? []) {
               if (!isFailing(c)) continue;
               if (!this.failing.has(name)) this.failing.set(name, new Map());
               this.failing.get(name)?.set(c.name, c);
             }
-            if (phase !== 'DELETED') this.captureLogs(pod);
+            if (type !== 'DELETED') this.captureLogs(pod);
           },
           () => {
             if (!this.stopped) setTimeout(() => void open(), 200);
           },
+          this.controller.signal,
         );
-        // stop() may come while the watch was opening (a preflight that failed meanwhile): close it at once.
-        if (this.stopped) controller.abort();
-        else this.controller = controller;
       } catch (err) {
-        this.log?.debug(`pod recorder for ${this.namespace} could not watch: ${String(err)}`);
+        if (!this.stopped) this.log?.debug(`pod recorder for ${this.namespace} could not watch: ${String(err)}`);
       }
     };
     await open();
@@ -78,9 +75,9 @@ export class PodRecorder {
       if (this.logs.has(key)) continue;
       // A container waiting to restart has its failed run as "previous"; one that is terminated, as current.
       const previous = !s.state?.terminated && s.restartCount > 0;
-      this.core ??= this.kc.makeApiClient(CoreV1Api);
-      this.logs.set(key, this.core.readNamespacedPodLog({ name, namespace: this.namespace, container: s.name, tailLines: 30, previous })
-        .then((text) => ({ pod: name, container: s.name, previous, text: String(text) }))
+      const path = `/api/v1/namespaces/${encodeURIComponent(this.namespace)}/pods/${encodeURIComponent(name)}/log?container=${encodeURIComponent(s.name)}&tailLines=30${previous ? '&previous=true' : ''}`;
+      this.logs.set(key, this.kube.getText(path)
+        .then((text) => ({ pod: name, container: s.name, previous, text }))
         .catch(() => undefined));
     }
   }
@@ -102,7 +99,7 @@ export class PodRecorder {
 
   stop(): void {
     this.stopped = true;
-    this.controller?.abort();
+    this.controller.abort();
   }
 
   /** Last seen state of every pod; deleted ones are named "<pod> (deleted)". */

@@ -5,12 +5,14 @@
  * whole URL as URL-safe base64 with padding. OKE accepts it for about 5 minutes; clients are told 4.
  */
 import type { KeyObject } from 'node:crypto';
+import { EXEC_API_VERSION } from '../kube/exec-credential.js';
 import { signRequest } from './signing.js';
 
 /** How long clients may use a token (the CLI's value); OKE itself accepts it about a minute longer. */
 export const TOKEN_LIFETIME_MS = 4 * 60_000;
 
-export const EXEC_API_VERSION = 'client.authentication.k8s.io/v1beta1';
+/** The ExecCredential API version clients are answered in unless they ask for another (src/kube/exec-credential.ts). */
+export { EXEC_API_VERSION } from '../kube/exec-credential.js';
 
 /** Note: no `.oci.` in this host, unlike the API endpoint; OKE checks the signature against it. */
 export function tokenHost(region: string): string {

@@ -12,6 +12,7 @@ import { serverSideApply, type Applied } from '../../kube/apply.js';
 import type { Helm } from '../../helm/helm.js';
 import { chartVersionOf, isPending, latest, liveRevision } from '../../helm/release.js';
 import { deployedReleaseLabels } from '../../helm/storage.js';
+import type { KubeRest } from '../../kube/rest.js';
 import { waitForCrds } from '../../kube/crds.js';
 import { collectDiagnostics } from '../../kube/diagnostics.js';
 import { refName, waitForWorkload, type WorkloadRef } from '../../kube/wait.js';
@@ -44,6 +45,8 @@ export interface ControlPlaneResult {
 export interface InstallDeps {
   helm: Helm;
   kc: KubeConfig;
+  /** The same cluster through the light client (src/kube/rest.ts): Helm's release records. */
+  kube: KubeRest;
   log: Logger;
   timings: Timings;
 }
@@ -71,7 +74,7 @@ export async function planControlPlane(i: DaprInstallInputs, deps: InstallDeps):
     throw new ConfigurationError({ input: 'dapr-version', problem: `${i.daprVersion} is older than the installed Dapr ${from}`, fix: 'a downgrade can break apps and CRDs; set allow-downgrade: true if you mean it' });
   }
   const digest = inputsDigest(i);
-  const labels = live ? await deployedReleaseLabels(deps.kc, RELEASE, i.namespace) : undefined;
+  const labels = live ? await deployedReleaseLabels(deps.kube, RELEASE, i.namespace) : undefined;
   return { from, skip: from === i.daprVersion && labels?.[DIGEST_LABEL] === digest, digest };
 }
 

@@ -1,5 +1,4 @@
 import type { KubeConfig } from '@kubernetes/client-node';
-import { existsSync } from 'node:fs';
 import type { ActionResult, StepContext } from '../../core/action.js';
 import type { DownloadChoice } from '../../core/download-inputs.js';
 import { ConfigurationError } from '../../core/errors.js';
@@ -158,25 +157,22 @@ export function deps(step: StepContext): DaprInstallDeps {
       return resolveHelm(choice, r, { log });
     },
     cluster: async (kubeconfig) => {
-      const [{ Helm }, { loadKubeConfig, namespaceExists }, { installControlPlane }, { serverSideApply }, { readTrustBundle }, { rotateCertificates, sidecarSkew }, { checkKubeconfigFile }, r] = await Promise.all([
+      const [{ Helm }, { KubeRest, namespaceExists }, { installControlPlane }, { serverSideApply }, { readTrustBundle }, { rotateCertificates, sidecarSkew }, r] = await Promise.all([
         import('../../helm/helm.js'),
-        import('../../kube/client.js'),
+        import('../../kube/rest.js'),
         import('./install.js'),
         import('../../kube/apply.js'),
         import('../../dapr/certs.js'),
         import('./maintenance.js'),
-        import('../../core/yaml-files.js'),
         runner,
       ]);
-      const fromEnv = env.KUBECONFIG?.split(':').find(Boolean);
-      // The client's own error for a broken file quotes its lines (tokens, keys): check it first, as the input is.
-      if (!kubeconfig && fromEnv && existsSync(fromEnv)) checkKubeconfigFile('KUBECONFIG', fromEnv, fromEnv);
-      const kc: KubeConfig = loadKubeConfig(kubeconfig, env);
+      const kube = KubeRest.fromKubeconfig(kubeconfig, { env, onSecret: (v) => secrets.add(v) });
+      const kc: KubeConfig = await kube.kubeConfig();
       const path = kubeconfig ?? env.KUBECONFIG;
       const helmEnv = { ...env, ...(path ? { KUBECONFIG: path } : {}) };
       return {
-        namespaceExists: (namespace) => namespaceExists(kc, namespace),
-        installControlPlane: (inputs, binary) => installControlPlane(inputs, { helm: new Helm(binary, r, log, helmEnv), kc, log, timings }),
+        namespaceExists: (namespace) => namespaceExists(kube, namespace),
+        installControlPlane: (inputs, binary) => installControlPlane(inputs, { helm: new Helm(binary, r, log, helmEnv), kc, kube, log, timings }),
         apply: (resources) => serverSideApply(kc, resources, 'dapr-install'),
         readTrustBundle: (namespace) => readTrustBundle(kc, namespace),
         rotateCertificates: (namespace, o) => rotateCertificates(kc, namespace, { ...o, log, secrets }),

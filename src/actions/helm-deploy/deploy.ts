@@ -1,17 +1,17 @@
-import type { KubeConfig } from '@kubernetes/client-node';
 import { ConfigurationError, errorMessage, OperationError } from '../../core/errors.js';
 import { withGroup, type Timings } from '../../core/groups.js';
 import type { Logger } from '../../core/log.js';
 import { FIRST_INSTALL_REMOVED, helmFailure, type Helm } from '../../helm/helm.js';
 import { isPending, latest, liveRevision, type Revision } from '../../helm/release.js';
-import { collectDiagnostics, type Diagnostics } from '../../kube/diagnostics.js';
+import type { Diagnostics } from '../../kube/diagnostics.js';
 import { PodRecorder } from '../../kube/recorder.js';
 import { revisionsFromStorage } from '../../helm/storage.js';
 import { diagnosticsText } from '../../kube/render-diagnostics.js';
-import { namespaceExists } from '../../kube/client.js';
+import { namespaceExists, type KubeRest } from '../../kube/rest.js';
 import type { UpgradeOptions } from '../../helm/args.js';
 import { countsLine } from '../../helm/diff-render.js';
-import { planDiff, type DiffDeps, type DiffReport, type DiffSettings } from './diff.js';
+// The diff and the diagnostics load the full Kubernetes client: imported only when they run (not on a plain deploy's way to helm).
+import type { DiffDeps, DiffReport, DiffSettings } from './diff.js';
 
 export interface DeployRequest {
   upgrade: UpgradeOptions;
@@ -50,7 +50,8 @@ export interface DeployResult {
 
 export interface DeployDeps {
   helm: Helm;
-  kc: KubeConfig;
+  /** The cluster: light reads before and around helm; the full client (`kubeConfig()`) for diagnostics and the diff only. */
+  kube: KubeRest;
   log: Logger;
   timings: Timings;
   now?: () => Date;
@@ -62,8 +63,8 @@ export interface DeployDeps {
 async function preflight(req: DeployRequest, deps: DeployDeps): Promise<{ history: Revision[]; recovered?: string }> {
   const { release, namespace, createNamespace } = req.upgrade;
   const [exists, history] = await Promise.all([
-    createNamespace || namespaceExists(deps.kc, namespace),
-    revisionsFromStorage(deps.kc, release, namespace, deps.helm.storageDriver).catch(() => undefined).then((r) => r ?? deps.helm.history(release, namespace)),
+    createNamespace || namespaceExists(deps.kube, namespace),
+    revisionsFromStorage(deps.kube, release, namespace, deps.helm.storageDriver).catch(() => undefined).then((r) => r ?? deps.helm.history(release, namespace)),
   ]);
   if (!exists) {
     throw new ConfigurationError({ input: 'namespace', problem: `namespace "${namespace}" does not exist in the cluster`, fix: 'create it first, or set create-namespace: true' });
@@ -131,26 +132,19 @@ export async function deploy(req: DeployRequest, deps: DeployDeps): Promise<Depl
   const { log, timings } = deps;
   const now = deps.now ?? (() => new Date());
   const { release, namespace } = req.upgrade;
-  // The pod recorder's watch opens while preflight reads (both only read the cluster), and helm does not wait for it:
-  // helm needs some 70 ms (its start, the chart, its first API calls) before it writes anything, and a watch that
-  // opens later still begins with every pod that exists (ADDED events). A plan or a dry run creates no pods.
-  const recorder = new PodRecorder(deps.kc, namespace, log);
-  if (req.mode !== 'plan' && !req.upgrade.dryRun) void recorder.start();
-  let pre: Awaited<ReturnType<typeof preflight>>;
-  let diffed: Awaited<ReturnType<typeof diffStep>>;
-  try {
-    pre = await withGroup(log, 'Preflight', () => preflight(req, deps), timings);
-    diffed = await diffStep(req, deps);
-  } catch (err) {
-    recorder.stop();
-    throw err;
-  }
+  const pre = await withGroup(log, 'Preflight', () => preflight(req, deps), timings);
+  const diffed = await diffStep(req, deps);
   const before = liveRevision(pre.history);
   if (req.mode === 'plan') {
     return { previous: before, ok: true, live: before, latest: latest(pre.history), rolledBack: false, recovered: pre.recovered, planned: true, ...diffed, outcome: `plan: nothing changed${diffed.diff ? `; the upgrade would change ${diffed.diff.changes} resource(s) (${countsLine(diffed.diff.counts)})` : ''}${before ? `; revision ${before.revision} stays live` : ''}` };
   }
 
   const started = now();
+  // The pod recorder's watch opens as helm starts, and helm does not wait for it: helm needs some 70 ms (its start,
+  // the chart, its first API calls) before it writes anything, and a watch that opens later still begins with every
+  // pod that exists (ADDED events). A dry run creates no pods.
+  const recorder = new PodRecorder(deps.kube, namespace, log);
+  if (!req.upgrade.dryRun) void recorder.start();
   const { result, release: made } = await withGroup(log, `helm upgrade --install ${release} (Helm ${deps.helm.major})`, () => deps.helm.upgrade(req.upgrade), timings).finally(() => recorder.stop());
 
   if (req.upgrade.dryRun) {
@@ -174,7 +168,8 @@ export async function deploy(req: DeployRequest, deps: DeployDeps): Promise<Depl
         log,
         'Diagnostics',
         async () => {
-          const d = await collectDiagnostics(deps.kc, namespace, { since: started, recorded: recorder.snapshot(), recordedLogs: await recorder.failedLogs() });
+          const [{ collectDiagnostics }, kc] = await Promise.all([import('../../kube/diagnostics.js'), deps.kube.kubeConfig()]);
+          const d = await collectDiagnostics(kc, namespace, { since: started, recorded: recorder.snapshot(), recordedLogs: await recorder.failedLogs() });
           log.info(diagnosticsText(d));
           return d;
         },
@@ -202,7 +197,10 @@ export async function diffStep(req: DeployRequest, deps: DeployDeps): Promise<Pi
   const settings = req.diff;
   const d = deps.diff;
   try {
-    return { diff: await withGroup(deps.log, 'Diff', () => planDiff(req.upgrade, settings, deps.helm, deps.kc, d, deps.log), deps.timings) };
+    return { diff: await withGroup(deps.log, 'Diff', async () => {
+      const [{ planDiff }, kc] = await Promise.all([import('./diff.js'), deps.kube.kubeConfig()]);
+      return planDiff(req.upgrade, settings, deps.helm, kc, d, deps.log);
+    }, deps.timings) };
   } catch (err) {
     if (req.mode === 'plan') throw err;
     deps.log.warning(`diff: could not compute what the upgrade changes (${errorMessage(err)}); deploying without it`);

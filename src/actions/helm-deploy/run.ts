@@ -1,8 +1,8 @@
-import type { KubeConfig } from '@kubernetes/client-node';
 import type { ActionResult, StepContext } from '../../core/action.js';
 import { OperationError } from '../../core/errors.js';
 import { withGroup, type Timings } from '../../core/groups.js';
 import type { Logger } from '../../core/log.js';
+import type { KubeRest } from '../../kube/rest.js';
 import type { Helm } from '../../helm/helm.js';
 import type { HelmBinary, HelmChoice } from '../../helm/tool.js';
 import type { DeployDeps, DeployRequest, DeployResult } from './deploy.js';
@@ -19,7 +19,7 @@ export interface HelmDeployDeps {
   /** The Helm binary (preinstalled, or downloaded and verified): started first, while the rest loads. */
   resolveHelm(choice: HelmChoice): Promise<HelmBinary>;
   /** The cluster for a kubeconfig path (undefined: KUBECONFIG or the default), and Helm running against it. */
-  clients(kubeconfig: string | undefined): Promise<{ kc: KubeConfig; helm(binary: HelmBinary): Helm }>;
+  clients(kubeconfig: string | undefined): Promise<{ kube: KubeRest; helm(binary: HelmBinary): Helm }>;
   deploy(request: DeployRequest, deps: DeployDeps): Promise<DeployResult>;
   /** Writes the secret values to a 0600 file that the post step removes; returns its path. */
   writeSecretValues(yaml: string): string;
@@ -70,7 +70,7 @@ export async function run(inputs: HelmDeployInputs, deps: HelmDeployDeps): Promi
       historyMax: inputs.historyMax,
     };
     const diff = inputs.diff ? { commentOnPr: inputs.commentOnPr, githubToken: inputs.githubToken } : undefined;
-    const deployed = await deps.deploy({ recoverPending: inputs.recoverPending, upgrade, mode: inputs.mode, diff }, { helm: clients.helm(binary), kc: clients.kc, log, timings, ...(deps.diffStep ? { diff: { step: deps.diffStep, kubeconfig: inputs.kubeconfig } } : {}) });
+    const deployed = await deps.deploy({ recoverPending: inputs.recoverPending, upgrade, mode: inputs.mode, diff }, { helm: clients.helm(binary), kube: clients.kube, log, timings, ...(deps.diffStep ? { diff: { step: deps.diffStep, kubeconfig: inputs.kubeconfig } } : {}) });
     result.deploy = deployed;
     if (!deployed.ok) {
       result.failure = new OperationError(`helm upgrade --install ${inputs.release} failed: ${deployed.failure}\nOutcome: ${deployed.outcome}`, {
@@ -97,10 +97,10 @@ export function deps(step: StepContext): HelmDeployDeps {
       return resolveHelm(choice, r, { log: step.log });
     },
     clients: async (kubeconfig) => {
-      const [{ Helm }, { loadKubeConfig }, r] = await Promise.all([import('../../helm/helm.js'), import('../../kube/client.js'), runner]);
-      const kc = loadKubeConfig(kubeconfig, step.env);
+      const [{ Helm }, { KubeRest }, r] = await Promise.all([import('../../helm/helm.js'), import('../../kube/rest.js'), runner]);
+      const kube = KubeRest.fromKubeconfig(kubeconfig, { env: step.env, onSecret: (v) => step.secrets.add(v) });
       const path = kubeconfig ?? step.env.KUBECONFIG;
-      return { kc, helm: (binary) => new Helm(binary, r, step.log, { ...step.env, ...(path ? { KUBECONFIG: path } : {}) }) };
+      return { kube, helm: (binary) => new Helm(binary, r, step.log, { ...step.env, ...(path ? { KUBECONFIG: path } : {}) }) };
     },
     deploy: async (request, d) => (await import('./deploy.js')).deploy(request, d),
     writeSecretValues: (yaml) => step.privateDir('helm-deploy').write('secret-values.yaml', yaml),

@@ -3,11 +3,10 @@
  * exactly as kubectl would, then asks the API server who we are (SelfSubjectReview, which every
  * authenticated user may create). No Kubernetes client library: one HTTPS request with the cluster CA.
  */
-import { spawn } from 'node:child_process';
 import { request } from 'node:https';
 import { OperationError } from '../../core/errors.js';
 import type { ExecCommand } from '../../oci/kubeconfig.js';
-import { EXEC_API_VERSION } from '../../oci/oke-token.js';
+import { runExecCredential } from '../../kube/exec-credential.js';
 
 export type AccessFailure = 'helper' | 'unreachable' | 'tls' | 'unauthorized' | 'forbidden' | 'other';
 
@@ -26,30 +25,13 @@ export interface WhoAmI {
   groups: string[];
 }
 
-/** Runs the kubeconfig's exec command and returns the token from its ExecCredential. */
-export function runExecHelper(exec: ExecCommand, env: NodeJS.ProcessEnv = process.env, timeoutMs = 20_000): Promise<string> {
-  return new Promise((resolve, reject) => {
-    const child = spawn(exec.command, exec.args, {
-      env: { ...env, KUBERNETES_EXEC_INFO: JSON.stringify({ kind: 'ExecCredential', apiVersion: EXEC_API_VERSION, spec: { interactive: false } }) },
-      stdio: ['ignore', 'pipe', 'pipe'],
-      timeout: timeoutMs,
-    });
-    let out = '';
-    let err = '';
-    child.stdout.on('data', (d: Buffer) => (out += d.toString()));
-    child.stderr.on('data', (d: Buffer) => (err += d.toString()));
-    child.on('error', (e) => reject(new AccessError('helper', `the credential helper could not start (${exec.command}): ${e.message}`)));
-    child.on('close', (code) => {
-      if (code !== 0) return reject(new AccessError('helper', `the credential helper exited with ${code}: ${err.trim() || '(no message)'}`));
-      try {
-        const token = (JSON.parse(out) as { status?: { token?: string } }).status?.token;
-        if (!token) throw new Error('no status.token');
-        resolve(token);
-      } catch (e) {
-        reject(new AccessError('helper', `the credential helper printed no ExecCredential: ${(e as Error).message}`));
-      }
-    });
+/** Runs the kubeconfig's exec command (src/kube/exec-credential.ts) and returns the token from its ExecCredential. */
+export async function runExecHelper(exec: ExecCommand, env: NodeJS.ProcessEnv = process.env, timeoutMs = 20_000): Promise<string> {
+  const credential = await runExecCredential(exec, env, { timeoutMs }).catch((err: Error) => {
+    throw new AccessError('helper', err.message);
   });
+  if (!credential.token) throw new AccessError('helper', 'the credential helper printed no ExecCredential: no status.token');
+  return credential.token;
 }
 
 const UNREACHABLE = new Set(['ECONNREFUSED', 'ETIMEDOUT', 'EHOSTUNREACH', 'ENETUNREACH', 'ENOTFOUND', 'EAI_AGAIN', 'ECONNRESET', 'TIMEOUT']);

@@ -2,6 +2,7 @@ import type { ActionResult, StepContext } from '../../core/action.js';
 import { OperationError } from '../../core/errors.js';
 import { withGroup, type Timings } from '../../core/groups.js';
 import type { Logger } from '../../core/log.js';
+import type { KubeRest } from '../../kube/rest.js';
 import type { RollbackSettings, VerifyInputs } from './inputs.js';
 import { prepareReport, reportOf, writeReport } from './report.js';
 import { decideRollback, rollBack, waitForReplacedPods, type RollbackHelm, type RollbackOutcome } from './rollback.js';
@@ -110,6 +111,7 @@ export function failureOf(first: VerifyResult, rollback: RollbackOutcome | undef
 
 /** The real dependencies: the Kafka client loads with verify.ts, once the inputs are valid. */
 export function deps(step: StepContext): VerifyEventsDeps {
+  let kube: KubeRest | undefined; // one client for the polls of waitForReplacedPods
   return {
     log: step.log,
     timings: step.timings,
@@ -117,11 +119,10 @@ export function deps(step: StepContext): VerifyEventsDeps {
     report: { prepare: prepareReport, write: writeReport },
     helm: async (settings) => (await import('../../helm/step.js')).helmForStep(step, settings.helm, settings.kubeconfig),
     stoppingPods: async (settings) => {
-      // Destructured at the import: the bundler then keeps only what is used of the client (2 MB, not 4).
-      const { loadKubeConfig } = await import('../../kube/client.js');
-      const { CoreV1Api } = await import('@kubernetes/client-node');
-      const core = loadKubeConfig(settings.kubeconfig, step.env).makeApiClient(CoreV1Api);
-      const { items } = await core.listNamespacedPod({ namespace: settings.namespace, labelSelector: `app.kubernetes.io/instance=${settings.release}` });
+      const { KubeRest } = await import('../../kube/rest.js');
+      kube ??= KubeRest.fromKubeconfig(settings.kubeconfig, { env: step.env, onSecret: (v) => step.secrets.add(v) });
+      const selector = encodeURIComponent(`app.kubernetes.io/instance=${settings.release}`);
+      const { items = [] } = await kube.get<{ items?: Array<{ metadata?: { name?: string; deletionTimestamp?: string } }> }>(`/api/v1/namespaces/${encodeURIComponent(settings.namespace)}/pods?labelSelector=${selector}`);
       return items.filter((p) => p.metadata?.deletionTimestamp).map((p) => p.metadata?.name ?? '?');
     },
   };

@@ -2,7 +2,7 @@ import { KubeConfig, type V1OwnerReference, type V1Pod } from '@kubernetes/clien
 import { createServer, type ServerResponse } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { silentLogger } from '../../../src/core/log.js';
-import { apiError } from '../../../src/kube/client.js';
+import { apiError } from '../../../src/kube/rest.js';
 import { cannotRoll, daprdContainer, listDaprSidecars, outdatedSidecars, podOwner, readSidecarImage, restartWorkloads, sidecarVersion, type SidecarPod } from '../../../src/dapr/sidecars.js';
 
 describe('sidecarVersion', () => {

@@ -1,4 +1,5 @@
 import type { KubeConfig } from '@kubernetes/client-node';
+import type { KubeRest } from '../../../src/kube/rest.js';
 import { mkdirSync, mkdtempSync, readFileSync, statSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -155,7 +156,7 @@ describe('helm-deploy diff inputs', () => {
 describe('the diff step of a deploy', () => {
   const failing: DiffSources = { proposed: async () => Promise.reject(new Error('helm dry run of todo for the diff failed: boom')), previous: async () => undefined, read: async () => ({ state: 'absent' }) };
   const run = (mode: 'apply' | 'plan', sources: DiffSources, log = new RecordingLogger()) =>
-    diffStep({ upgrade, recoverPending: false, mode, diff: { commentOnPr: false } }, { helm, kc, log, timings: new Timings(), diff: deps({ sources }) });
+    diffStep({ upgrade, recoverPending: false, mode, diff: { commentOnPr: false } }, { helm, kube: { kubeConfig: async () => kc } as unknown as KubeRest, log, timings: new Timings(), diff: deps({ sources }) });
 
   it('before an apply, a diff that fails is a warning and the deploy goes on', async () => {
     const log = new RecordingLogger();

@@ -1,4 +1,4 @@
-import type { KubeConfig } from '@kubernetes/client-node';
+import type { KubeRest } from '../../../src/kube/rest.js';
 import type { DeployDeps, DeployRequest, DeployResult } from '../../../src/actions/helm-deploy/deploy.js';
 import { parseHelmDeployInputs, type HelmDeployInputs } from '../../../src/actions/helm-deploy/inputs.js';
 import { run, type HelmDeployDeps, type HelmDeployResult } from '../../../src/actions/helm-deploy/run.js';
@@ -30,7 +30,7 @@ function fakes(o: Fakes = {}) {
   const calls: string[] = [];
   const requests: DeployRequest[] = [];
   const log = new RecordingLogger();
-  const kc = { fake: 'kc' } as unknown as KubeConfig;
+  const kube = { fake: 'kube' } as unknown as KubeRest;
   let deployDeps: DeployDeps | undefined;
   const deps: HelmDeployDeps = {
     log,
@@ -43,7 +43,7 @@ function fakes(o: Fakes = {}) {
     clients: async (kubeconfig) => {
       calls.push(`clients ${kubeconfig ?? '(KUBECONFIG)'}`);
       if (o.clientsFail) throw o.clientsFail;
-      return { kc, helm: (binary) => ({ binary }) as unknown as Helm };
+      return { kube, helm: (binary) => ({ binary }) as unknown as Helm };
     },
     deploy: async (request, d) => {
       calls.push('deploy');
@@ -55,7 +55,7 @@ function fakes(o: Fakes = {}) {
     },
     writeSecretValues: (yaml) => (calls.push(`writeSecretValues ${yaml.length} chars`), '/rt/helm-deploy-x/secret-values.yaml'),
   };
-  return { calls, requests, log, deps, kc, deployDeps: () => deployDeps };
+  return { calls, requests, log, deps, kube, deployDeps: () => deployDeps };
 }
 
 describe('helm-deploy run', () => {
@@ -73,7 +73,7 @@ describe('helm-deploy run', () => {
     expect(f.requests).toHaveLength(1);
     expect(f.requests[0]!.upgrade).toMatchObject(upgrade);
     expect(f.requests[0]!.recoverPending).toBe(false);
-    expect(f.deployDeps()).toMatchObject({ kc: f.kc, helm: { binary: BINARY }, log: f.log });
+    expect(f.deployDeps()).toMatchObject({ kube: f.kube, helm: { binary: BINARY }, log: f.log });
     expect(f.calls.filter((c) => c.startsWith('writeSecretValues'))).toEqual(inputs['secret-values'] ? ['writeSecretValues 24 chars'] : []);
     expect(f.log.text()).toContain('hello: revision 2 is live');
     expect(f.deps.timings.steps.map((s) => [s.name, s.ok])).toEqual([['Helm', true]]);

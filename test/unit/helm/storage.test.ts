@@ -1,4 +1,4 @@
-import type { KubeConfig } from '@kubernetes/client-node';
+import type { KubeRest } from '../../../src/kube/rest.js';
 import { deployedReleaseLabels, newestLabels, revisionsFromStorage, revisionsOf, storesInSecrets, type ListSecrets, type StoredRecord } from '../../../src/helm/storage.js';
 
 /**
@@ -7,7 +7,7 @@ import { deployedReleaseLabels, newestLabels, revisionsFromStorage, revisionsOf,
  * Both rest on the parsing and the ordering here: revision numbers, not names or list order.
  */
 const record = (labels: Record<string, string>): StoredRecord => ({ metadata: { labels: { owner: 'helm', name: 'todo', ...labels } } });
-const kc = {} as KubeConfig; // never used: every read below goes through the injected list
+const kube = {} as KubeRest; // never used: every read below goes through the injected list
 
 /** A ListSecrets that answers from `records` and notes each selector it was asked for. */
 function lister(records: StoredRecord[]): ListSecrets & { calls: string[] } {
@@ -54,13 +54,13 @@ describe('newestLabels: the deployed revision whose labels dapr-install compares
 describe('storage reads through the injected list', () => {
   it('deployedReleaseLabels asks for the deployed records of the release in its namespace only', async () => {
     const list = lister([record({ version: '2', status: 'deployed', digest: 'd2' }), record({ version: '1', status: 'deployed', digest: 'd1' })]);
-    await expect(deployedReleaseLabels(kc, 'dapr', 'dapr-system', list)).resolves.toMatchObject({ version: '2', digest: 'd2' });
+    await expect(deployedReleaseLabels(kube, 'dapr', 'dapr-system', list)).resolves.toMatchObject({ version: '2', digest: 'd2' });
     expect(list.calls).toEqual(['dapr-system owner=helm,name=dapr,status=deployed']);
   });
 
   it('revisionsFromStorage asks for every record of the release', async () => {
     const list = lister([record({ version: '2', status: 'pending-upgrade' }), record({ version: '1', status: 'deployed' })]);
-    const revisions = await revisionsFromStorage(kc, 'todo', 'apps', undefined, list);
+    const revisions = await revisionsFromStorage(kube, 'todo', 'apps', undefined, list);
     expect(revisions?.map((r) => `${r.revision}:${r.status}`)).toEqual(['1:deployed', '2:pending-upgrade']);
     expect(list.calls).toEqual(['apps owner=helm,name=todo']);
   });
@@ -76,7 +76,7 @@ describe('storage reads through the injected list', () => {
   ])('HELM_DRIVER %j: read from Secrets %s (otherwise left to helm, with no API call)', async (driver, secrets) => {
     expect(storesInSecrets(driver)).toBe(secrets);
     const list = lister([record({ version: '1', status: 'deployed' })]);
-    const revisions = await revisionsFromStorage(kc, 'todo', 'apps', driver, list);
+    const revisions = await revisionsFromStorage(kube, 'todo', 'apps', driver, list);
     expect(revisions === undefined).toBe(!secrets);
     expect(list.calls.length).toBe(secrets ? 1 : 0);
   });
