@@ -1,6 +1,7 @@
 import { spawn } from 'node:child_process';
 import { constants } from 'node:os';
 import { errorMessage, OperationError } from './errors.js';
+import { monotonicMs } from './groups.js';
 import type { Logger } from './log.js';
 import { Secrets } from './secrets.js';
 
@@ -44,7 +45,7 @@ export class SafeRunner implements CommandRunner {
   async run(command: string, args: readonly string[], options: RunOptions = {}): Promise<CommandResult> {
     const shown = this.secrets.redact([command, ...args.map(quote)].join(' '));
     this.log.info(`$ ${shown}`);
-    const t0 = performance.now();
+    const t0 = monotonicMs();
     let result: { code: number | null; signal: NodeJS.Signals | null; stdout: string; stderr: string };
     try {
       result = await spawnCollect(command, args, options, options.stream ? (line) => this.log.info(this.secrets.redact(line)) : undefined);
@@ -57,7 +58,7 @@ export class SafeRunner implements CommandRunner {
       ...(signal ? { signal } : {}),
       stdout: this.secrets.redact(result.stdout),
       stderr: this.secrets.redact(result.stderr),
-      durationMs: Math.round(performance.now() - t0),
+      durationMs: Math.round(monotonicMs() - t0),
     };
     if (out.exitCode !== 0 && !options.allowFailure) {
       const tail = lastLines(out.stderr || out.stdout, 20);

@@ -1,5 +1,11 @@
 import type { Logger } from './log.js';
 
+/**
+ * Milliseconds on a monotonic clock. Not `performance.now()`: the first use of the global `performance` loads
+ * Node's perf_hooks (a dozen internal modules, a few ms of every action's start).
+ */
+export const monotonicMs = (): number => Number(process.hrtime.bigint()) / 1e6;
+
 /** Step durations, in order, for the job summary. */
 export class Timings {
   readonly steps: Array<{ name: string; ms: number; ok: boolean }> = [];
@@ -14,7 +20,7 @@ export class Timings {
 }
 
 /** Runs fn inside a log group that always closes, and records how long it took. */
-export async function withGroup<T>(log: Logger, name: string, fn: () => Promise<T>, timings?: Timings, now: () => number = performance.now.bind(performance)): Promise<T> {
+export async function withGroup<T>(log: Logger, name: string, fn: () => Promise<T>, timings?: Timings, now: () => number = monotonicMs): Promise<T> {
   log.startGroup(name);
   const t0 = now();
   let ok = false;

@@ -8,6 +8,7 @@
  */
 import { readFileSync } from 'node:fs';
 import type { IncomingMessage, RequestOptions } from 'node:http';
+import { Agent } from 'node:https';
 import type { KubeConfig } from '@kubernetes/client-node';
 import { errorMessage, OperationError } from '../core/errors.js';
 import { checkKubeconfigFile } from '../core/yaml-files.js';
@@ -98,12 +99,18 @@ export class KubeRest {
     const { request } = http ? await import('node:http') : await import('node:https');
     // client-node hands an https agent even for a plain-http server (kubectl proxy): not one http can use.
     if (http) delete opts.agent;
-    return new Promise((resolve, reject) => {
-      const req = request(url, { ...opts, method, headers: { ...opts.headers, accept }, ...(signal ? { signal } : {}) }, resolve);
-      req.setTimeout(timeoutMs, () => req.destroy(Object.assign(new Error(`${method} ${url.pathname}: no answer within ${timeoutMs} ms`), { code: 'ETIMEDOUT' })));
-      req.on('error', reject);
-      req.end();
-    });
+    const send = (retried: boolean): Promise<IncomingMessage> =>
+      new Promise((resolve, reject) => {
+        const req = request(url, { ...opts, method, headers: { ...opts.headers, accept }, ...(signal ? { signal } : {}) }, resolve);
+        req.setTimeout(timeoutMs, () => req.destroy(Object.assign(new Error(`${method} ${url.pathname}: no answer within ${timeoutMs} ms`), { code: 'ETIMEDOUT' })));
+        req.on('error', (err: NodeJS.ErrnoException) => {
+          // A kept-alive connection the server closed as the request went out: once more, on a new one.
+          if (!retried && req.reusedSocket && err.code === 'ECONNRESET') resolve(send(true));
+          else reject(err);
+        });
+        req.end();
+      });
+    return send(false);
   }
 
   /** GETs a path (with its query) and returns the body as text; a non-2xx answer is a KubeApiError. */
@@ -177,7 +184,11 @@ function parseFile(file: string, input: string): KubeconfigDoc {
   return checkKubeconfigFile(input, file, file) as KubeconfigDoc;
 }
 
-/** Connection settings from a resolved target; an exec credential is kept until shortly before it expires. */
+/**
+ * Connection settings from a resolved target; an exec credential is kept until shortly before it expires. Requests
+ * share one keep-alive agent per client certificate: the pod recorder's watch and log reads then reuse the
+ * preflight's connections instead of new TLS handshakes (idle sockets do not keep the process alive).
+ */
 function lightConnect(t: KubeTarget, env: NodeJS.ProcessEnv, options: KubeRestOptions): Connect {
   const now = options.now ?? Date.now;
   let cred: { value: Promise<ExecCredential>; until: number } | undefined;
@@ -195,18 +206,17 @@ function lightConnect(t: KubeTarget, env: NodeJS.ProcessEnv, options: KubeRestOp
     }
     return cred.value;
   };
+  let agent: { agent: Agent; cert?: Buffer | string; key?: Buffer | string } | undefined;
   return async () => {
     const c = await execCredential();
     const token = c.token ?? t.token ?? (t.tokenFile ? readFileSync(t.tokenFile, 'utf8').trim() : undefined);
-    return {
-      agent: false,
-      ca: t.ca,
-      cert: c.clientCertificateData ?? t.clientCert,
-      key: c.clientKeyData ?? t.clientKey,
-      rejectUnauthorized: !t.insecureSkipTlsVerify,
-      ...(t.tlsServerName ? { servername: t.tlsServerName } : {}),
-      headers: token ? { authorization: `Bearer ${token}` } : {},
-    } as RequestOptions;
+    const cert = c.clientCertificateData ?? t.clientCert;
+    const key = c.clientKeyData ?? t.clientKey;
+    if (!agent || agent.cert !== cert || agent.key !== key) {
+      agent?.agent.destroy();
+      agent = { agent: new Agent({ keepAlive: true, ca: t.ca, cert, key, rejectUnauthorized: !t.insecureSkipTlsVerify, ...(t.tlsServerName ? { servername: t.tlsServerName } : {}) }), cert, key };
+    }
+    return { agent: agent.agent, headers: token ? { authorization: `Bearer ${token}` } : {} } as RequestOptions;
   };
 }
 
