@@ -26,6 +26,12 @@ export function helmFailure(result: HelmExit, lines = 10): string {
 /** Helm's words when --atomic / --rollback-on-failure removed a failed first install. */
 export const FIRST_INSTALL_REMOVED = /has been uninstalled due to/i;
 
+/** The environment Helm runs with against a kubeconfig path (undefined: the step's KUBECONFIG, or Helm's default). */
+export function helmEnv(env: NodeJS.ProcessEnv, kubeconfig: string | undefined): NodeJS.ProcessEnv {
+  const path = kubeconfig ?? env.KUBECONFIG;
+  return { ...env, ...(path ? { KUBECONFIG: path } : {}) };
+}
+
 /**
  * The one Helm runner of the project (helm-deploy and dapr-install both use it). Every call goes through
  * the project's CommandRunner, so command lines and output are redacted; values never reach --debug.

@@ -8,9 +8,8 @@ import type { HelmChoice } from './tool.js';
  * Loads everything it needs on the call, so a step that never calls it never loads Helm's code.
  */
 export async function helmForStep(step: Pick<StepContext, 'log' | 'secrets' | 'env'>, choice: HelmChoice, kubeconfig?: string): Promise<Helm> {
-  const [{ SafeRunner }, { resolveHelm }, { Helm }] = await Promise.all([import('../core/exec.js'), import('./tool.js'), import('./helm.js')]);
+  const [{ SafeRunner }, { resolveHelm }, { Helm, helmEnv }] = await Promise.all([import('../core/exec.js'), import('./tool.js'), import('./helm.js')]);
   const runner = new SafeRunner(step.log, step.secrets);
   const binary = await resolveHelm(choice, runner, { log: step.log });
-  const path = kubeconfig ?? step.env.KUBECONFIG;
-  return new Helm(binary, runner, step.log, { ...step.env, ...(path ? { KUBECONFIG: path } : {}) });
+  return new Helm(binary, runner, step.log, helmEnv(step.env, kubeconfig));
 }

@@ -157,7 +157,7 @@ export function deps(step: StepContext): DaprInstallDeps {
       return resolveHelm(choice, r, { log });
     },
     cluster: async (kubeconfig) => {
-      const [{ Helm }, { KubeRest, namespaceExists }, { installControlPlane }, { serverSideApply }, { readTrustBundle }, { rotateCertificates, sidecarSkew }, r] = await Promise.all([
+      const [{ Helm, helmEnv }, { KubeRest, namespaceExists }, { installControlPlane }, { serverSideApply }, { readTrustBundle }, { rotateCertificates, sidecarSkew }, r] = await Promise.all([
         import('../../helm/helm.js'),
         import('../../kube/rest.js'),
         import('./install.js'),
@@ -168,11 +168,9 @@ export function deps(step: StepContext): DaprInstallDeps {
       ]);
       const kube = KubeRest.fromKubeconfig(kubeconfig, { env, onSecret: (v) => secrets.add(v) });
       const kc: KubeConfig = await kube.kubeConfig();
-      const path = kubeconfig ?? env.KUBECONFIG;
-      const helmEnv = { ...env, ...(path ? { KUBECONFIG: path } : {}) };
       return {
         namespaceExists: (namespace) => namespaceExists(kube, namespace),
-        installControlPlane: (inputs, binary) => installControlPlane(inputs, { helm: new Helm(binary, r, log, helmEnv), kc, kube, log, timings }),
+        installControlPlane: (inputs, binary) => installControlPlane(inputs, { helm: new Helm(binary, r, log, helmEnv(env, kubeconfig)), kc, kube, log, timings }),
         apply: (resources) => serverSideApply(kc, resources, 'dapr-install'),
         readTrustBundle: (namespace) => readTrustBundle(kc, namespace),
         rotateCertificates: (namespace, o) => rotateCertificates(kc, namespace, { ...o, log, secrets }),

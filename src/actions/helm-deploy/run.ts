@@ -97,10 +97,9 @@ export function deps(step: StepContext): HelmDeployDeps {
       return resolveHelm(choice, r, { log: step.log });
     },
     clients: async (kubeconfig) => {
-      const [{ Helm }, { KubeRest }, r] = await Promise.all([import('../../helm/helm.js'), import('../../kube/rest.js'), runner]);
+      const [{ Helm, helmEnv }, { KubeRest }, r] = await Promise.all([import('../../helm/helm.js'), import('../../kube/rest.js'), runner]);
       const kube = KubeRest.fromKubeconfig(kubeconfig, { env: step.env, onSecret: (v) => step.secrets.add(v) });
-      const path = kubeconfig ?? step.env.KUBECONFIG;
-      return { kube, helm: (binary) => new Helm(binary, r, step.log, { ...step.env, ...(path ? { KUBECONFIG: path } : {}) }) };
+      return { kube, helm: (binary) => new Helm(binary, r, step.log, helmEnv(step.env, kubeconfig)) };
     },
     deploy: async (request, d) => (await import('./deploy.js')).deploy(request, d),
     writeSecretValues: (yaml) => step.privateDir('helm-deploy').write('secret-values.yaml', yaml),

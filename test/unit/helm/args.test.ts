@@ -1,3 +1,4 @@
+import { helmEnv } from '../../../src/helm/helm.js';
 import { rollbackArgs, upgradeArgs, type UpgradeOptions } from '../../../src/helm/args.js';
 
 const base: UpgradeOptions = {
@@ -35,5 +36,19 @@ describe('upgradeArgs', () => {
 
   it.each([[3, '--wait'], [4, '--wait=watcher']] as const)('rollback waits with Helm %d', (major, wait) => {
     expect(rollbackArgs('todo', 'apps', 2, 60_000, major)).toEqual(['rollback', 'todo', '2', '--namespace', 'apps', '--timeout', '60s', wait]);
+  });
+});
+
+describe('helmEnv: the environment Helm runs with', () => {
+  it.each<[string, NodeJS.ProcessEnv, string | undefined, string | undefined]>([
+    ['the input path wins over the step KUBECONFIG', { KUBECONFIG: '/a', PATH: '/bin' }, '/b', '/b'],
+    ['without an input, the step KUBECONFIG', { KUBECONFIG: '/a', PATH: '/bin' }, undefined, '/a'],
+    ['neither: no KUBECONFIG (Helm reads ~/.kube/config)', { PATH: '/bin' }, undefined, undefined],
+  ])('%s', (_n, env, kubeconfig, expected) => {
+    const before = { ...env };
+    const out = helmEnv(env, kubeconfig);
+    expect(out.KUBECONFIG).toBe(expected);
+    expect(out.PATH).toBe('/bin');
+    expect(env).toEqual(before); // the step's env is not changed
   });
 });
