@@ -10,7 +10,7 @@ import { readFileSync } from 'node:fs';
 import type { IncomingMessage, RequestOptions } from 'node:http';
 import { Agent } from 'node:https';
 import type { KubeConfig } from '@kubernetes/client-node';
-import { errorMessage, OperationError } from '../core/errors.js';
+import { ConfigurationError, errorMessage, OperationError } from '../core/errors.js';
 import { checkKubeconfigFile } from '../core/yaml-files.js';
 import { runExecCredential, type ExecCredential } from './exec-credential.js';
 import { kubeconfigFile, resolveKubeconfig, type KubeconfigDoc, type KubeTarget } from './kubeconfig.js';
@@ -64,7 +64,15 @@ export class KubeRest {
     const input = options.input ?? 'kubeconfig';
     const full = async (): Promise<KubeConfig> => (await import('./client.js')).loadKubeConfig(path, env, input);
     const file = kubeconfigFile(path, env, input);
-    const resolved = file ? resolveKubeconfig(parseFile(file, path ? input : 'KUBECONFIG'), file, (p) => readFileSync(p)) : { unsupported: 'no kubeconfig file (in-cluster configuration)' };
+    const named = path ? input : 'KUBECONFIG';
+    const read = (p: string): Buffer => {
+      try {
+        return readFileSync(p);
+      } catch (err) {
+        throw new ConfigurationError({ input: named, problem: `the kubeconfig ${file} names the file ${p}, which cannot be read (${(err as NodeJS.ErrnoException).code ?? errorMessage(err)})`, fix: 'point certificate-authority, client-certificate and client-key at existing files (relative paths are read from the kubeconfig\'s folder), or use the *-data fields' });
+      }
+    };
+    const resolved = file ? resolveKubeconfig(parseFile(file, named), file, read) : { unsupported: 'no kubeconfig file (in-cluster configuration)' };
     if ('target' in resolved) {
       const server = resolved.target.server;
       return new KubeRest(async () => server, lightConnect(resolved.target, env, options), full, 'light');

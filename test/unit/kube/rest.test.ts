@@ -186,6 +186,11 @@ describe('KubeRest', () => {
     expect(message).not.toContain('s3cr3t-value');
   });
 
+  it('a certificate file the kubeconfig names but that is not there is a ConfigurationError naming both', () => {
+    const file = kubeconfigFor('https://k8s.example', { token: 't' }, { 'certificate-authority': 'missing-ca.pem' });
+    expect(() => KubeRest.fromKubeconfig(undefined, { env: { KUBECONFIG: file } })).toThrow(new RegExp(`^KUBECONFIG: the kubeconfig ${file} names the file ${dir}/missing-ca.pem, which cannot be read \\(ENOENT\\)`));
+  });
+
   it('watches: events in order, bookmarks skipped, an ERROR event ends it with the Status', async () => {
     const api = await apiServer((req, res) => {
       expect(req.url).toBe('/api/v1/namespaces/apps/pods?watch=1');
