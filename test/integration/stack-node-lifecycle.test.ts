@@ -1,24 +1,14 @@
 import { CoreV1Api } from '@kubernetes/client-node';
-import { execFile, execFileSync, spawn } from 'node:child_process';
+import { execFileSync, spawn } from 'node:child_process';
 import { randomUUID } from 'node:crypto';
 import { readFileSync } from 'node:fs';
-import { join, resolve } from 'node:path';
+import { join } from 'node:path';
 import { loadKubeConfig } from '../../src/kube/client.js';
 import { nodeNetwork, stateDir } from '../../stack/src/config.js';
 import { footprint, type Footprint } from '../../stack/src/node/host.js';
 import { runPod } from '../support/pods.js';
 import { stack } from '../support/stack.js';
-
-const root = resolve(import.meta.dirname, '..', '..');
-
-/** The stack CLI as a user runs it (npm run stack -- ...). */
-function stackCli(args: string[]): Promise<{ code: number; out: string; stdout: string }> {
-  return new Promise((done) => {
-    execFile(process.execPath, [join(root, 'node_modules/tsx/dist/cli.mjs'), join(root, 'stack/src/cli.ts'), ...args], { cwd: root, maxBuffer: 16 * 1024 * 1024 }, (err, stdout, stderr) => {
-      done({ code: err ? Number((err as { code?: number }).code ?? 1) : 0, out: `${stdout}${stderr}`, stdout });
-    });
-  });
-}
+import { stackCli } from '../support/stack-cli.js';
 
 async function nodeStatus(): Promise<{ healthy: boolean; problem?: string }> {
   const r = await stackCli(['status', '--json', 'node']);

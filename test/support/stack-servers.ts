@@ -1,7 +1,6 @@
-import { spawnSync } from 'node:child_process';
-import { resolve } from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { createContext, select, statusOf } from '../../stack/src/stack.js';
+import { stackCli } from './stack-cli.js';
 
 /**
  * Stopping and starting the stack's shared servers from a test, as an operator would: the stack's own stop
@@ -32,7 +31,7 @@ export async function restartStackServer(name: SharedServer, options: { downMs?:
   options.whileDown?.();
   if (options.downMs) await sleep(options.downMs);
   const t1 = Date.now();
-  stackUp(name);
+  await stackUp(name);
   return { stoppedMs, killed: stoppedMs >= STOP_GRACE_MS, upMs: Date.now() - t1 };
 }
 
@@ -43,19 +42,14 @@ export async function ensureStackServer(name: SharedServer): Promise<void> {
     if (s?.healthy) return;
     await ctx.procs.stop(name, STOP_GRACE_MS);
   }
-  stackUp(name);
+  await stackUp(name);
 }
 
-function stackUp(name: SharedServer): void {
-  const r = spawnSync(process.execPath, [resolve(ctx.root, 'node_modules/tsx/dist/cli.mjs'), 'stack/src/cli.ts', 'up', name], {
-    cwd: ctx.root,
-    encoding: 'utf8',
-    timeout: 180_000,
-    maxBuffer: 16 * 1024 * 1024,
-  });
-  if (r.status !== 0) {
+async function stackUp(name: SharedServer): Promise<void> {
+  const r = await stackCli(['up', name], { timeoutMs: 180_000 });
+  if (r.code !== 0) {
     // The stack names what went wrong (for Kafka: the probe's problem and its server.log's last lines).
-    const out = `${r.stderr ?? ''}${r.stdout ?? ''}`.trim().split('\n').slice(-40).join('\n');
-    throw new Error(`npm run stack -- up ${name} failed (${r.error ? r.error.message : `exit ${r.status}`}):\n${out}`);
+    const out = r.out.trim().split('\n').slice(-40).join('\n');
+    throw new Error(`npm run stack -- up ${name} failed (exit ${r.code}):\n${out}`);
   }
 }
