@@ -1,10 +1,7 @@
-import { spawnSync } from 'node:child_process';
 import { randomUUID } from 'node:crypto';
 import { readFileSync } from 'node:fs';
-import { join } from 'node:path';
 import { KafkaTail, type TailMessage } from '../../support/kafka-tail.js';
-import { component, stack } from '../../support/stack.js';
-import { eventually, startTodo, type Todo } from './todo.js';
+import { eventually, psql, startTodo, type Todo } from './todo.js';
 
 /**
  * The API through its real daprd: state in the stack's PostgreSQL, events on the stack's Kafka (SCRAM),
@@ -92,11 +89,6 @@ describe('todo API through real Dapr (state, pub/sub, secrets)', () => {
 
   it('creates the indexes its queries use (task lists, the outbox relay), through the API\'s bindings.postgresql component', async () => {
     await eventually('stateIndex "ready" on /readyz', async () => ((await todo.call('GET', '/readyz')).body.stateIndex === 'ready' ? true : undefined));
-    const psql = (sql: string): string => {
-      const r = spawnSync(join(String(component('postgres').details?.binDir), 'psql'), [stack.postgres().url, '-tAc', sql], { encoding: 'utf8' });
-      if (r.status !== 0) throw new Error(`psql: ${r.stderr}`);
-      return r.stdout.trim();
-    };
     expect(psql("SELECT indisvalid FROM pg_index WHERE indexrelid = to_regclass('todo_it_state_user_id_idx')")).toBe('t');
     // The expression is exactly the one Dapr's PostgreSQL query writes, so the planner can use it.
     expect(psql("SET enable_seqscan = off; EXPLAIN SELECT key FROM todo_it_state WHERE value->>'userId'='x'")).toMatch(/todo_it_state_user_id_idx/);

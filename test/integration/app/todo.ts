@@ -63,10 +63,13 @@ export async function eventually<T>(what: string, probe: () => Promise<T | undef
   }
 }
 
-/** psql against the stack's PostgreSQL; the output without its trailing newline. */
+/**
+ * psql against the stack's PostgreSQL; the output without its trailing newline. A fault run lists tens of thousands
+ * of task ids (spawnSync's default 1 MiB of output would end it with ENOBUFS and no message).
+ */
 export function psql(sql: string): string {
-  const r = spawnSync(join(String(component('postgres').details?.binDir), 'psql'), [stack.postgres().url, '-tAc', sql], { encoding: 'utf8' });
-  if (r.status !== 0) throw new Error(`psql: ${r.stderr}`);
+  const r = spawnSync(join(String(component('postgres').details?.binDir), 'psql'), [stack.postgres().url, '-tAc', sql], { encoding: 'utf8', maxBuffer: 256 * 1024 * 1024 });
+  if (r.status !== 0) throw new Error(`psql ${r.error ? `could not finish: ${r.error.message}` : `exited ${r.status ?? r.signal}`}: ${r.stderr}`);
   return r.stdout.trim();
 }
 
