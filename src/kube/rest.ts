@@ -8,7 +8,7 @@
  */
 import { readFileSync } from 'node:fs';
 import type { IncomingMessage, RequestOptions } from 'node:http';
-import { Agent } from 'node:https';
+import { Agent, request as httpsRequest } from 'node:https';
 import type { KubeConfig } from '@kubernetes/client-node';
 import { ConfigurationError, errorMessage, OperationError } from '../core/errors.js';
 import { checkKubeconfigFile } from '../core/yaml-files.js';
@@ -48,12 +48,11 @@ export interface WatchEvent<T> {
 const REQUEST_TIMEOUT_MS = 30_000;
 
 export class KubeRest {
-  private fullConfig: Promise<KubeConfig> | undefined;
-
   private constructor(
     private readonly server: () => Promise<URL>,
     private readonly connect: Connect,
-    private readonly loadFull: () => Promise<KubeConfig>,
+    /** The full client's KubeConfig for the same cluster (loads @kubernetes/client-node on first use; once). */
+    readonly kubeConfig: () => Promise<KubeConfig>,
     /** How the kubeconfig was read: `light` (this module) or `client-node` (something only it understands, or in-cluster). */
     readonly via: 'light' | 'client-node',
   ) {}
@@ -62,7 +61,8 @@ export class KubeRest {
   static fromKubeconfig(path: string | undefined, options: KubeRestOptions = {}): KubeRest {
     const env = options.env ?? process.env;
     const input = options.input ?? 'kubeconfig';
-    const full = async (): Promise<KubeConfig> => (await import('./client.js')).loadKubeConfig(path, env, input);
+    let kc: Promise<KubeConfig> | undefined;
+    const full = (): Promise<KubeConfig> => (kc ??= import('./client.js').then((m) => m.loadKubeConfig(path, env, input)));
     const file = kubeconfigFile(path, env, input);
     const named = path ? input : 'KUBECONFIG';
     const read = (p: string): Buffer => {
@@ -78,19 +78,12 @@ export class KubeRest {
       return new KubeRest(async () => server, lightConnect(resolved.target, env, options), full, 'light');
     }
     // Read by client-node: it throws its own errors for what it cannot read either.
-    let kc: Promise<KubeConfig> | undefined;
-    const loaded = (): Promise<KubeConfig> => (kc ??= full());
     const connect: Connect = async () => {
       const opts: RequestOptions = {};
-      await (await loaded()).applyToHTTPSOptions(opts as never);
+      await (await full()).applyToHTTPSOptions(opts as never);
       return opts;
     };
-    return new KubeRest(async () => new URL((await loaded()).getCurrentCluster()!.server), connect, loaded, 'client-node');
-  }
-
-  /** The full client's KubeConfig for the same cluster (loads @kubernetes/client-node on first use). */
-  kubeConfig(): Promise<KubeConfig> {
-    return (this.fullConfig ??= this.loadFull());
+    return new KubeRest(async () => new URL((await full()).getCurrentCluster()!.server), connect, full, 'client-node');
   }
 
   private async url(path: string): Promise<URL> {
@@ -104,7 +97,7 @@ export class KubeRest {
   private async open(method: string, path: string, accept: string, timeoutMs: number, signal?: AbortSignal): Promise<IncomingMessage> {
     const [url, opts] = await Promise.all([this.url(path), this.connect()]);
     const http = url.protocol === 'http:';
-    const { request } = http ? await import('node:http') : await import('node:https');
+    const request = http ? (await import('node:http')).request : httpsRequest;
     // client-node hands an https agent even for a plain-http server (kubectl proxy): not one http can use.
     if (http) delete opts.agent;
     const send = (retried: boolean): Promise<IncomingMessage> =>
