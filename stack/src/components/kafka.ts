@@ -63,13 +63,19 @@ import { Admin, type SASLOptions } from '@platformatic/kafka';
 import { nodeNetwork } from '../config.js';
 import type { Component, ComponentStatus, StackContext } from '../types.js';
 import { errorFacts } from '../../../src/kafka/errors.js';
+import type { ScramMechanismName } from '../../../src/kafka/acl.js';
+import type { KafkaConnection } from '../../../src/kafka/connection-inputs.js';
+import { TopicAdmin } from '../../../src/kafka/topic-admin.js';
+import { silentLogger } from '../../../src/core/log.js';
 
 const exec = promisify(execFile);
 
 /** Must match a version Maven Central serves for org.apache.kafka:kafka_2.13 and kafka-tools. */
 export const KAFKA_VERSION = '4.1.2';
 export const KAFKA_USERNAME = 'stack-user';
-export const KAFKA_SASL_MECHANISMS = ['SCRAM-SHA-256', 'SCRAM-SHA-512'] as const;
+export const KAFKA_SASL_MECHANISMS = ['SCRAM-SHA-256', 'SCRAM-SHA-512'] as const satisfies readonly ScramMechanismName[];
+/** What the StorageTool's --add-scram uses when the entry names no iterations. */
+const SCRAM_FORMAT_ITERATIONS = 4096;
 
 const PROCESS = 'kafka';
 const START_DEADLINE_MS = 90_000;
@@ -244,6 +250,9 @@ function serverProperties(ctx: StackContext, p: Paths, adminUser: string): strin
     'log.cleaner.threads=1',
     'log.cleaner.dedupe.buffer.size=33554432',
     'log.retention.check.interval.ms=60000',
+    // A metadata snapshot every 5 minutes (Kafka's default: hourly or 20 MB of records): a restart then replays
+    // from a snapshot, which keeps Kafka's SCRAM replay bug (restoreScramCredentials) from recurring.
+    'metadata.log.max.snapshot.interval.ms=300000',
     '',
   ].join('\n');
 }
@@ -311,11 +320,21 @@ function describe(err: unknown): string {
   return codes.length > 0 ? `${msg} [${[...new Set(codes)].join(' > ')}]` : msg;
 }
 
-async function probe(ctx: StackContext, creds: Credentials | undefined, timeoutMs?: number): Promise<string | undefined> {
+interface ProbeResult {
+  /** What failed, listener by listener; undefined when both answered. */
+  problem: string | undefined;
+  /** PLAINTEXT answered and the SASL listener refused the stack user's password. */
+  saslRefused: boolean;
+}
+
+async function probeListeners(ctx: StackContext, creds: Credentials | undefined, timeoutMs?: number): Promise<ProbeResult> {
   const problems: string[] = [];
+  let plaintextOk = true;
+  let refused = false;
   try {
     await ping(`127.0.0.1:${ctx.ports.kafkaPlaintext}`, undefined, timeoutMs);
   } catch (err) {
+    plaintextOk = false;
     problems.push(`PLAINTEXT 127.0.0.1:${ctx.ports.kafkaPlaintext}: ${describe(err)}`);
   }
   if (!creds) {
@@ -324,10 +343,56 @@ async function probe(ctx: StackContext, creds: Credentials | undefined, timeoutM
     try {
       await ping(`127.0.0.1:${ctx.ports.kafkaSasl}`, { mechanism: 'SCRAM-SHA-256', username: creds.username, password: creds.password }, timeoutMs);
     } catch (err) {
+      refused = errorFacts(err).codes.has('PLT_KFK_AUTHENTICATION');
       problems.push(`SASL_PLAINTEXT 127.0.0.1:${ctx.ports.kafkaSasl} (SCRAM-SHA-256 as ${creds.username}): ${describe(err)}`);
     }
   }
-  return problems.length > 0 ? problems.join('; ') : undefined;
+  return { problem: problems.length > 0 ? problems.join('; ') : undefined, saslRefused: plaintextOk && refused };
+}
+
+async function probe(ctx: StackContext, creds: Credentials | undefined, timeoutMs?: number): Promise<string | undefined> {
+  return (await probeListeners(ctx, creds, timeoutMs)).problem;
+}
+
+/**
+ * Gives the stack user back SCRAM credentials the broker lost, over the PLAINTEXT listener (User:ANONYMOUS is a
+ * super user); returns the mechanisms it set again, [] when none was missing.
+ *
+ * Why a broker loses them: Apache Kafka 4.1.2 (the same code is in 4.2.2 and 4.3.1) rebuilds its SCRAM image at
+ * start-up by replaying the metadata log, and without a metadata snapshot one delta can hold both the stack user's
+ * credential (from format) and another user's removed one (redpanda-topics and its tests add and remove users).
+ * ScramDelta.apply then drops a mechanism's whole user map as soon as the removed user empties it, and puts the
+ * users that come after it in HashMap order into the dropped map. The controller still has them, DescribeUser-
+ * ScramCredentials on the broker does not, and every SCRAM login of that user fails with "invalid credentials"
+ * (a CI run: SCRAM-SHA-256 gone, SCRAM-SHA-512 kept, on every restart of that data). Setting them again writes a
+ * new record the running broker applies at once; the metadata snapshot that follows (serverProperties) holds the
+ * repaired state, so later restarts start from it.
+ */
+async function restoreScramCredentials(ctx: StackContext, creds: Credentials): Promise<ScramMechanismName[]> {
+  const conn: KafkaConnection = {
+    brokers: [`127.0.0.1:${ctx.ports.kafkaPlaintext}`],
+    sasl: undefined,
+    tls: { enabled: false },
+    clientId: 'oke-stack-scram-repair',
+    timeoutMs: 5_000,
+    warnings: [],
+  };
+  const admin = await TopicAdmin.connect(conn, silentLogger);
+  try {
+    const access = admin.access();
+    const have = (await access.describeScramUsers([creds.username])).get(creds.username) ?? [];
+    const missing = KAFKA_SASL_MECHANISMS.filter((m) => !have.includes(m));
+    if (missing.length === 0) return [];
+    const results = await access.upsertScram(
+      missing.map((mechanism) => ({ name: creds.username, mechanism, password: () => creds.password })),
+      SCRAM_FORMAT_ITERATIONS,
+    );
+    const failed = results.filter((r) => r.error);
+    if (failed.length > 0) throw new Error(`kafka: setting ${creds.username}'s SCRAM credentials again failed: ${failed.map((r) => r.error).join('; ')}`);
+    return missing;
+  } finally {
+    await admin.close();
+  }
 }
 
 async function install(ctx: StackContext): Promise<void> {
@@ -413,11 +478,26 @@ function failure(ctx: StackContext, p: Paths, marks: LogMarks, headline: string)
 async function waitHealthy(ctx: StackContext, p: Paths, creds: Credentials, marks: LogMarks): Promise<void> {
   const deadline = Date.now() + START_DEADLINE_MS;
   let problem: string | undefined = 'not probed';
+  let credentialsChecked = false;
   while (Date.now() < deadline) {
-    problem = await probe(ctx, creds, 2_000);
+    const r = await probeListeners(ctx, creds, 2_000);
+    problem = r.problem;
     if (problem === undefined) return;
     if (!ctx.procs.isRunning(PROCESS)) {
       throw failure(ctx, p, marks, `kafka: the broker exited during start-up (${problem})`);
+    }
+    if (r.saslRefused && !credentialsChecked) {
+      credentialsChecked = true;
+      const restored = await restoreScramCredentials(ctx, creds);
+      if (restored.length > 0) {
+        ctx.log.warn(
+          `kafka: the broker came back without ${creds.username}'s ${restored.join(' and ')} credential ` +
+            `(Apache Kafka's SCRAM replay bug after another user's credential was removed); set it again from ${p.credentials}`,
+        );
+        continue;
+      }
+      problem += ` (the broker has ${creds.username}'s SCRAM credentials but refuses the password in ${p.credentials}: ` +
+        `if that file was replaced, run npm run stack -- down kafka and remove ${p.data} to format afresh)`;
     }
     await sleep(250);
   }
