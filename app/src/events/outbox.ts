@@ -101,6 +101,8 @@ export class Outbox {
   private readonly attempts = new Set<Promise<boolean>>();
   /** Keys published and waiting for the batched delete (the relay leaves them alone too). */
   private readonly published = new Set<string>();
+  /** Keys in the delete transaction running now (the relay leaves them alone; back to `published` if it fails). */
+  private readonly deletingKeys = new Set<string>();
   /** After a failed publish: requests leave publishing to the relay until it has caught up. */
   private relayMode = false;
   /** Right after relay mode: the next pass also takes young records (those deferred while it ended). */
@@ -189,9 +191,10 @@ export class Outbox {
     const running = this.attempts.size + (this.relaying ? 1 : 0);
     const left = (): number => Math.max(0, deadline - Date.now());
     const settled = await within(Promise.all([...this.attempts, this.relaying, this.deleting]).then(() => true), left());
-    const toDelete = this.published.size;
+    const undeleted = (): number => this.published.size + this.deletingKeys.size;
+    const toDelete = undeleted();
     if (toDelete > 0) await within(this.flushDeletes().then(() => true), left());
-    return { running, settled, published: toDelete - this.published.size, undeleted: this.published.size };
+    return { running, settled, published: toDelete - undeleted(), undeleted: undeleted() };
   }
 
   /** One relay pass, now (tests and the timer). Resolves when the pass is over. */
@@ -223,34 +226,46 @@ export class Outbox {
   }
 
   private done(key: string): void {
-    if (this.published.size < MAX_UNDELETED) this.published.add(key);
-    if (!this.deleteTimer && !this.stopped) {
-      this.deleteTimer = setTimeout(() => {
-        this.deleteTimer = undefined;
-        this.deleting = this.flushDeletes().finally(() => (this.deleting = undefined));
-      }, this.deleteEveryMs);
-      this.deleteTimer.unref();
-    }
+    if (this.published.size + this.deletingKeys.size < MAX_UNDELETED) this.published.add(key);
+    this.scheduleDeletes(this.deleteEveryMs);
   }
 
-  /** Deletes published records, a batch per transaction; a failed batch is tried again later. */
-  private async flushDeletes(): Promise<void> {
+  private scheduleDeletes(ms: number): void {
+    if (this.deleteTimer || this.stopped) return;
+    this.deleteTimer = setTimeout(() => {
+      this.deleteTimer = undefined;
+      void this.flushDeletes();
+    }, ms);
+    this.deleteTimer.unref();
+  }
+
+  /**
+   * Deletes published records, a batch per transaction, until none is left; a failed batch is tried again
+   * later. One deleter at a time: a call while it runs joins it (the running one takes the keys published
+   * meanwhile), so no key is ever in two delete transactions.
+   */
+  private flushDeletes(): Promise<void> {
+    this.deleting ??= this.deleteAll().finally(() => (this.deleting = undefined));
+    return this.deleting;
+  }
+
+  private async deleteAll(): Promise<void> {
     while (this.published.size > 0) {
       const keys = [...this.published].slice(0, this.batch);
+      for (const k of keys) {
+        this.published.delete(k);
+        this.deletingKeys.add(k);
+      }
       try {
         await this.o.dapr.transact(keys.map((key) => ({ op: 'delete', key })));
       } catch (err) {
+        for (const k of keys) this.published.add(k);
         this.o.log.warn('could not delete published outbox records; trying again (until then the relay leaves them alone)', { records: keys.length, err: err instanceof Error ? err.message : String(err) });
-        if (!this.stopped && !this.deleteTimer) {
-          this.deleteTimer = setTimeout(() => {
-            this.deleteTimer = undefined;
-            this.deleting = this.flushDeletes().finally(() => (this.deleting = undefined));
-          }, 1_000);
-          this.deleteTimer.unref();
-        }
+        this.scheduleDeletes(1_000);
         return;
+      } finally {
+        for (const k of keys) this.deletingKeys.delete(k);
       }
-      for (const k of keys) this.published.delete(k);
     }
   }
 
@@ -274,7 +289,7 @@ export class Outbox {
       for (const { value } of items) {
         if (!value || value.outbox !== 'pending' || !value.event?.id) continue;
         const key = outboxKey(value.event.id);
-        if (this.inFlight.has(key) || this.published.has(key)) continue;
+        if (this.inFlight.has(key) || this.published.has(key) || this.deletingKeys.has(key)) continue;
         // Oldest first: once one is too young for the relay, the rest are too (outside relay mode).
         if (!all && !this.relayMode && Date.parse(value.outboxAt) > dueBefore) break;
         due.push({ key, record: value });
@@ -294,7 +309,6 @@ export class Outbox {
       }
       if (due.length === 0) return; // a full page of records not due yet, or being published
       // The next page: delete what was just published first, so the query does not return it again.
-      await this.deleting;
       await this.flushDeletes();
     }
   }

@@ -194,3 +194,57 @@ describe('Outbox.stop (the shutdown flush)', () => {
     expect(sent).toEqual([]);
   });
 });
+
+describe('Outbox deletes of published records', () => {
+  const event = (id: string): OutgoingEvent => ({ specversion: '1.0', id, source: 'todo-api', type: 'task.created', time: new Date().toISOString(), datacontenttype: 'application/json', data: { taskId: id } });
+
+  it('puts each published record in one delete transaction, even when deletes take longer than deleteEveryMs', async () => {
+    // Under load a delete transaction outlasts deleteEveryMs; a second deleter once started beside the first and
+    // sent the same keys again (in-cluster: 77,705 DELETE statements for 5,290 records in one bench run).
+    const dapr = new FakeDapr();
+    const deletes: string[][] = [];
+    const store = {
+      queryState: dapr.queryState.bind(dapr),
+      transact: async (writes: StateWrite[]): Promise<void> => {
+        if (writes.every((w) => w.op === 'delete')) {
+          deletes.push(writes.map((w) => w.key));
+          await sleep(40);
+        }
+        await dapr.transact(writes);
+      },
+    };
+    const publisher = { publish: async (): Promise<void> => undefined };
+    const outbox = new Outbox({ dapr: store, publisher, metrics: new AppMetrics(), log: memoryLogger(), deleteEveryMs: 5 });
+    const ids = Array.from({ length: 60 }, (_, i) => `d${i}`);
+    for (const id of ids) {
+      const { write, pending } = outbox.entry('task-events', event(id), id);
+      await dapr.transact([write]);
+      expect(await outbox.publish(pending)).toBe(true);
+      await sleep(3);
+    }
+    const report = await outbox.stop(5_000);
+    expect(report).toMatchObject({ settled: true, undeleted: 0 });
+    const deleted = deletes.flat();
+    expect(deleted.sort()).toEqual(ids.map(outboxKey).sort());
+    expect(deletes.length).toBeGreaterThan(1);
+    expect(ids.filter((id) => dapr.state.has(outboxKey(id)))).toEqual([]);
+  });
+
+  it('tries a failed delete again and leaves its records to no one else meanwhile', async () => {
+    const dapr = new FakeDapr();
+    const publisher = { publish: async (): Promise<void> => undefined };
+    const outbox = new Outbox({ dapr, publisher, metrics: new AppMetrics(), log: memoryLogger(), deleteEveryMs: 5, relayAfterMs: 0 });
+    const { write, pending } = outbox.entry('task-events', event('f1'), 'f1');
+    await dapr.transact([write]);
+    dapr.failNext.set('transact', new Error('state store down'));
+    expect(await outbox.publish(pending)).toBe(true);
+    await sleep(30);
+    expect(dapr.state.has(outboxKey('f1'))).toBe(true);
+    // Published, its delete failed: the relay does not publish it again.
+    await outbox.relayOnce();
+    expect(dapr.published).toHaveLength(0);
+    const report = await outbox.stop(5_000);
+    expect(report).toMatchObject({ undeleted: 0, published: 1 });
+    expect(dapr.state.has(outboxKey('f1'))).toBe(false);
+  });
+});
