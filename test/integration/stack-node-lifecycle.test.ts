@@ -1,7 +1,8 @@
 import { CoreV1Api } from '@kubernetes/client-node';
 import { execFileSync, spawn } from 'node:child_process';
 import { randomUUID } from 'node:crypto';
-import { readFileSync } from 'node:fs';
+import { existsSync, readFileSync } from 'node:fs';
+import { connect } from 'node:net';
 import { join } from 'node:path';
 import { loadKubeConfig } from '../../src/kube/client.js';
 import { nodeNetwork, stateDir } from '../../stack/src/config.js';
@@ -17,6 +18,15 @@ async function nodeStatus(): Promise<{ healthy: boolean; problem?: string }> {
 
 const pidOf = (name: string): number => Number(readFileSync(join(stateDir(), 'pids', `${name}.pid`), 'utf8').split('\n')[0]);
 
+function accepting(host: string, port: number): Promise<boolean> {
+  return new Promise((done) => {
+    const sock = connect({ host, port, timeout: 1_000 });
+    sock.once('connect', () => (sock.destroy(), done(true)));
+    sock.once('error', () => done(false));
+    sock.once('timeout', () => (sock.destroy(), done(false)));
+  });
+}
+
 afterAll(async () => {
   // Whatever happened above, leave the node up for the tests after this one, and Prometheus, which runs in the
   // node's network namespace (`down node` stopped it too).
@@ -31,6 +41,9 @@ describe('stack: the real node comes and goes without leftovers', () => {
     const namespace = `lifecycle-${randomUUID().slice(0, 8)}`;
     await core.createNamespace({ body: { metadata: { name: namespace } } });
     let before: Footprint | undefined;
+    // PostgreSQL listens on the node network's host address itself (no forwarder); its socket outlives the
+    // address, so the node's down and up leave the server alone (no restart under its clients).
+    const postgresPid = pidOf('postgres');
     try {
       for (let round = 0; round < 2; round++) {
         const down = await stackCli(['down', 'node']);
@@ -47,6 +60,9 @@ describe('stack: the real node comes and goes without leftovers', () => {
         const s = await nodeStatus();
         expect(s.problem ?? 'healthy').toBe('healthy');
         expect(s.healthy).toBe(true);
+        expect(pidOf('postgres')).toBe(postgresPid);
+        expect(await accepting(nodeNetwork.hostIp, Number(stack.postgres().host.split(':').pop()))).toBe(true);
+        expect(existsSync(join(stateDir(), 'pids', 'node-fwd-postgres.pid'))).toBe(false);
         // Real work in between: a pod with its own network namespace, overlay rootfs and cgroups.
         const r = await runPod(kc, namespace, `round-${round}`, stack.node().images.testapp, ['lookup', 'kubernetes.default.svc.cluster.local']);
         expect(r).toMatchObject({ phase: 'Succeeded', exitCode: 0 });

@@ -24,6 +24,7 @@ import { KubeApi, isNodeReady, probe, type NodeObject } from './kube-client.js';
 import { writeKubeconfig } from './kube-pki.js';
 import { kubeBinDir, kubeLayout, kubeVersions } from './kube.js';
 import { installNodeTools, nodeTool } from './node-tools.js';
+import { listenOnNodeNetwork } from './postgres.js';
 import { hasManifest, registryAddress, registryName } from './registry.js';
 
 const START_DEADLINE_MS = 180_000;
@@ -44,13 +45,16 @@ const SYSTEM = {
 };
 
 /**
- * Ports of the stack's servers that the node's namespace reaches on hostIp: the API server, the registry, and
- * for the app's pods Kafka's NODE listener (which advertises hostIp) and PostgreSQL.
+ * Ports of the stack's servers that the node's namespace reaches on hostIp through a forwarder: the API server,
+ * the registry, and for the app's pods Kafka's NODE listener (which advertises hostIp). PostgreSQL listens on
+ * hostIp itself (postgres.ts, listenOnNodeNetwork): the app's every query went through its forwarder.
  */
 function forwardedPorts(ctx: StackContext): Record<string, number> {
-  return { apiserver: ctx.ports.kubeApiserver, registry: ctx.ports.registry, kafka: ctx.ports.kafkaNode, postgres: ctx.ports.postgres };
+  return { apiserver: ctx.ports.kubeApiserver, registry: ctx.ports.registry, kafka: ctx.ports.kafkaNode };
 }
 const fwdName = (what: string) => `node-fwd-${what}`;
+/** Forwarders of earlier versions, stopped wherever a stack still runs one (PostgreSQL's held hostIp:port). */
+const RETIRED_FORWARDERS = [fwdName('postgres')];
 const PROCESSES = ['node-egress', 'containerd', 'kubelet', 'kube-proxy'];
 
 function paths(ctx: StackContext): NodePaths & { dir: string } {
@@ -188,6 +192,9 @@ async function bringUp(ctx: StackContext): Promise<void> {
       });
   }
 
+  for (const name of RETIRED_FORWARDERS) await ctx.procs.stop(name, 5_000);
+  await listenOnNodeNetwork(ctx);
+
   if (!ctx.procs.isRunning('node-egress')) {
     // In the node's network namespace only (the socket is a file on the host).
     await ctx.procs.spawn('node-egress', SYSTEM.nsenter, inNode([nodeTool(ctx, 'connect-proxy'), '-unix', EGRESS_SOCKET], false));
@@ -295,7 +302,7 @@ async function start(ctx: StackContext): Promise<void> {
 /** Stops the node and removes every trace of it (namespaces, veth, mounts, cgroups, containers). */
 async function stop(ctx: StackContext): Promise<string[]> {
   const stopped: string[] = [];
-  for (const name of ['kube-proxy', 'kubelet', 'containerd', 'node-egress', ...Object.keys(forwardedPorts(ctx)).map(fwdName)]) {
+  for (const name of ['kube-proxy', 'kubelet', 'containerd', 'node-egress', ...Object.keys(forwardedPorts(ctx)).map(fwdName), ...RETIRED_FORWARDERS]) {
     if (ctx.procs.isRunning(name)) stopped.push(name);
     await ctx.procs.stop(name, 5_000);
   }
