@@ -2,10 +2,10 @@ import { CoreV1Api } from '@kubernetes/client-node';
 import { execFileSync, spawn } from 'node:child_process';
 import { randomUUID } from 'node:crypto';
 import { existsSync, readFileSync } from 'node:fs';
-import { connect } from 'node:net';
 import { join } from 'node:path';
 import { loadKubeConfig } from '../../src/kube/client.js';
 import { nodeNetwork, stateDir } from '../../stack/src/config.js';
+import { listening } from '../../stack/src/net.js';
 import { footprint, type Footprint } from '../../stack/src/node/host.js';
 import { runPod } from '../support/pods.js';
 import { stack } from '../support/stack.js';
@@ -18,14 +18,6 @@ async function nodeStatus(): Promise<{ healthy: boolean; problem?: string }> {
 
 const pidOf = (name: string): number => Number(readFileSync(join(stateDir(), 'pids', `${name}.pid`), 'utf8').split('\n')[0]);
 
-function accepting(host: string, port: number): Promise<boolean> {
-  return new Promise((done) => {
-    const sock = connect({ host, port, timeout: 1_000 });
-    sock.once('connect', () => (sock.destroy(), done(true)));
-    sock.once('error', () => done(false));
-    sock.once('timeout', () => (sock.destroy(), done(false)));
-  });
-}
 
 afterAll(async () => {
   // Whatever happened above, leave the node up for the tests after this one, and Prometheus, which runs in the
@@ -61,7 +53,7 @@ describe('stack: the real node comes and goes without leftovers', () => {
         expect(s.problem ?? 'healthy').toBe('healthy');
         expect(s.healthy).toBe(true);
         expect(pidOf('postgres')).toBe(postgresPid);
-        expect(await accepting(nodeNetwork.hostIp, Number(stack.postgres().host.split(':').pop()))).toBe(true);
+        expect(await listening(nodeNetwork.hostIp, Number(stack.postgres().host.split(':').pop()))).toBe(true);
         expect(existsSync(join(stateDir(), 'pids', 'node-fwd-postgres.pid'))).toBe(false);
         // Real work in between: a pod with its own network namespace, overlay rootfs and cgroups.
         const r = await runPod(kc, namespace, `round-${round}`, stack.node().images.testapp, ['lookup', 'kubernetes.default.svc.cluster.local']);

@@ -12,10 +12,10 @@
  */
 import { existsSync, mkdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { mkdtemp, rm } from 'node:fs/promises';
-import { connect } from 'node:net';
 import { join } from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { nodeNetwork } from '../config.js';
+import { listening } from '../net.js';
 import { buildImageLayout, removeLayout, type ImageSpec } from '../oci-image.js';
 import { apiServerEndpoints, containerdConfig, corednsManifests, cniConflist, kubeletConfig, kubeProxyConfig, registryHostsToml, registryNames, type NodePaths } from '../node/configs.js';
 import { checkFree, containerdSocket, EGRESS_SOCKET, ensureNamespaces, inNode, isStaleLeftover, preflight, run, teardown } from '../node/host.js';
@@ -244,14 +244,6 @@ async function bringUp(ctx: StackContext): Promise<void> {
   step('CoreDNS Ready');
 }
 
-function listening(host: string, port: number): Promise<boolean> {
-  return new Promise((resolve) => {
-    const sock = connect({ host, port, timeout: 1000 });
-    sock.once('connect', () => (sock.destroy(), resolve(true)));
-    sock.once('error', () => resolve(false));
-    sock.once('timeout', () => (sock.destroy(), resolve(false)));
-  });
-}
 
 /** When the newest Ready CoreDNS container started (ms since the epoch), 0 when none is Ready. */
 async function corednsReadySince(api: KubeApi): Promise<number> {

@@ -31,7 +31,6 @@
  *   next start does crash recovery (safe: WAL is fsynced; ~2 s). SIGINT (fast shutdown) avoids that.
  */
 import { execFile } from 'node:child_process';
-import { connect } from 'node:net';
 import { createHash, randomBytes } from 'node:crypto';
 import { chownSync, existsSync, lstatSync, mkdirSync, readdirSync, readFileSync, readlinkSync, renameSync, rmdirSync, rmSync, symlinkSync, writeFileSync } from 'node:fs';
 import { networkInterfaces, tmpdir } from 'node:os';
@@ -39,6 +38,7 @@ import { dirname, join, resolve } from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { promisify } from 'node:util';
 import { nodeNetwork } from '../config.js';
+import { listening } from '../net.js';
 import { isAlive } from '../proc.js';
 import type { Component, ComponentStatus, StackContext } from '../types.js';
 
@@ -372,15 +372,6 @@ async function waitReady(bin: string, ctx: StackContext, timeoutMs = 60_000): Pr
   }
 }
 
-/** Resolves when something accepts TCP connections on host:port. */
-function accepting(host: string, port: number): Promise<boolean> {
-  return new Promise((done) => {
-    const sock = connect({ host, port, timeout: 1000 });
-    sock.once('connect', () => (sock.destroy(), done(true)));
-    sock.once('error', () => done(false));
-    sock.once('timeout', () => (sock.destroy(), done(false)));
-  });
-}
 
 /**
  * For the node's start, once its veth is up: a running server that does not listen on the node network's host
@@ -388,11 +379,11 @@ function accepting(host: string, port: number): Promise<boolean> {
  * before anything uses it). A stopped server is left alone: its own start listens there.
  */
 export async function listenOnNodeNetwork(ctx: StackContext): Promise<void> {
-  if (!ctx.procs.isRunning(PROCESS) || (await accepting(nodeNetwork.hostIp, ctx.ports.postgres))) return;
+  if (!ctx.procs.isRunning(PROCESS) || (await listening(nodeNetwork.hostIp, ctx.ports.postgres))) return;
   ctx.log.info(`postgres: restarting to listen on ${nodeNetwork.hostIp}:${ctx.ports.postgres} too (the node network is up now)`);
   await ctx.procs.stop(PROCESS, 10_000);
   await postgres.start(ctx);
-  if (!(await accepting(nodeNetwork.hostIp, ctx.ports.postgres))) {
+  if (!(await listening(nodeNetwork.hostIp, ctx.ports.postgres))) {
     throw new Error(`postgres: restarted but not listening on ${nodeNetwork.hostIp}:${ctx.ports.postgres}${logTail(ctx)}`);
   }
 }
