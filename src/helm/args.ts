@@ -19,6 +19,8 @@ export interface UpgradeOptions {
   labels?: Record<string, string>;
   /** Leave the chart's crds/ folder to the caller (dapr-install applies CRDs itself, on upgrades too). */
   skipCrds?: boolean;
+  /** Helm 4 only: server-side apply takes over fields another field manager owns (--force-conflicts). */
+  forceConflicts?: boolean;
 }
 
 const seconds = (ms: number): string => `${Math.max(1, Math.ceil(ms / 1000))}s`;
@@ -35,6 +37,11 @@ export function upgradeArgs(o: UpgradeOptions, major: 3 | 4): string[] {
   if (o.historyMax !== undefined) args.push('--history-max', String(o.historyMax));
   if (o.skipCrds) args.push('--skip-crds');
   if (o.labels && Object.keys(o.labels).length) args.push('--labels', Object.entries(o.labels).map(([k, v]) => `${k}=${v}`).join(','));
+  if (o.forceConflicts) {
+    // Helm 3 applies client-side (three-way merge): there are no field managers' conflicts to force.
+    if (major === 3) throw new Error('bug: forceConflicts with Helm 3 (the input check refuses it)');
+    args.push('--force-conflicts');
+  }
   if (o.dryRun) {
     // Server-side dry run; --hide-secret keeps rendered Secrets (base64 values) out of the output.
     args.push('--dry-run=server', '--hide-secret');

@@ -9,6 +9,7 @@ import { errorMessage, OperationError } from '../core/errors.js';
 import type { CommandRunner } from '../core/exec.js';
 import { apiError } from '../kube/rest.js';
 import { upgradeArgs, type UpgradeOptions } from './args.js';
+import { dryRunHint } from './helm.js';
 import { redactDiff, secretValues, valueRedactor } from './diff-secrets.js';
 import { diffRelease, objectsToRead, parseManifest, type KubeObject, type LiveObject, type ReleaseDiff } from './diff.js';
 
@@ -60,7 +61,7 @@ export function helmDiffSources(o: HelmDiffSourceOptions): DiffSources {
     async proposed() {
       const r = await run(dryRunArgs(o.upgrade, o.helm.major));
       if (r.exitCode !== 0) {
-        throw new OperationError(`helm dry run of ${release} for the diff failed:\n${r.stderr.trim().split('\n').slice(-10).join('\n')}`, { hint: 'the chart or values do not render, or the API server refused the objects; see the lines above' });
+        throw new OperationError(`helm dry run of ${release} for the diff failed:\n${r.stderr.trim().split('\n').slice(-10).join('\n')}`, { hint: dryRunHint(r.stderr, o.upgrade.forceConflicts ? undefined : 'force-conflicts: true') });
       }
       return manifestOfReleaseJson(r.stdout);
     },

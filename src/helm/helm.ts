@@ -13,6 +13,42 @@ export type HelmExit = Pick<CommandResult, 'stdout' | 'stderr'> & { exitCode: nu
  * A helm killed mid-operation (SIGKILL from the OOM killer, a cancelled job) has no exit code; the runner then
  * reports code null, which says nothing to a reader.
  */
+/** A server-side apply conflict in helm's error: a field of an object the chart renders belongs to another field manager. */
+export interface ApplyConflict {
+  /** namespace/name (or name) of the object. */
+  object: string;
+  kind: string;
+  /** The field manager that owns the field: kubectl-edit, kubectl-patch, kubectl-client-side-apply, a controller... */
+  manager: string;
+  /** The field path as the API server names it, e.g. .spec.replicas. */
+  field: string;
+}
+
+/**
+ * Helm 4 applies server-side: when a field the chart sets was last set by someone else (kubectl edit, patch or
+ * scale, another tool, a controller), the API server refuses the apply with a conflict naming the object, the
+ * manager and the field. Pure; undefined when helm's error is something else.
+ */
+export function applyConflict(stderr: string): ApplyConflict | undefined {
+  const text = stderr.replace(/\\"/g, '"');
+  const m = /conflict occurred while applying object (\S+) [^,]*, Kind=(\w+): Apply failed with (\d+) conflicts?: conflicts? with "([^"]+)"(?: using [^:]+)?:\s*(?:-\s*)?(\S+?)(?:[\s"]|$)/.exec(text);
+  if (!m) return undefined;
+  const more = Number(m[3]) - 1;
+  return { object: m[1]!, kind: m[2]!, manager: m[4]!, field: more > 0 ? `${m[5]!} (and ${more} more field${more > 1 ? 's' : ''})` : m[5]! };
+}
+
+/** What to do about an apply conflict; `takeOver` names how the caller lets Helm take the field (an input), if it can. */
+export function applyConflictHint(c: ApplyConflict, takeOver?: string): string {
+  const undo = `${c.field} of ${c.kind} ${c.object} was last set outside Helm, by field manager "${c.manager}" (kubectl edit, patch or scale, another tool or a controller), and Helm's server-side apply does not overwrite it`;
+  return takeOver ? `${undo}: undo that change, or let Helm take the field back with ${takeOver}` : `${undo}: undo that change (or remove that manager's ownership of the field), then run again`;
+}
+
+/** The hint for a dry run helm failed: the conflict's when it is one, else where to look. */
+export function dryRunHint(stderr: string, takeOver?: string): string {
+  const c = applyConflict(stderr);
+  return c ? applyConflictHint(c, takeOver) : 'the chart or values do not render, or the API server refused the objects; see the lines above';
+}
+
 export function helmFailure(result: HelmExit, lines = 10): string {
   const tail = result.stderr.trim().split('\n').slice(-lines).join('\n');
   const killed = result.exitCode === null || result.exitCode === undefined || (result.signal !== undefined && result.signal !== null);

@@ -9,7 +9,7 @@ import { chartDaprVersion } from '../../dapr/chart.js';
 import { chartCrds, keepLiveConversion } from '../../dapr/crds.js';
 import { sidecarVersion } from '../../dapr/sidecars.js';
 import { serverSideApply, type Applied } from '../../kube/apply.js';
-import type { Helm } from '../../helm/helm.js';
+import { applyConflict, applyConflictHint, type Helm } from '../../helm/helm.js';
 import { chartVersionOf, isPending, latest, liveRevision } from '../../helm/release.js';
 import { deployedReleaseLabels } from '../../helm/storage.js';
 import type { KubeRest } from '../../kube/rest.js';
@@ -296,5 +296,7 @@ export function helmFailure(stderr: string, namespace: string): OperationError {
       hint: `set namespace: ${other[1]} to manage that installation, or uninstall it first (helm uninstall ${RELEASE} -n ${other[1]})`,
     });
   }
+  const conflict = applyConflict(stderr);
+  if (conflict) return new OperationError(`helm upgrade --install ${RELEASE} failed:\n${tail}`, { hint: applyConflictHint(conflict) });
   return new OperationError(`helm upgrade --install ${RELEASE} failed:\n${tail}`, { hint: 'check chart-repo / chart and dapr-version (does that chart version exist?), and the cluster permissions' });
 }

@@ -1,7 +1,7 @@
 import { ConfigurationError, errorMessage, OperationError } from '../../core/errors.js';
 import { withGroup, type Timings } from '../../core/groups.js';
 import type { Logger } from '../../core/log.js';
-import { FIRST_INSTALL_REMOVED, helmFailure, type Helm } from '../../helm/helm.js';
+import { applyConflict, applyConflictHint, dryRunHint, FIRST_INSTALL_REMOVED, helmFailure, type Helm } from '../../helm/helm.js';
 import { isPending, latest, liveRevision, type Revision } from '../../helm/release.js';
 import type { Diagnostics } from '../../kube/diagnostics.js';
 import { PodRecorder } from '../../kube/recorder.js';
@@ -148,7 +148,7 @@ export async function deploy(req: DeployRequest, deps: DeployDeps): Promise<Depl
   const { result, release: made } = await withGroup(log, `helm upgrade --install ${release} (Helm ${deps.helm.major})`, () => deps.helm.upgrade(req.upgrade), timings).finally(() => recorder.stop());
 
   if (req.upgrade.dryRun) {
-    if (result.exitCode !== 0) throw new OperationError(`helm dry run of ${release} failed:\n${result.stderr.trim()}`, { hint: 'the chart or values do not render, or the API server refused the objects; see the lines above' });
+    if (result.exitCode !== 0) throw new OperationError(`helm dry run of ${release} failed:\n${result.stderr.trim()}`, { hint: dryRunHint(result.stderr, req.upgrade.forceConflicts ? undefined : 'force-conflicts: true') });
     return { previous: before, ok: true, live: before, latest: latest(pre.history), rolledBack: false, recovered: pre.recovered, ...diffed, outcome: `dry run: nothing changed${before ? `; revision ${before.revision} stays live` : ''}` };
   }
   if (result.exitCode === 0) {
@@ -176,11 +176,16 @@ export async function deploy(req: DeployRequest, deps: DeployDeps): Promise<Depl
         timings,
       );
   log.info(`Outcome: ${outcome}`);
-  const hint = pending
+  const conflict = applyConflict(result.stderr);
+  const pendingHint = pending
     ? `the next deploy of ${release} is refused until the ${pending.status} lock is cleared: once no other deploy runs, run again with recover-pending: true (it ${liveRevision(history ?? []) ? `rolls back to revision ${liveRevision(history ?? [])!.revision}` : 'uninstalls the never-deployed release'} first)`
-    : !changed
-      ? 'helm refused the chart or its values before changing anything: read its error above'
-      : undefined;
+    : undefined;
+  const hints = [
+    conflict ? applyConflictHint(conflict, req.upgrade.forceConflicts ? undefined : 'force-conflicts: true') : undefined,
+    pendingHint,
+    !conflict && !pending && !changed ? 'helm refused the chart or its values before changing anything: read its error above' : undefined,
+  ].filter((h): h is string => h !== undefined);
+  const hint = hints.length ? hints.join('; ') : undefined;
   return { previous: before, ok: false, live: liveRevision(history ?? []), latest: latest(history ?? []), rolledBack, recovered: pre.recovered, ...diffed, failure, diagnostics, outcome, ...(hint ? { hint } : {}) };
 }
 

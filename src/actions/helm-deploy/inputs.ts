@@ -29,6 +29,8 @@ export interface HelmDeployInputs {
   helm: HelmChoice;
   kubeconfig?: string;
   recoverPending: boolean;
+  /** Helm 4: take over fields that another field manager owns (--force-conflicts); checked against the major at run. */
+  forceConflicts: boolean;
   dryRun: boolean;
   historyMax: number;
   /** apply: deploy (default); plan: compute the diff and change nothing. */
@@ -145,6 +147,7 @@ export function parseHelmDeployInputs(inputs: Inputs, secrets: Secrets, env: Nod
     createNamespace: c(() => inputs.boolean('create-namespace', false)),
     rollbackOnFailure: c(() => inputs.boolean('rollback-on-failure', true)),
     recoverPending: c(() => inputs.boolean('recover-pending', false)),
+    forceConflicts: c(() => inputs.boolean('force-conflicts', false)),
     dryRun: c(() => inputs.boolean('dry-run', false)),
     historyMax: c(() => inputs.integer('history-max', 10, { min: 0, max: 1000 })),
     mode: c(() => inputs.oneOf('mode', ['apply', 'plan'] as const, 'apply')),
@@ -177,6 +180,7 @@ export function parseHelmDeployInputs(inputs: Inputs, secrets: Secrets, env: Nod
     helm: helm!,
     kubeconfig,
     recoverPending: result.recoverPending!,
+    forceConflicts: result.forceConflicts!,
     dryRun: result.dryRun!,
     historyMax: result.historyMax!,
     mode: result.mode!,

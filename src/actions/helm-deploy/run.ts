@@ -1,5 +1,5 @@
 import type { ActionResult, StepContext } from '../../core/action.js';
-import { OperationError } from '../../core/errors.js';
+import { ConfigurationError, OperationError } from '../../core/errors.js';
 import { withGroup, type Timings } from '../../core/groups.js';
 import type { Logger } from '../../core/log.js';
 import type { KubeRest } from '../../kube/rest.js';
@@ -51,6 +51,9 @@ export async function run(inputs: HelmDeployInputs, deps: HelmDeployDeps): Promi
     if (inputs.secretValues !== undefined) valuesFiles.push(deps.writeSecretValues(inputs.secretValues));
     const binary = await binaryP;
     result.helmVersion = binary.version;
+    if (inputs.forceConflicts && binary.major === 3) {
+      throw new ConfigurationError({ input: 'force-conflicts', problem: `is true, but Helm ${binary.version} applies client-side (a three-way merge) and has no field-manager conflicts to force`, fix: 'remove force-conflicts, or set helm-version to a Helm 4 release' });
+    }
     const c = inputs.chart;
     const upgrade = {
       release: inputs.release,
@@ -68,6 +71,7 @@ export async function run(inputs: HelmDeployInputs, deps: HelmDeployDeps): Promi
       rollbackOnFailure: inputs.rollbackOnFailure,
       dryRun: inputs.dryRun,
       historyMax: inputs.historyMax,
+      forceConflicts: inputs.forceConflicts,
     };
     const diff = inputs.diff ? { commentOnPr: inputs.commentOnPr, githubToken: inputs.githubToken } : undefined;
     const deployed = await deps.deploy({ recoverPending: inputs.recoverPending, upgrade, mode: inputs.mode, diff }, { helm: clients.helm(binary), kube: clients.kube, log, timings, ...(deps.diffStep ? { diff: { step: deps.diffStep, kubeconfig: inputs.kubeconfig } } : {}) });

@@ -127,6 +127,30 @@ describe.each([
   });
 });
 
+describe('helm-deploy with Helm 4: a field changed outside Helm (server-side apply conflict)', () => {
+  it('fails naming the object, field and field manager, changes nothing more, then takes the field back with force-conflicts', async () => {
+    const namespace = await newNamespace();
+    const version = mirror.versions.helm4;
+    const installed = await deployAction({ release: 'hello', namespace }, version);
+    expect(installed.code).toBe(0);
+    // Someone scales the Deployment by hand: kubectl's merge patch makes "kubectl-patch" the owner of .spec.replicas.
+    execFileSync(stack.helm().kubectl, ['--kubeconfig', kubeconfig, '-n', namespace, 'patch', 'deployment', 'hello', '-p', '{"spec":{"replicas":2}}']);
+
+    const refused = await deployAction({ release: 'hello', namespace, set: 'message=second' }, version);
+    expect(refused.code).toBe(1);
+    expect(refused.stdout).toContain(`.spec.replicas of Deployment ${namespace}/hello was last set outside Helm, by field manager "kubectl-patch"`);
+    expect(refused.stdout).toMatch(/let Helm take the field back with force-conflicts: true/);
+    expect((await apps.readNamespacedDeployment({ name: 'hello', namespace })).spec?.replicas).toBe(2);
+
+    const forced = await deployAction({ release: 'hello', namespace, set: 'message=second', 'force-conflicts': 'true' }, version);
+    expect(forced.stdout).not.toMatch(/::error::/);
+    expect(forced.code).toBe(0);
+    const deployment = await apps.readNamespacedDeployment({ name: 'hello', namespace });
+    expect(deployment.spec?.replicas).toBe(1);
+    expect(deployment.spec?.template.spec?.containers[0]?.env?.[0]?.value).toBe('second');
+  }, 240_000);
+});
+
 describe('helm-deploy on the real node: broken releases are diagnosed and rolled back', () => {
   const cases: Array<[label: string, set: string, why: RegExp, evidence: RegExp]> = [
     // Dies 300 ms after it starts and never reports ready before: an app that fails at start-up. (Ready for a

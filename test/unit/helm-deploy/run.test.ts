@@ -21,6 +21,7 @@ const deployed: DeployResult = { ok: true, live: rev(2, 'deployed'), latest: rev
 const rolledBack: DeployResult = { ok: false, live: rev(1, 'deployed'), latest: rev(3, 'deployed'), rolledBack: true, failure: 'Error: UPGRADE FAILED: context deadline exceeded', outcome: 'rolled back: revision 3 (Rollback to 1) is live; revision 2 failed' };
 
 interface Fakes {
+  binary?: HelmBinary;
   resolveFails?: Error;
   clientsFail?: Error;
   deploy?: DeployResult | Error;
@@ -38,7 +39,7 @@ function fakes(o: Fakes = {}) {
     resolveHelm: async (choice) => {
       calls.push(`resolveHelm ${choice.version}`);
       if (o.resolveFails) throw o.resolveFails;
-      return BINARY;
+      return o.binary ?? BINARY;
     },
     clients: async (kubeconfig) => {
       calls.push(`clients ${kubeconfig ?? '(KUBECONFIG)'}`);
@@ -63,7 +64,8 @@ describe('helm-deploy run', () => {
     { name: 'an oci:// chart', inputs: {}, upgrade: { release: 'hello', chart: 'oci://registry.example.com/charts/hello', repo: undefined, namespace: 'apps', valuesFiles: [] } },
     { name: 'a chart from a repository, with its version', inputs: { chart: 'hello', repo: 'https://charts.example.com', 'chart-version': '0.1.0' }, upgrade: { chart: 'hello', repo: 'https://charts.example.com', chartVersion: '0.1.0' } },
     { name: 'secret values: written to the private file, passed last', inputs: { 'secret-values': 'password: s3cret-value-1' }, upgrade: { valuesFiles: ['/rt/helm-deploy-x/secret-values.yaml'] } },
-    { name: 'the flags as given', inputs: { 'create-namespace': 'true', 'dry-run': 'true', timeout: '90s', 'history-max': '3', set: 'a=1' }, upgrade: { createNamespace: true, dryRun: true, timeoutMs: 90_000, historyMax: 3, set: [{ key: 'a', value: '1' }] } },
+    { name: 'the flags as given', inputs: { 'create-namespace': 'true', 'dry-run': 'true', timeout: '90s', 'history-max': '3', set: 'a=1' }, upgrade: { createNamespace: true, dryRun: true, timeoutMs: 90_000, historyMax: 3, set: [{ key: 'a', value: '1' }], forceConflicts: false } },
+    { name: 'force-conflicts with Helm 4', inputs: { 'force-conflicts': 'true' }, upgrade: { forceConflicts: true } },
   ])('deploys $name', async ({ inputs, upgrade }) => {
     const f = fakes();
     const r = await run(parse(inputs), f.deps);
@@ -157,5 +159,22 @@ describe('helm-deploy outputs and summary', () => {
     const md = renderSummary(r, [{ name: 'Helm', ms: 2500, ok: true }]).toMarkdown();
     for (const text of [...contains, '| Helm | ok | 2.5 s |']) expect(md).toContain(text);
     for (const text of absent) expect(md).not.toContain(text);
+  });
+});
+
+describe('helm-deploy run: force-conflicts', () => {
+  it('is refused with Helm 3 before any deploy, naming the input and the fix', async () => {
+    const f = fakes({ binary: { path: '/tools/helm/3.17.3/helm', version: 'v3.17.3', major: 3 } });
+    const r = await run(parse({ 'force-conflicts': 'true' }), f.deps);
+    expect(r.failure).toBeInstanceOf(ConfigurationError);
+    expect((r.failure as Error).message).toMatch(/force-conflicts: is true, but Helm v3\.17\.3 applies client-side .* remove force-conflicts, or set helm-version to a Helm 4 release/);
+    expect(f.calls).not.toContain('deploy');
+  });
+
+  it('is not a problem with Helm 3 when off', async () => {
+    const f = fakes({ binary: { path: '/tools/helm/3.17.3/helm', version: 'v3.17.3', major: 3 } });
+    const r = await run(parse(), f.deps);
+    expect(r.failure).toBeUndefined();
+    expect(f.requests[0]!.upgrade).toMatchObject({ forceConflicts: false });
   });
 });

@@ -1,4 +1,4 @@
-import { helmEnv } from '../../../src/helm/helm.js';
+import { applyConflict, applyConflictHint, dryRunHint, helmEnv } from '../../../src/helm/helm.js';
 import { rollbackArgs, upgradeArgs, type UpgradeOptions } from '../../../src/helm/args.js';
 
 const base: UpgradeOptions = {
@@ -27,6 +27,8 @@ describe('upgradeArgs', () => {
     ['Helm 4 neither', { rollbackOnFailure: false, wait: false }, 4, []],
     ['dry run is server-side and hides Secrets, never waits', { dryRun: true }, 4, ['--dry-run=server', '--hide-secret']],
     ['history max', { historyMax: 5, rollbackOnFailure: false, wait: false }, 3, ['--history-max', '5']],
+    ['Helm 4 takes over conflicting fields when asked', { forceConflicts: true }, 4, ['--force-conflicts', '--rollback-on-failure', '--wait=watcher']],
+    ['Helm 4 dry run with force-conflicts (the diff sees what the apply will do)', { forceConflicts: true, dryRun: true }, 4, ['--force-conflicts', '--dry-run=server', '--hide-secret']],
   ])('%s', (_name, o, major, tail) => expect(upgradeArgs({ ...base, ...o }, major)).toEqual([...head, ...tail]));
 
   it('passes version, repo, namespace creation, values and sets in order', () => {
@@ -50,5 +52,38 @@ describe('helmEnv: the environment Helm runs with', () => {
     expect(out.KUBECONFIG).toBe(expected);
     expect(out.PATH).toBe('/bin');
     expect(env).toEqual(before); // the step's env is not changed
+  });
+});
+
+describe('applyConflict (Helm 4 server-side apply conflicts)', () => {
+  // As Helm 4.1.4 printed it against the stack's API server after `kubectl patch` of a chart object (quotes escaped in its log line).
+  const patched = 'level=WARN msg="upgrade failed" name=todo error="conflict occurred while applying object todo/todo-dapr dapr.io/v1alpha1, Kind=Configuration: Apply failed with 1 conflict: conflict with \\"kubectl-patch\\" using dapr.io/v1alpha1: .spec.tracing.samplingRate"';
+  const edited = 'Error: UPGRADE FAILED: conflict occurred while applying object shop/web apps/v1, Kind=Deployment: Apply failed with 2 conflicts: conflicts with "kubectl-edit":\n- .spec.replicas\n- .spec.template.spec.containers[name="web"].image';
+
+  it('names the object, kind, field manager and field', () => {
+    expect(applyConflict(patched)).toEqual({ object: 'todo/todo-dapr', kind: 'Configuration', manager: 'kubectl-patch', field: '.spec.tracing.samplingRate' });
+  });
+
+  it('names the first field and counts the others', () => {
+    expect(applyConflict(edited)).toEqual({ object: 'shop/web', kind: 'Deployment', manager: 'kubectl-edit', field: '.spec.replicas (and 1 more field)' });
+  });
+
+  it('is undefined for other failures', () => {
+    expect(applyConflict('Error: UPGRADE FAILED: context deadline exceeded')).toBeUndefined();
+    expect(applyConflict('')).toBeUndefined();
+  });
+
+  it('says what to do: undo the change, or take the field over where the caller can', () => {
+    const c = applyConflict(patched)!;
+    expect(applyConflictHint(c, 'force-conflicts: true')).toBe('.spec.tracing.samplingRate of Configuration todo/todo-dapr was last set outside Helm, by field manager "kubectl-patch" (kubectl edit, patch or scale, another tool or a controller), and Helm\'s server-side apply does not overwrite it: undo that change, or let Helm take the field back with force-conflicts: true');
+    expect(applyConflictHint(c)).toMatch(/: undo that change \(or remove that manager's ownership of the field\), then run again$/);
+    expect(dryRunHint(edited, 'force-conflicts: true')).toMatch(/^\.spec\.replicas \(and 1 more field\) of Deployment shop\/web .* force-conflicts: true$/);
+    expect(dryRunHint('Error: template: x.yaml:3: unexpected EOF')).toMatch(/do not render/);
+  });
+});
+
+describe('upgradeArgs with Helm 3 and force-conflicts', () => {
+  it('is a bug the input check prevents (Helm 3 has no server-side apply)', () => {
+    expect(() => upgradeArgs({ ...base, forceConflicts: true }, 3)).toThrow(/bug: forceConflicts with Helm 3/);
   });
 });
