@@ -2,6 +2,7 @@ import { spawn } from 'node:child_process';
 import { existsSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
+import { tempDir } from './temp.js';
 
 const root = resolve(import.meta.dirname, '..', '..');
 
@@ -65,7 +66,7 @@ export interface RunOptions {
 export async function runActionBundle(action: string, entry: 'main' | 'post', inputs: Record<string, string>, options: RunOptions = {}): Promise<ActionRun> {
   const bundle = join(root, 'actions', action, 'dist', entry, 'index.js');
   if (!existsSync(bundle)) throw new Error(`${bundle} is missing: run npm run build -- ${action}`);
-  const runnerTemp = options.runnerTemp ?? mkdtempSync(join(tmpdir(), `runner-${action}-`));
+  const runnerTemp = options.runnerTemp ?? tempDir(`runner-${action}-`);
   const files = mkdtempSync(join(tmpdir(), `runner-files-`));
   const f = (n: string): string => join(files, n);
   for (const n of ['output', 'state', 'env', 'summary', 'path']) writeFileSync(f(n), '');

@@ -12,6 +12,7 @@ import { helmMirror, type HelmMirror } from '../../support/helm-mirror.js';
 import { serveFiles } from '../../support/http.js';
 import { stack } from '../../support/stack.js';
 import { DAPR_CLI_RELEASES } from '../../../src/versions.js';
+import { tempDir } from '../../support/temp.js';
 
 /**
  * dapr-install with Dapr's own Helm chart (from the github.com/dapr/dapr module, packaged as Dapr releases it)
@@ -25,7 +26,7 @@ const kc = loadKubeConfig(kubeconfig);
 const core = kc.makeApiClient(CoreV1Api);
 const apps = kc.makeApiClient(AppsV1Api);
 const custom = kc.makeApiClient(CustomObjectsApi);
-const toolCache = mkdtempSync(join(tmpdir(), 'dapr-install-tc-'));
+const toolCache = tempDir('dapr-install-tc-');
 const dapr = stack.daprChart();
 const system = DAPR_NAMESPACE;
 const OLDER = '1.17.0';

@@ -1,8 +1,5 @@
 import { AppsV1Api, ApiextensionsV1Api, CoreV1Api, CustomObjectsApi, type V1Pod } from '@kubernetes/client-node';
 import { randomUUID } from 'node:crypto';
-import { mkdtempSync } from 'node:fs';
-import { tmpdir } from 'node:os';
-import { join } from 'node:path';
 import { mintDaprBundle } from '../../../src/dapr/mint.js';
 import { daprdContainer } from '../../../src/dapr/sidecars.js';
 import { loadKubeConfig } from '../../../src/kube/client.js';
@@ -11,6 +8,7 @@ import type { ActionRun } from '../../support/action-harness.js';
 import { daprProbeDeployment, DAPR_NAMESPACE, kubectl, removeDapr, runDaprInstall } from '../../support/dapr-cluster.js';
 import { helmMirror, type HelmMirror } from '../../support/helm-mirror.js';
 import { stack } from '../../support/stack.js';
+import { tempDir } from '../../support/temp.js';
 
 /**
  * Upgrading Dapr with dapr-install, on the real node: the previous minor (its own chart and images, built from
@@ -28,7 +26,7 @@ const core = kc.makeApiClient(CoreV1Api);
 const apps = kc.makeApiClient(AppsV1Api);
 const ext = kc.makeApiClient(ApiextensionsV1Api);
 const custom = kc.makeApiClient(CustomObjectsApi);
-const toolCache = mkdtempSync(join(tmpdir(), 'dapr-upgrade-tc-'));
+const toolCache = tempDir('dapr-upgrade-tc-');
 const dapr = stack.daprChart();
 const prev = dapr.previous;
 const system = DAPR_NAMESPACE;

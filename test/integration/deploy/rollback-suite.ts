@@ -9,6 +9,7 @@ import { loadKubeConfig } from '../../../src/kube/client.js';
 import { runActionBundle, type ActionRun } from '../../support/action-harness.js';
 import { helmMirror, type HelmMirror } from '../../support/helm-mirror.js';
 import { stack } from '../../support/stack.js';
+import { tempDir } from '../../support/temp.js';
 
 /**
  * verify-events' rollback-on-failure on the real node, against the `todo` release (chart/) that the local deploy made
@@ -26,7 +27,7 @@ const kubeconfig = stack.kubeconfig();
 const core = loadKubeConfig(kubeconfig).makeApiClient(CoreV1Api);
 const helmPath = stack.helm().helm4;
 const kafka = stack.kafka();
-const toolCache = mkdtempSync(join(tmpdir(), 've-rollback-toolcache-'));
+const toolCache = tempDir('ve-rollback-toolcache-');
 const work = mkdtempSync(join(tmpdir(), 've-rollback-'));
 const runEnv = { KUBECONFIG: kubeconfig, GITHUB_WORKSPACE: root, RUNNER_TOOL_CACHE: toolCache };
 let mirror: HelmMirror;

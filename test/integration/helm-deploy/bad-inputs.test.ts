@@ -7,19 +7,19 @@
 import { CoreV1Api } from '@kubernetes/client-node';
 import { execFileSync } from 'node:child_process';
 import { randomUUID } from 'node:crypto';
-import { mkdtempSync, rmSync } from 'node:fs';
-import { tmpdir } from 'node:os';
-import { join, resolve } from 'node:path';
+import { rmSync } from 'node:fs';
+import { resolve } from 'node:path';
 import { loadKubeConfig } from '../../../src/kube/client.js';
 import { runActionBundle } from '../../support/action-harness.js';
 import { helmMirror, type HelmMirror } from '../../support/helm-mirror.js';
 import { stack } from '../../support/stack.js';
 import { badInputCases, badInputWorkspace, MEGABYTE_MARKER } from './bad-input-cases.js';
+import { tempDir } from '../../support/temp.js';
 
 const chart = resolve(import.meta.dirname, '..', '..', 'fixtures', 'charts', 'hello');
 const kubeconfig = stack.kubeconfig();
 const core = loadKubeConfig(kubeconfig).makeApiClient(CoreV1Api);
-const toolCache = mkdtempSync(join(tmpdir(), 'helm-deploy-bad-toolcache-'));
+const toolCache = tempDir('helm-deploy-bad-toolcache-');
 let mirror: HelmMirror;
 let workspace: string;
 let namespace: string;

@@ -15,12 +15,13 @@ import { loadKubeConfig } from '../../../src/kube/client.js';
 import { runActionBundle, type ActionRun } from '../../support/action-harness.js';
 import { helmMirror, type HelmMirror } from '../../support/helm-mirror.js';
 import { stack } from '../../support/stack.js';
+import { tempDir } from '../../support/temp.js';
 
 const kubeconfig = stack.kubeconfig();
 const kc = loadKubeConfig(kubeconfig);
 const core = kc.makeApiClient(CoreV1Api);
 const apps = kc.makeApiClient(AppsV1Api);
-const toolCache = mkdtempSync(join(tmpdir(), 'helm-diff-toolcache-'));
+const toolCache = tempDir('helm-diff-toolcache-');
 const b64 = (s: string): string => Buffer.from(s, 'utf8').toString('base64');
 
 /**

@@ -1,8 +1,7 @@
 import { AppsV1Api, CoreV1Api } from '@kubernetes/client-node';
 import { execFileSync, spawn } from 'node:child_process';
 import { randomUUID } from 'node:crypto';
-import { existsSync, mkdtempSync, readdirSync, readFileSync, statSync } from 'node:fs';
-import { tmpdir } from 'node:os';
+import { existsSync, readdirSync, readFileSync, statSync } from 'node:fs';
 import { join, resolve } from 'node:path';
 import { loadKubeConfig } from '../../../src/kube/client.js';
 import { waitForWorkloads } from '../../../src/kube/wait.js';
@@ -10,13 +9,14 @@ import { runActionBundle, type ActionRun } from '../../support/action-harness.js
 import { helmMirror, type HelmMirror } from '../../support/helm-mirror.js';
 import { getFromPod } from '../../support/pods.js';
 import { stack } from '../../support/stack.js';
+import { tempDir } from '../../support/temp.js';
 
 const chart = resolve(import.meta.dirname, '..', '..', 'fixtures', 'charts', 'hello');
 const kubeconfig = stack.kubeconfig();
 const kc = loadKubeConfig(kubeconfig);
 const core = kc.makeApiClient(CoreV1Api);
 const apps = kc.makeApiClient(AppsV1Api);
-const toolCache = mkdtempSync(join(tmpdir(), 'helm-deploy-toolcache-'));
+const toolCache = tempDir('helm-deploy-toolcache-');
 let mirror: HelmMirror;
 
 beforeAll(async () => {
@@ -229,7 +229,7 @@ describe('helm-deploy: safety', () => {
 
   it('refuses to run helm when the download does not match its SHA-256: both digests named, nothing cached', async () => {
     const tampered = await helmMirror({ tamper: true });
-    const cache = mkdtempSync(join(tmpdir(), 'helm-deploy-toolcache-tampered-'));
+    const cache = tempDir('helm-deploy-toolcache-tampered-');
     try {
       const namespace = await newNamespace();
       const version = tampered.versions.helm3;
