@@ -116,7 +116,8 @@ describe('stack: the real node comes and goes without leftovers', () => {
 
       const up = await stackCli(['up', 'node']);
       expect(up).toMatchObject({ code: 0 });
-      expect(await nodeStatus()).toMatchObject({ healthy: true });
+      // The problem, not just `false`, when it fails (a CI run once saw the node unhealthy right after this `up`).
+      expect((await nodeStatus()).problem ?? 'healthy').toBe('healthy');
       // The container was not restarted: killing the node's daemons does not kill its pods.
       const after = await core.readNamespacedPod({ name: 'survivor', namespace });
       expect(after.status?.containerStatuses?.[0]?.state?.running?.startedAt).toEqual(startedAt);

@@ -92,6 +92,8 @@ export class KubeApi {
 export interface NodeCondition {
   type: string;
   status: string;
+  /** When the kubelet last posted this condition (RFC 3339, whole seconds). */
+  lastHeartbeatTime?: string;
 }
 export interface NodeObject {
   metadata: { name: string; annotations?: Record<string, string>; labels?: Record<string, string> };
@@ -104,6 +106,16 @@ export interface NodeObject {
   };
 }
 
-export function isNodeReady(node: NodeObject): boolean {
-  return node.status?.conditions?.some((c) => c.type === 'Ready' && c.status === 'True') ?? false;
+/**
+ * Ready=True; with `postedSince` (ms since the epoch), only as posted by a kubelet at or after that time: right after
+ * a kubelet restart the Node still shows the old kubelet's Ready, and the new one reports NotReady for a moment
+ * (until its first runtime check) before Ready again.
+ */
+export function isNodeReady(node: NodeObject, postedSince?: number): boolean {
+  const ready = node.status?.conditions?.find((c) => c.type === 'Ready');
+  if (ready?.status !== 'True') return false;
+  if (postedSince === undefined) return true;
+  const at = Date.parse(ready.lastHeartbeatTime ?? '');
+  // The API keeps whole seconds: a heartbeat in the same second as the start counts.
+  return Number.isFinite(at) && at >= Math.floor(postedSince / 1000) * 1000;
 }

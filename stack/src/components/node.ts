@@ -212,7 +212,9 @@ async function bringUp(ctx: StackContext): Promise<void> {
   await until(ctx, 'containerd', async () => (await run(SYSTEM.ctr, ['--address', p.socket, 'version'], { allowFail: true })).code === 0, deadline, 'containerd');
   step('containerd ready');
 
+  let kubeletStarted: number | undefined;
   if (!ctx.procs.isRunning('kubelet')) {
+    kubeletStarted = Date.now();
     await ctx.procs.spawn('kubelet', SYSTEM.nsenter, inNode([
       join(bin, 'kubelet'), `--config=${p.kubeletConfig}`, `--kubeconfig=${p.kubeletKubeconfig}`,
       `--hostname-override=${nodeNetwork.nodeName}`, `--node-ip=${nodeNetwork.nodeIp}`,
@@ -224,7 +226,7 @@ async function bringUp(ctx: StackContext): Promise<void> {
   const api = new KubeApi(kube.server, kube.adminTls);
   await until(ctx, `node ${nodeNetwork.nodeName} Ready`, async () => {
     const node = await api.get<NodeObject>(`/api/v1/nodes/${nodeNetwork.nodeName}`);
-    return node !== undefined && isNodeReady(node) && (await probe(kubeletHealth));
+    return node !== undefined && isNodeReady(node, kubeletStarted) && (await probe(kubeletHealth));
   }, deadline, 'kubelet');
   step('kubelet registered the node, Ready');
 
